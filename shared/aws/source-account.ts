@@ -1,0 +1,62 @@
+// Source-account steps run with credentials from STS AssumeRole of `source.accessRoleArn` (with the
+// external id), cached until shortly before they expire. Without an accessRoleArn the source is in the
+// pipeline's own account and the default credentials are used.
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import type { MigrationInput } from '../input/validate.js';
+
+export interface ClientConfig {
+  region?: string;
+  credentials?: AwsCredentialIdentity;
+}
+
+let sts = new STSClient({});
+/** For tests: swap the STS client (e.g. one pointed at moto). */
+export function setStsClient(client: STSClient): void {
+  sts = client;
+  cached.clear();
+}
+
+const cached = new Map<string, AwsCredentialIdentity>();
+
+export function regionOfArn(arn: string | undefined): string | undefined {
+  return arn?.split(':')[3] || undefined;
+}
+export function accountOfArn(arn: string | undefined): string | undefined {
+  return arn?.split(':')[4] || undefined;
+}
+
+export async function assumeSourceRole(roleArn: string, externalId: string | undefined, migrationId: string): Promise<AwsCredentialIdentity> {
+  const key = `${roleArn}|${externalId ?? ''}`;
+  const hit = cached.get(key);
+  if (hit && hit.expiration && hit.expiration.getTime() - Date.now() > 5 * 60_000) return hit;
+  const out = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: roleArn,
+      RoleSessionName: `crossmove-${migrationId}`.slice(0, 64),
+      ExternalId: externalId,
+      DurationSeconds: 3600,
+    }),
+  );
+  const c = out.Credentials!;
+  const creds: AwsCredentialIdentity = {
+    accessKeyId: c.AccessKeyId!,
+    secretAccessKey: c.SecretAccessKey!,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+  };
+  cached.set(key, creds);
+  return creds;
+}
+
+/** Client configuration for calls in the source account (assumed role) and the source's region. */
+export async function sourceClientConfig(input: Pick<MigrationInput, 'source' | 'migrationId'>): Promise<ClientConfig> {
+  const region = regionOfArn(input.source.clusterArn);
+  if (!input.source.accessRoleArn) return { region };
+  return { region, credentials: await assumeSourceRole(input.source.accessRoleArn, input.source.externalId, input.migrationId) };
+}
+
+/** Client configuration for calls in the target (pipeline) account. */
+export function targetClientConfig(input: Pick<MigrationInput, 'target'>): ClientConfig {
+  return { region: input.target.region ?? process.env.AWS_REGION };
+}

@@ -1,0 +1,23 @@
+// Admin credentials for each side. A source secret that lives in the source account is read with the
+// assumed source-account role; everything else with the pipeline's own credentials.
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readCredentials, type DbCredentials } from './secrets.js';
+import { accountOfArn, sourceClientConfig } from './aws/source-account.js';
+import type { MigrationState } from './state.js';
+
+export async function sourceAdminCredentials(state: Pick<MigrationState, 'input' | 'accounts'>): Promise<DbCredentials> {
+  const ref = state.input.source.adminSecret;
+  const inSourceAccount =
+    ref.startsWith('arn:') && state.input.source.accessRoleArn && accountOfArn(ref) === accountOfArn(state.input.source.accessRoleArn);
+  if (!inSourceAccount) return readCredentials(ref);
+  const config = await sourceClientConfig(state.input);
+  return readCredentials(ref, { secretsManager: new SecretsManagerClient({ ...config, region: config.region ?? accountRegion(ref) }), cacheKey: 'source' });
+}
+
+export async function targetAdminCredentials(state: Pick<MigrationState, 'input'>): Promise<DbCredentials> {
+  return readCredentials(state.input.target.adminSecret);
+}
+
+function accountRegion(arn: string): string | undefined {
+  return arn.split(':')[3] || undefined;
+}

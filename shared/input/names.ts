@@ -1,0 +1,40 @@
+// Every resource crossmove creates is named from the migrationId, never randomly, so a retried
+// step can find (and reuse) what an earlier attempt made.
+import type { MigrationInputParsed } from './schema.js';
+
+export interface ResourceNames {
+  /** Step Functions execution name (one running execution per migration). */
+  executionName: string;
+  /** Target cluster (the clone / restored snapshot). */
+  targetClusterIdentifier: string;
+  /** Writer instance created in the target cluster. */
+  targetWriterIdentifier: string;
+  /** AWS RAM resource share in the source account. */
+  resourceShareName: string;
+  /** Sid of the statement added to the source KMS key policy. */
+  kmsStatementSid: string;
+  /** Source cluster snapshot (snapshot path). */
+  sourceSnapshotIdentifier: string;
+  /** Copy of the snapshot in the target account/region (snapshot path). */
+  targetSnapshotIdentifier: string;
+  /** Secrets Manager secret (or local secret file) holding the replication user's password. */
+  replicationSecretName: string;
+  /** Schema on the source that holds the heartbeat table. */
+  heartbeatSchema: string;
+}
+
+export function deriveNames(migrationId: string, input: Pick<MigrationInputParsed, 'target'>): ResourceNames {
+  const cluster = input.target.clusterIdentifier ?? `crossmove-${migrationId}`;
+  const sidSuffix = migrationId.replace(/[^a-z0-9]/g, '');
+  return {
+    executionName: migrationId,
+    targetClusterIdentifier: cluster,
+    targetWriterIdentifier: `${cluster}-writer`.slice(0, 63),
+    resourceShareName: `crossmove-${migrationId}`,
+    kmsStatementSid: `CrossmoveTargetAccess${sidSuffix}`,
+    sourceSnapshotIdentifier: `crossmove-${migrationId}-source`,
+    targetSnapshotIdentifier: `crossmove-${migrationId}-copy`,
+    replicationSecretName: `crossmove/${migrationId}/replication-user`,
+    heartbeatSchema: 'crossmove',
+  };
+}

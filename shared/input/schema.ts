@@ -1,0 +1,130 @@
+// The execution input: ONE schema for AWS and local runs (design.md, MUST).
+// schema/migration-input.schema.json is generated from this file by `npm run schema`
+// (a test fails when the published file is stale).
+import { z } from 'zod';
+
+export const ENGINES = ['aurora-mysql-3', 'aurora-mysql-2', 'mysql-8', 'mariadb'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+const rdsClusterArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[a-zA-Z][a-zA-Z0-9-]{0,62}$/,
+    'must be an RDS cluster ARN: arn:aws:rds:REGION:ACCOUNT:cluster:NAME',
+  );
+const iamRoleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, 'must be an IAM role ARN: arn:aws:iam::ACCOUNT:role/NAME');
+/** A reference to a JSON secret {username, password}; the secret value itself never travels. */
+const secretRef = z
+  .string()
+  .regex(
+    /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w\/+=.@-]+|env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/,
+    'must be a Secrets Manager secret ARN, env:VARIABLE or file:PATH (JSON {"username","password"})',
+  );
+const rdsIdentifier = z
+  .string()
+  .regex(
+    /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$/,
+    'must be an RDS identifier: 1-63 letters, digits or hyphens, starting with a letter, no double or trailing hyphen',
+  );
+const snsTopicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'must be an SNS topic ARN');
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1');
+
+const endpoint = z.strictObject({
+  host: z.string().min(1, 'must not be empty'),
+  port: z.number().int().min(1).max(65535).default(3306),
+});
+
+export const sourceSchema = z
+  .strictObject({
+    clusterArn: rdsClusterArn.optional(),
+    endpoint: endpoint.optional(),
+    adminSecret: secretRef,
+    accessRoleArn: iamRoleArn.optional(),
+    externalId: z.string().min(2).max(1224).optional(),
+    engine: z.enum(ENGINES).optional(),
+  });
+
+export const targetSchema = z.strictObject({
+  clusterIdentifier: rdsIdentifier.optional(),
+  endpoint: endpoint.optional(),
+  adminSecret: secretRef,
+  engine: z.enum(ENGINES).optional(),
+  region: region.optional(),
+  instanceClass: z.string().regex(/^db\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be an instance class such as db.r6g.large').default('db.r6g.large'),
+  kmsKeyId: z.string().min(1).optional(),
+  dbClusterParameterGroupName: z.string().min(1).optional(),
+  vpcSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id sg-...')).optional(),
+  dbSubnetGroupName: z.string().min(1).optional(),
+});
+
+export const initialLoadSchema = z.strictObject({
+  method: z.enum(['clone', 'snapshot', 'logical']),
+  /** Logical copy only: schemas to copy (default: every non-system schema). */
+  schemas: z.array(z.string().min(1)).optional(),
+  /** Logical copy only: tables copied at once. */
+  parallelism: z.number().int().min(1).max(64).default(4),
+  /** Logical copy only: rows per chunk within a big table. */
+  chunkRows: z.number().int().min(100).default(50_000),
+});
+
+export const replicationSchema = z.strictObject({
+  binlogRetentionHours: z.number().int().min(1).max(2160).default(72),
+  ssl: z.boolean().default(true),
+  maxLagSeconds: z.number().positive().max(3600).default(1),
+  pollSeconds: z.number().int().min(1).max(3600).default(60),
+  /** Consecutive checks under the limit before lag counts as caught up. */
+  requiredConsecutiveChecks: z.number().int().min(1).max(100).default(3),
+  /** Give up waiting for the target to catch up after this long. */
+  maxCatchUpHours: z.number().positive().max(24 * 90).default(24 * 30),
+  /** Host the target uses to reach the source (default: source endpoint host / cluster endpoint). */
+  sourceHostForTarget: z.string().min(1).optional(),
+  userName: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,32}$/, 'must be 1-32 letters, digits or underscores')
+    .default('crossmove_repl'),
+});
+
+export const cutoverSchema = z.strictObject({
+  approval: z.enum(['manual', 'auto']).default('manual'),
+  approvalTimeoutHours: z.number().positive().max(24 * 365).default(72),
+  catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
+  writeBlock: z
+    .strictObject({
+      method: z.enum(['security-group', 'read-only']),
+      /** security-group: the source's VPC security group whose inbound MySQL rules are removed. */
+      securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id sg-...').optional(),
+      /** Users whose sessions are not killed (besides crossmove's own). */
+      keepUsers: z.array(z.string()).default([]),
+    })
+    .optional(),
+  verify: z.enum(['checksum', 'counts', 'none']).default('checksum'),
+  dns: z
+    .strictObject({
+      hostedZoneId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a Route 53 hosted zone id'),
+      recordName: z.string().min(1),
+      ttl: z.number().int().min(0).max(172800).default(5),
+    })
+    .optional(),
+  reverseReplication: z.boolean().default(true),
+  /** Create on the target the users/grants that exist only on the source (Aurora 3 does not replicate DCL). */
+  applyMissingGrants: z.boolean().default(false),
+});
+
+export const migrationInputSchema = z
+  .strictObject({
+    migrationId: z
+      .string()
+      .regex(/^[a-z0-9-]{1,40}$/, 'must be 1-40 lowercase letters, digits or hyphens ([a-z0-9-]{1,40})')
+      .regex(/^(?!-)(?!.*--)(?!.*-$)/, 'must not start or end with a hyphen or contain two in a row (it derives RDS identifiers)'),
+    source: sourceSchema,
+    target: targetSchema,
+    initialLoad: initialLoadSchema.optional(),
+    replication: replicationSchema.default(replicationSchema.parse({})),
+    cutover: cutoverSchema.default(cutoverSchema.parse({})),
+    notify: z.strictObject({ topicArn: snsTopicArn }).optional(),
+  });
+
+export type MigrationInputRaw = z.input<typeof migrationInputSchema>;
+export type MigrationInputParsed = z.output<typeof migrationInputSchema>;

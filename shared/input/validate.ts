@@ -1,0 +1,60 @@
+// Turns raw execution input into a validated MigrationInput with defaults filled in and every
+// resource name derived from migrationId (so a retried or re-run step finds what it made).
+import { InputValidationError, type FieldIssue } from '../errors.js';
+import { migrationInputSchema, type MigrationInputParsed } from './schema.js';
+import { deriveNames, type ResourceNames } from './names.js';
+
+export type InitialLoadMethod = 'clone' | 'snapshot' | 'logical';
+
+export interface MigrationInput extends Omit<MigrationInputParsed, 'initialLoad'> {
+  initialLoad: NonNullable<MigrationInputParsed['initialLoad']>;
+  names: ResourceNames;
+}
+
+export function validateMigrationInput(raw: unknown): MigrationInput {
+  const parsed = migrationInputSchema.safeParse(raw);
+  // Cross-field rules are checked on the raw input too, so one answer names every problem.
+  const issues: FieldIssue[] = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => ({
+      field: issue.path.length ? issue.path.join('.') : '(input)',
+      message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message,
+    }))),
+    ...crossFieldIssues(raw),
+  ];
+  if (!parsed.success || issues.length) throw new InputValidationError(dedupe(issues));
+  const input = parsed.data;
+  const initialLoad = input.initialLoad ?? {
+    method: input.source.clusterArn ? ('clone' as const) : ('logical' as const),
+    parallelism: 4,
+    chunkRows: 50_000,
+  };
+  return { ...input, initialLoad, names: deriveNames(input.migrationId, input) };
+}
+
+function dedupe(issues: FieldIssue[]): FieldIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => !seen.has(i.field) && seen.add(i.field));
+}
+
+/** Rules that span fields (zod skips object refinements once a field failed, so they live here). */
+function crossFieldIssues(raw: unknown): FieldIssue[] {
+  const r = (raw ?? {}) as Record<string, any>;
+  const issues: FieldIssue[] = [];
+  const source = r.source ?? {};
+  const target = r.target ?? {};
+  const method = r.initialLoad?.method;
+  if (typeof source === 'object' && source.clusterArn === undefined && source.endpoint === undefined) {
+    issues.push({ field: 'source.clusterArn', message: 'give clusterArn (Aurora) or endpoint (any MySQL)' });
+  } else if ((method === 'clone' || method === 'snapshot') && source.clusterArn === undefined) {
+    issues.push({ field: 'source.clusterArn', message: `required for initialLoad.method ${method}` });
+  }
+  const logical = method === 'logical' || (method === undefined && source.clusterArn === undefined);
+  if (logical && target.endpoint === undefined && target.clusterIdentifier === undefined) {
+    issues.push({ field: 'target.endpoint', message: 'required for a logical copy (where to load the data)' });
+  }
+  const wb = r.cutover?.writeBlock;
+  if (wb?.method === 'security-group' && wb.securityGroupId === undefined) {
+    issues.push({ field: 'cutover.writeBlock.securityGroupId', message: 'required when writeBlock.method is security-group' });
+  }
+  return issues;
+}

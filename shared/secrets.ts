@@ -1,0 +1,107 @@
+// Database credentials are referenced, never carried: `arn:aws:secretsmanager:...` (read with the
+// given client, e.g. assumed-role credentials for a source-account secret), `env:NAME` or `file:PATH`
+// (local runs). Values are cached per container with an expiry and registered for redaction.
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { SecretError } from './errors.js';
+import { registerSecretValue } from './redact.js';
+
+export interface DbCredentials {
+  username: string;
+  password: string;
+}
+
+const CACHE_TTL_MS = 5 * 60_000;
+const cache = new Map<string, { value: DbCredentials; expires: number }>();
+
+export function clearSecretCache(): void {
+  cache.clear();
+}
+
+function parseCredentials(ref: string, text: string | undefined): DbCredentials {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text ?? '');
+  } catch {
+    throw new SecretError(`Secret ${ref} is not JSON; it must hold {"username": ..., "password": ...}`);
+  }
+  const p = parsed as Partial<DbCredentials>;
+  if (typeof p?.username !== 'string' || typeof p?.password !== 'string') {
+    throw new SecretError(`Secret ${ref} must hold string fields "username" and "password"`);
+  }
+  registerSecretValue(p.password);
+  return { username: p.username, password: p.password };
+}
+
+export async function readCredentials(
+  ref: string,
+  options: { secretsManager?: SecretsManagerClient; cacheKey?: string } = {},
+): Promise<DbCredentials> {
+  const key = options.cacheKey ? `${options.cacheKey}|${ref}` : ref;
+  const hit = cache.get(key);
+  if (hit && hit.expires > Date.now()) return hit.value;
+
+  let value: DbCredentials;
+  if (ref.startsWith('env:')) {
+    const name = ref.slice(4);
+    if (process.env[name] === undefined) throw new SecretError(`Secret ${ref}: environment variable ${name} is not set`);
+    value = parseCredentials(ref, process.env[name]);
+  } else if (ref.startsWith('file:')) {
+    const path = ref.slice(5);
+    const text = await readFile(path, 'utf8').catch(() => {
+      throw new SecretError(`Secret ${ref}: cannot read file ${path}`);
+    });
+    value = parseCredentials(ref, text);
+  } else if (ref.startsWith('arn:')) {
+    const client = options.secretsManager ?? new SecretsManagerClient({});
+    const out = await client.send(new GetSecretValueCommand({ SecretId: ref })).catch((err: Error) => {
+      if (err.name === 'ResourceNotFoundException') throw new SecretError(`Secret ${ref} does not exist or is not visible to this account`);
+      if (err.name === 'AccessDeniedException') throw new SecretError(`Access denied reading secret ${ref}: grant secretsmanager:GetSecretValue on it`);
+      throw err;
+    });
+    value = parseCredentials(ref, out.SecretString);
+  } else {
+    throw new SecretError(`Secret reference ${ref} must start with arn:, env: or file:`);
+  }
+  cache.set(key, { value, expires: Date.now() + CACHE_TTL_MS });
+  return value;
+}
+
+/**
+ * Stores generated credentials under a deterministic name and returns the reference to them.
+ * Where they go is set by CROSSMOVE_SECRET_STORE: `local:<dir>` writes `<dir>/<name>.json` (mode 0600,
+ * local runs); anything else uses Secrets Manager (create, or put a new version when it exists).
+ */
+export async function storeCredentials(
+  name: string,
+  value: DbCredentials,
+  options: { secretsManager?: SecretsManagerClient; description?: string } = {},
+): Promise<string> {
+  registerSecretValue(value.password);
+  const store = process.env.CROSSMOVE_SECRET_STORE ?? 'aws';
+  const body = JSON.stringify(value);
+  if (store.startsWith('local:')) {
+    const path = resolve(join(store.slice(6), `${name}.json`));
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, body, { mode: 0o600 });
+    cache.delete(`file:${path}`);
+    return `file:${path}`;
+  }
+  const client = options.secretsManager ?? new SecretsManagerClient({});
+  try {
+    const out = await client.send(new CreateSecretCommand({ Name: name, SecretString: body, Description: options.description }));
+    return out.ARN!;
+  } catch (err) {
+    if (!(err instanceof ResourceExistsException) && (err as Error).name !== 'ResourceExistsException') throw err;
+    const out = await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: body }));
+    cache.delete(out.ARN!);
+    return out.ARN!;
+  }
+}

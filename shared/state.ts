@@ -1,0 +1,191 @@
+// The payload that travels through statemachine/migration.asl.yaml. The first state replaces the raw
+// execution input with `{ input, accounts }`; every later Task receives the whole state and its result
+// is stored under its own key (ResultPath `$.<key>`), so the payload stays small and namespaced.
+// Nothing in here is ever a secret: credentials travel as references (ARN, env:NAME, file:PATH).
+import type { MigrationInput } from './input/validate.js';
+import type { Engine } from './input/schema.js';
+
+export interface Accounts {
+  /** Account that owns the source cluster (from source.clusterArn), or null for an endpoint-only source. */
+  source: string | null;
+  /** Account the pipeline runs in (the target), or null in local runs without AWS. */
+  target: string | null;
+  sameAccount: boolean;
+  sourceRegion: string | null;
+  targetRegion: string | null;
+}
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+export interface PreflightCheck {
+  id: string;
+  status: CheckStatus;
+  message: string;
+  /** What to do about a warn/fail. */
+  fix?: string;
+}
+export interface PreflightResult {
+  ok: boolean;
+  checks: PreflightCheck[];
+  /** The source cluster's writer endpoint, read from source.clusterArn (absent for endpoint-only sources). */
+  sourceEndpoint?: { host: string; port: number };
+  /** What was learned about the source cluster (absent for endpoint-only sources). */
+  sourceCluster?: {
+    engineVersion: string;
+    kmsKeyArn: string | null;
+    parameterGroup: string;
+    instanceCount: number;
+  };
+}
+
+/** A step polled by a Task -> Choice -> Wait loop. `attempts` counts calls, bounded in the ASL. */
+export interface PollResult {
+  done: boolean;
+  attempts: number;
+  status: string;
+}
+
+export interface BinlogSettings {
+  logBin: boolean;
+  format: string;
+  retentionHours: number | null;
+  /** Value before crossmove changed it (null = not retained / default), for cleanup. */
+  previousRetentionHours: number | null;
+  changed: boolean;
+}
+
+export interface ShareResult {
+  resourceShareArn: string;
+  created: boolean;
+}
+export interface ShareAcceptance {
+  invitationArn: string | null;
+  status: string;
+}
+export interface KeyAccess {
+  keyArn: string;
+  statementSid: string;
+  added: boolean;
+}
+export interface ClusterPoll extends PollResult {
+  clusterIdentifier: string;
+  clusterArn?: string;
+  endpoint?: string;
+  port?: number;
+  created?: boolean;
+}
+export interface InstancePoll extends PollResult {
+  instanceIdentifier: string;
+  created?: boolean;
+}
+
+export interface BinlogPosition {
+  file: string;
+  position: number;
+}
+export interface BinlogPositionPoll extends PollResult {
+  position?: BinlogPosition;
+  /** Where the coordinates came from. */
+  origin: 'describe-events' | 'logical-copy' | 'snapshot-events';
+}
+
+export interface LogicalCopyResult {
+  position: BinlogPosition;
+  tables: number;
+  rows: number;
+  bytes: number;
+  ms: number;
+}
+
+export interface ReplicationUserResult {
+  userName: string;
+  /** Reference to the secret holding the password (never the password). */
+  secretRef: string;
+  requireSsl: boolean;
+}
+
+export interface ReplicationStartResult {
+  sourceHost: string;
+  sourcePort: number;
+  startedAt: string;
+  from: BinlogPosition;
+  targetEngine: Engine;
+}
+
+export interface LagFigures {
+  /** Heartbeat written on the source, read on the target (ms); null when not measurable. */
+  heartbeatLagMs: number | null;
+  /** Bytes between the source's binlog position and the target's executed position (null across files). */
+  byteLag: number | null;
+  /** Seconds_Behind_Source / Seconds_Behind_Master, for reference only (unreliable). */
+  secondsBehind: number | null;
+}
+export interface ReplicationCheck extends LagFigures {
+  ioRunning: boolean;
+  sqlRunning: boolean;
+  healthy: boolean;
+  underLimit: boolean;
+  consecutiveUnderLimit: number;
+  caughtUp: boolean;
+  checkedAt: string;
+  attempts: number;
+}
+
+export interface ApprovalResult {
+  approved: boolean;
+  by?: string;
+  reason?: string;
+  at: string;
+}
+
+export interface CutoverResult {
+  ok: boolean;
+  rolledBack: boolean;
+  writeBlockedMs: number;
+  finalSourcePosition: BinlogPosition;
+  /** Target position right after replication stopped: where reverse replication starts. */
+  targetPositionAtSwitch: BinlogPosition;
+  tablesVerified: number;
+  checksumsMatch: boolean | null;
+  grantDifferences: string[];
+  steps: { step: string; ms: number }[];
+}
+
+export interface DnsResult {
+  recordName: string;
+  value: string;
+  changeId: string | null;
+  skipped: boolean;
+}
+
+export interface ReverseReplicationResult {
+  started: boolean;
+  from: BinlogPosition | null;
+  skipped: boolean;
+}
+
+export interface FailureInfo {
+  Error: string;
+  Cause: string;
+}
+
+export interface MigrationState {
+  input: MigrationInput;
+  accounts: Accounts;
+  preflight?: PreflightResult;
+  binlogs?: BinlogSettings;
+  share?: ShareResult;
+  shareAcceptance?: ShareAcceptance;
+  keyAccess?: KeyAccess;
+  clone?: ClusterPoll;
+  writer?: InstancePoll;
+  binlogPosition?: BinlogPositionPoll;
+  logicalCopy?: LogicalCopyResult;
+  replicationUser?: ReplicationUserResult;
+  replication?: ReplicationStartResult;
+  lag?: ReplicationCheck;
+  approval?: ApprovalResult;
+  cutover?: CutoverResult;
+  dns?: DnsResult;
+  reverse?: ReverseReplicationResult;
+  failure?: FailureInfo;
+}

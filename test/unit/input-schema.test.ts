@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { InputValidationError } from '../../shared/errors.js';
+import { inputJsonSchemaText } from '../../shared/input/json-schema.js';
+import { validateMigrationInput } from '../../shared/input/validate.js';
+
+const example = () => parse(readFileSync('examples/clone-cross-account.yaml', 'utf8'));
+
+function issuesOf(raw: unknown): string[] {
+  try {
+    validateMigrationInput(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputValidationError);
+    return (err as InputValidationError).issues.map((i) => i.field);
+  }
+  throw new Error('expected the input to be rejected');
+}
+
+describe('execution input', () => {
+  it('accepts the published example, fills defaults and derives names from migrationId', () => {
+    const input = validateMigrationInput(example());
+    expect(input.initialLoad.method).toBe('clone');
+    expect(input.replication.requiredConsecutiveChecks).toBe(3);
+    expect(input.names.targetClusterIdentifier).toBe('orders-prod-moved');
+    expect(input.names.targetWriterIdentifier).toBe('orders-prod-moved-writer');
+    expect(input.names.resourceShareName).toBe('crossmove-orders-2026-12');
+    expect(input.names.replicationSecretName).toBe('crossmove/orders-2026-12/replication-user');
+  });
+
+  it('accepts the local example and defaults an endpoint-only source to the logical copy', () => {
+    const raw = parse(readFileSync('examples/local.yaml', 'utf8'));
+    delete raw.initialLoad;
+    const input = validateMigrationInput(raw);
+    expect(input.initialLoad.method).toBe('logical');
+    expect(input.names.targetClusterIdentifier).toBe('crossmove-local-rehearsal');
+  });
+
+  it('names every offending field at once', () => {
+    const raw = example();
+    raw.migrationId = 'Orders_2026';
+    raw.source.clusterArn = 'arn:aws:rds:us-east-1:1111:db:orders';
+    raw.source.engine = 'postgres';
+    raw.target.adminSecret = 'my-password';
+    raw.source.accessRoleArn = 'role/crossmove';
+    raw.replication.binlogRetentionHours = 5000;
+    raw.cutover.writeBlock = { method: 'security-group' };
+    expect(issuesOf(raw).sort()).toEqual(
+      [
+        'cutover.writeBlock.securityGroupId',
+        'migrationId',
+        'replication.binlogRetentionHours',
+        'source.accessRoleArn',
+        'source.clusterArn',
+        'source.engine',
+        'target.adminSecret',
+      ].sort(),
+    );
+  });
+
+  it('rejects unknown fields, a missing secret and a source with neither ARN nor endpoint', () => {
+    const raw = example();
+    raw.target.colour = 'blue';
+    delete raw.source.adminSecret;
+    delete raw.source.clusterArn;
+    expect(issuesOf(raw)).toEqual(expect.arrayContaining(['target', 'source.adminSecret', 'source.clusterArn']));
+  });
+
+  it('rejects hyphen patterns that would make invalid RDS identifiers', () => {
+    for (const id of ['-orders', 'orders-', 'a--b', 'x'.repeat(41)]) {
+      expect(issuesOf({ ...example(), migrationId: id })).toEqual(['migrationId']);
+    }
+  });
+
+  it('requires a cluster ARN for the clone and snapshot paths', () => {
+    const raw = example();
+    delete raw.source.clusterArn;
+    raw.source.endpoint = { host: 'db.example.com' };
+    expect(issuesOf(raw)).toEqual(['source.clusterArn']);
+  });
+
+  it('publishes an up-to-date JSON Schema (run `npm run schema` after changing shared/input/schema.ts)', () => {
+    expect(readFileSync('schema/migration-input.schema.json', 'utf8')).toBe(inputJsonSchemaText());
+  });
+});
