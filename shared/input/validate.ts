@@ -9,7 +9,20 @@ export type InitialLoadMethod = 'clone' | 'snapshot' | 'logical';
 export interface MigrationInput extends Omit<MigrationInputParsed, 'initialLoad'> {
   initialLoad: NonNullable<MigrationInputParsed['initialLoad']>;
   names: ResourceNames;
+  /** Figures the state machine needs as plain numbers (ASL has no multiplication): TimeoutSecondsPath etc. */
+  derived: DerivedFigures;
 }
+
+export interface DerivedFigures {
+  approvalTimeoutSeconds: number;
+  /** Rounds of the lag monitor child execution per window (keeps each child far below 25,000 events). */
+  monitorRoundsPerWindow: number;
+  /** Windows the parent runs before giving up on catching up (from replication.maxCatchUpHours). */
+  maxMonitorWindows: number;
+}
+
+/** A Standard workflow history holds 25,000 events; one monitor round is ~9 events. */
+export const MONITOR_ROUNDS_PER_WINDOW = 1000;
 
 export function validateMigrationInput(raw: unknown): MigrationInput {
   const parsed = migrationInputSchema.safeParse(raw);
@@ -28,7 +41,13 @@ export function validateMigrationInput(raw: unknown): MigrationInput {
     parallelism: 4,
     chunkRows: 50_000,
   };
-  return { ...input, initialLoad, names: deriveNames(input.migrationId, input) };
+  const rounds = MONITOR_ROUNDS_PER_WINDOW;
+  const derived: DerivedFigures = {
+    approvalTimeoutSeconds: Math.round(input.cutover.approvalTimeoutHours * 3600),
+    monitorRoundsPerWindow: rounds,
+    maxMonitorWindows: Math.max(1, Math.ceil((input.replication.maxCatchUpHours * 3600) / (input.replication.pollSeconds * rounds))),
+  };
+  return { ...input, initialLoad, names: deriveNames(input.migrationId, input), derived };
 }
 
 function dedupe(issues: FieldIssue[]): FieldIssue[] {
