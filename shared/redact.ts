@@ -13,8 +13,8 @@ export function redact(text: string): string {
   for (const value of secretValues) out = out.split(value).join('********');
   // Belt and braces: mask anything shaped like IDENTIFIED BY '...' or PASSWORD = '...'.
   return out
-    .replace(/(IDENTIFIED\s+BY\s+)'(?:[^'\\]|\\.)*'/gi, "$1'********'")
-    .replace(/((?:MASTER|SOURCE)_PASSWORD\s*=\s*)'(?:[^'\\]|\\.)*'/gi, "$1'********'");
+    .replace(/(IDENTIFIED\s+BY\s+)'(?:[^'\\]|\\.|'')*'/gi, "$1'********'")
+    .replace(/((?:MASTER|SOURCE)_PASSWORD\s*=\s*)'(?:[^'\\]|\\.|'')*'/gi, "$1'********'");
 }
 
 /** Redacts every string inside a JSON-serialisable value (for payloads and reports). */
