@@ -85,3 +85,59 @@ export const RETRYABLE_ERROR_NAMES = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ] as const;
+
+// Names the state machine itself produces (Pass states in statemachine/migration.asl.yaml) or the
+// approval gate uses; classes exist so code and tests refer to one spelling.
+
+/** The clone did not become available within the poll bound. */
+export class CloneNotAvailableInTimeError extends CrossmoveError {}
+
+/** The writer instance did not become available within the poll bound. */
+export class WriterNotAvailableInTimeError extends CrossmoveError {}
+
+/** The clone's "Binlog position from crash recovery" event did not appear within the poll bound. */
+export class BinlogPositionNotFoundError extends CrossmoveError {}
+
+/** The target did not catch up within replication.maxCatchUpHours; replication is left running. */
+export class ReplicationNotCaughtUpError extends CrossmoveError {}
+
+/** A path of the pipeline that is not built yet (e.g. initialLoad.method snapshot before issue 6). */
+export class NotImplementedError extends CrossmoveError {}
+
+/** The approval gate timed out (the task token expired); replication is left running, nothing cut over. */
+export class ApprovalTimedOutError extends CrossmoveError {}
+
+/**
+ * Error name given to SendTaskFailure when a person rejects the cutover. The state machine catches it
+ * (with States.Timeout) and ends in "Approval not given". Kept without the Error suffix: it is the
+ * contract with the approve/reject API (issue 5) and the local runner.
+ */
+export const APPROVAL_REJECTED = 'ApprovalRejected';
+
+/** An AWS resource crossmove created ended in a failed state (e.g. the clone is `failed` or has lost its KMS key). */
+export class ResourceFailedError extends CrossmoveError {}
+
+// Operations API (issue 5). The HTTP layer (shared/http/) maps these names to 4xx answers.
+
+/** No execution exists for the migration id (never started from this stack). */
+export class MigrationNotFoundError extends CrossmoveError {}
+
+/** A start was asked for a migration whose execution is still running: nothing was started. */
+export class MigrationAlreadyRunningError extends CrossmoveError {}
+
+/** Approve/reject was asked but no cutover approval waits for the migration. */
+export class NothingToApproveError extends CrossmoveError {}
+
+/** The approval was already answered (approved or rejected): a second answer changes nothing. */
+export class ApprovalAlreadyAnsweredError extends CrossmoveError {}
+
+/** The stored task token is no longer valid (gate timed out, execution ended or was re-run). */
+export class ApprovalExpiredError extends CrossmoveError {}
+
+/** An HTTP request is malformed (body not JSON, a required field or path parameter missing). */
+export class BadRequestError extends CrossmoveError {}
+
+// Logical initial load (issue 4).
+
+/** The logical copy could not take a consistent snapshot or copy an object; names the schema/table and the MySQL error. */
+export class LogicalCopyError extends CrossmoveError {}

@@ -51,20 +51,27 @@ export interface BinlogSettings {
   /** Value before crossmove changed it (null = not retained / default), for cleanup. */
   previousRetentionHours: number | null;
   changed: boolean;
+  /** MySQL/MariaDB with binlog_expire_logs_seconds = 0: binlogs are never purged (retentionHours is null). */
+  retentionUnlimited?: boolean;
 }
 
 export interface ShareResult {
   resourceShareArn: string;
   created: boolean;
+  /** Same-account migration: nothing to share. */
+  skipped?: boolean;
 }
 export interface ShareAcceptance {
   invitationArn: string | null;
   status: string;
+  skipped?: boolean;
 }
 export interface KeyAccess {
   keyArn: string;
   statementSid: string;
   added: boolean;
+  /** Same-account migration or unencrypted source: the key policy is not touched. */
+  skipped?: boolean;
 }
 export interface ClusterPoll extends PollResult {
   clusterIdentifier: string;
@@ -72,10 +79,14 @@ export interface ClusterPoll extends PollResult {
   endpoint?: string;
   port?: number;
   created?: boolean;
+  /** ClusterCreateTime (ISO): start of the DescribeEvents look-back window. */
+  createdAt?: string;
 }
 export interface InstancePoll extends PollResult {
   instanceIdentifier: string;
   created?: boolean;
+  /** InstanceCreateTime (ISO): start of the DescribeEvents look-back window. */
+  createdAt?: string;
 }
 
 export interface BinlogPosition {
@@ -128,6 +139,8 @@ export interface ReplicationCheck extends LagFigures {
   caughtUp: boolean;
   checkedAt: string;
   attempts: number;
+  /** The IO thread is retrying a lost connection (e.g. the source restarted): not healthy, not broken. */
+  reconnecting?: boolean;
 }
 
 export interface ApprovalResult {
@@ -188,4 +201,19 @@ export interface MigrationState {
   dns?: DnsResult;
   reverse?: ReverseReplicationResult;
   failure?: FailureInfo;
+  // Bookkeeping of statemachine/migration.asl.yaml (not step results):
+  /** Monitoring windows (lag-monitor child executions) started so far. */
+  monitor?: { windows: number };
+  /** The last window's result ({ lag }), copied to `lag`. */
+  lagWindow?: { lag: ReplicationCheck };
+  /** Rounds within the current window (lag-monitor.asl.yaml only). */
+  window?: { rounds: number };
+  /** The approval gate was rejected (ApprovalRejected) or timed out (States.Timeout). */
+  approvalFailure?: FailureInfo;
+  /** The last cutover refused to start (CutoverNotReadyError): the machine went back to watching. */
+  cutoverNotReady?: FailureInfo;
+  /** What report-failure returned (the Fail state's Error/Cause come from it). */
+  failureReport?: { outcome: string; error: string; message: string; lastCompletedStep: string | null; notified: boolean };
+  /** What report-success returned. */
+  report?: Record<string, unknown>;
 }

@@ -1,0 +1,57 @@
+// AWS RAM, changes: create the share (source account), add missing associations, accept the
+// invitation (target account). clientToken makes a retried create/accept idempotent on AWS's side too.
+import {
+  AcceptResourceShareInvitationCommand,
+  AssociateResourceShareCommand,
+  CreateResourceShareCommand,
+  type RAMClient,
+  type ResourceShare,
+} from '@aws-sdk/client-ram';
+import { awsCall } from './call.js';
+
+export interface ShareSpec {
+  name: string;
+  resourceArn: string;
+  principal: string;
+  migrationId: string;
+}
+
+export async function createShare(client: RAMClient, spec: ShareSpec): Promise<ResourceShare> {
+  const out = await awsCall(`RAM CreateResourceShare ${spec.name}`, () =>
+    client.send(
+      new CreateResourceShareCommand({
+        name: spec.name,
+        resourceArns: [spec.resourceArn],
+        principals: [spec.principal],
+        // The target is usually outside the source's organization.
+        allowExternalPrincipals: true,
+        clientToken: spec.name,
+        // No tags: tag-on-create would need ram:TagResource in the source role; the share is found by name.
+      }),
+    ),
+  );
+  return out.resourceShare!;
+}
+
+export async function associateWithShare(
+  client: RAMClient,
+  shareArn: string,
+  missing: { resourceArns?: string[]; principals?: string[] },
+): Promise<void> {
+  await awsCall(`RAM AssociateResourceShare ${shareArn}`, () =>
+    client.send(
+      new AssociateResourceShareCommand({
+        resourceShareArn: shareArn,
+        ...(missing.resourceArns?.length ? { resourceArns: missing.resourceArns } : {}),
+        ...(missing.principals?.length ? { principals: missing.principals } : {}),
+      }),
+    ),
+  );
+}
+
+export async function acceptInvitation(client: RAMClient, invitationArn: string): Promise<string> {
+  const out = await awsCall(`RAM AcceptResourceShareInvitation ${invitationArn}`, () =>
+    client.send(new AcceptResourceShareInvitationCommand({ resourceShareInvitationArn: invitationArn })),
+  );
+  return out.resourceShareInvitation?.status ?? 'ACCEPTED';
+}

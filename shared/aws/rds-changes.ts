@@ -1,0 +1,67 @@
+// RDS, changes in the target account: the copy-on-write clone and its writer instance. Callers check
+// first (rds.ts) so a retried step reuses what an earlier attempt made; the *AlreadyExists faults of a
+// race are handled there too.
+import {
+  CreateDBInstanceCommand,
+  RestoreDBClusterToPointInTimeCommand,
+  type DBCluster,
+  type DBInstance,
+  type RDSClient,
+  type RestoreDBClusterToPointInTimeCommandInput,
+} from '@aws-sdk/client-rds';
+import { awsCall } from './call.js';
+import { migrationTags } from './rds.js';
+
+export interface CloneSpec {
+  sourceClusterArn: string;
+  clusterIdentifier: string;
+  migrationId: string;
+  kmsKeyId?: string;
+  dbClusterParameterGroupName?: string;
+  vpcSecurityGroupIds?: string[];
+  dbSubnetGroupName?: string;
+}
+
+export function cloneRequest(spec: CloneSpec): RestoreDBClusterToPointInTimeCommandInput {
+  return {
+    // The source must be given by ARN: by name RDS looks in the caller's account (DBClusterNotFoundFault).
+    SourceDBClusterIdentifier: spec.sourceClusterArn,
+    DBClusterIdentifier: spec.clusterIdentifier,
+    RestoreType: 'copy-on-write',
+    UseLatestRestorableTime: true,
+    ...(spec.kmsKeyId ? { KmsKeyId: spec.kmsKeyId } : {}),
+    ...(spec.dbClusterParameterGroupName ? { DBClusterParameterGroupName: spec.dbClusterParameterGroupName } : {}),
+    ...(spec.vpcSecurityGroupIds?.length ? { VpcSecurityGroupIds: spec.vpcSecurityGroupIds } : {}),
+    ...(spec.dbSubnetGroupName ? { DBSubnetGroupName: spec.dbSubnetGroupName } : {}),
+    Tags: migrationTags(spec.migrationId),
+  };
+}
+
+export async function restoreCopyOnWriteClone(client: RDSClient, spec: CloneSpec): Promise<DBCluster> {
+  const out = await awsCall(`RDS RestoreDBClusterToPointInTime ${spec.clusterIdentifier}`, () =>
+    client.send(new RestoreDBClusterToPointInTimeCommand(cloneRequest(spec))),
+  );
+  return out.DBCluster!;
+}
+
+export interface WriterSpec {
+  instanceIdentifier: string;
+  clusterIdentifier: string;
+  instanceClass: string;
+  migrationId: string;
+}
+
+export async function createWriterInstance(client: RDSClient, spec: WriterSpec): Promise<DBInstance> {
+  const out = await awsCall(`RDS CreateDBInstance ${spec.instanceIdentifier}`, () =>
+    client.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: spec.instanceIdentifier,
+        DBClusterIdentifier: spec.clusterIdentifier,
+        Engine: 'aurora-mysql',
+        DBInstanceClass: spec.instanceClass,
+        Tags: migrationTags(spec.migrationId),
+      }),
+    ),
+  );
+  return out.DBInstance!;
+}

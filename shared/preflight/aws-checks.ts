@@ -1,0 +1,160 @@
+// Read-only preflight of the AWS side: the source cluster (through the assumed source-account role),
+// its KMS key and binlog parameter, and whether the target cluster identifier is free. Changes nothing.
+import type { DBCluster } from '@aws-sdk/client-rds';
+import type { MigrationInput } from '../input/validate.js';
+import type { Accounts, PreflightResult } from '../state.js';
+import { describeKey, findKey, sourceKmsClient, targetKmsClient } from '../aws/kms.js';
+import { findCluster, findClusterParameter, madeByMigration, sourceRdsClient, targetRdsClient } from '../aws/rds.js';
+import { conflictMessage } from '../aws/clone.js';
+import { fail, pass, warn, type CheckOutcome } from './checks.js';
+
+const BINLOG_FORMATS = new Set(['ROW', 'MIXED', 'STATEMENT']);
+
+export interface AwsPreflight {
+  checks: CheckOutcome[];
+  sourceEndpoint?: PreflightResult['sourceEndpoint'];
+  sourceCluster?: PreflightResult['sourceCluster'];
+}
+
+export async function awsPreflight(input: MigrationInput, accounts: Accounts): Promise<AwsPreflight> {
+  const arn = input.source.clusterArn;
+  // Endpoint-only sources (self-managed MySQL, local runs): nothing to ask AWS.
+  if (!arn) return { checks: [] };
+  const checks: CheckOutcome[] = [];
+  const rds = await sourceRdsClient(input);
+  const cluster = await findCluster(rds, arn);
+  if (!cluster) {
+    checks.push(
+      fail(
+        'source-cluster',
+        `Source cluster ${arn} does not exist or is not visible to ${input.source.accessRoleArn ?? 'the pipeline role'}.`,
+        'Check source.clusterArn (account, region, name) and that the role may call rds:DescribeDBClusters on it.',
+        'ResourceNotFoundError',
+      ),
+    );
+    checks.push(...(await targetIdentifierChecks(input)));
+    return { checks };
+  }
+  checks.push(pass('source-cluster', `Source cluster ${cluster.DBClusterIdentifier} found.`));
+  checks.push(statusCheck(cluster), engineCheck(cluster, input), instancesCheck(cluster));
+  const kmsKeyArn = cluster.StorageEncrypted ? (cluster.KmsKeyId ?? null) : null;
+  checks.push(...(await keyChecks(input, accounts, kmsKeyArn)));
+  checks.push(...(await binlogChecks(input, cluster)));
+  checks.push(...(await targetIdentifierChecks(input)));
+  checks.push(...(await targetKeyChecks(input)));
+  return {
+    checks,
+    sourceEndpoint: cluster.Endpoint ? { host: cluster.Endpoint, port: cluster.Port ?? 3306 } : undefined,
+    sourceCluster: {
+      engineVersion: cluster.EngineVersion ?? 'unknown',
+      kmsKeyArn,
+      parameterGroup: cluster.DBClusterParameterGroup ?? 'unknown',
+      instanceCount: cluster.DBClusterMembers?.length ?? 0,
+    },
+  };
+}
+
+function statusCheck(cluster: DBCluster): CheckOutcome {
+  return cluster.Status === 'available'
+    ? pass('source-status', 'Source cluster is available.')
+    : fail('source-status', `Source cluster ${cluster.DBClusterIdentifier} is ${cluster.Status}, not available.`, 'Wait until it is available (a cluster must be ACTIVE to be shared or cloned), then re-run.');
+}
+
+function engineCheck(cluster: DBCluster, input: MigrationInput): CheckOutcome {
+  const id = cluster.DBClusterIdentifier;
+  if (cluster.Engine !== 'aurora-mysql') {
+    return fail('source-engine', `Source cluster ${id} runs engine ${cluster.Engine}; crossmove moves aurora-mysql clusters.`, 'Use source.endpoint with initialLoad.method logical for other MySQL-compatible sources.');
+  }
+  if (cluster.EngineMode === 'serverless') {
+    return fail('source-engine', `Source cluster ${id} is Aurora Serverless v1, which cannot be cloned across accounts.`, 'Use initialLoad.method snapshot or logical, or upgrade the cluster to provisioned / Serverless v2.');
+  }
+  const detected = cluster.EngineVersion?.startsWith('5.7') ? 'aurora-mysql-2' : cluster.EngineVersion?.startsWith('8.0') ? 'aurora-mysql-3' : undefined;
+  if (input.source.engine && detected && input.source.engine !== detected) {
+    return fail('source-engine', `source.engine is ${input.source.engine} but cluster ${id} runs ${cluster.EngineVersion} (${detected}).`, `Set source.engine to ${detected} or leave it out.`);
+  }
+  return pass('source-engine', `Source cluster runs ${cluster.Engine} ${cluster.EngineVersion}.`);
+}
+
+function instancesCheck(cluster: DBCluster): CheckOutcome {
+  const n = cluster.DBClusterMembers?.length ?? 0;
+  return n >= 1
+    ? pass('source-instances', `Source cluster has ${n} instance(s).`)
+    : fail('source-instances', `Source cluster ${cluster.DBClusterIdentifier} has no instance; a cluster needs at least one to be cloned or to serve binlogs.`, 'Add a writer instance to the source cluster.');
+}
+
+async function keyChecks(input: MigrationInput, accounts: Accounts, kmsKeyArn: string | null): Promise<CheckOutcome[]> {
+  if (!kmsKeyArn) return [pass('source-kms-key', 'Source cluster is not encrypted.')];
+  const key = await describeKey(await sourceKmsClient(input), kmsKeyArn);
+  const crossAccountClone = !accounts.sameAccount && input.initialLoad.method === 'clone';
+  const out: CheckOutcome[] = [];
+  if (key.KeyManager === 'AWS' && crossAccountClone) {
+    out.push(
+      fail(
+        'source-kms-key',
+        `Source cluster is encrypted with the AWS-managed key aws/rds (${kmsKeyArn}), which cannot be shared with another account, so the cluster cannot be cloned cross-account.`,
+        'Use initialLoad.method snapshot (snapshot, copy with a customer managed key, share, restore) or logical.',
+        'DefaultKmsKeyError',
+      ),
+    );
+  } else if (key.KeyState && key.KeyState !== 'Enabled') {
+    out.push(fail('source-kms-key', `Source KMS key ${kmsKeyArn} is ${key.KeyState}.`, 'Enable the key; the cluster cannot be cloned otherwise.'));
+  } else {
+    out.push(pass('source-kms-key', `Source cluster is encrypted with ${key.KeyManager === 'AWS' ? 'the AWS-managed' : 'customer managed'} key ${kmsKeyArn}.`));
+  }
+  if (crossAccountClone && !input.target.kmsKeyId) {
+    out.push(warn('target-kms-key', 'target.kmsKeyId is not set: the clone would stay encrypted with the source account key.', 'Set target.kmsKeyId to a key in the target account so the clone does not depend on the source key.'));
+  }
+  return out;
+}
+
+async function binlogChecks(input: MigrationInput, cluster: DBCluster): Promise<CheckOutcome[]> {
+  const group = cluster.DBClusterParameterGroup;
+  if (!group) return [fail('source-binlog-format', `Source cluster ${cluster.DBClusterIdentifier} reports no cluster parameter group.`, 'Attach a custom cluster parameter group with binlog_format ROW.', 'BinlogDisabledError')];
+  const param = await findClusterParameter(await sourceRdsClient(input), group, 'binlog_format');
+  // Not listed = engine default, which is OFF on Aurora MySQL.
+  const value = (param?.ParameterValue ?? 'OFF').toUpperCase();
+  if (!BINLOG_FORMATS.has(value)) {
+    return [
+      fail(
+        'source-binlog-format',
+        `Binary logging is off on the source: binlog_format is ${value} in cluster parameter group ${group}.`,
+        `Set binlog_format to ROW in ${group}${group.startsWith('default.') ? ' (a default group cannot be changed: create a custom one and attach it)' : ''}; it is static, so the writer must reboot before the migration.`,
+        'BinlogDisabledError',
+      ),
+    ];
+  }
+  const pending = (cluster.DBClusterMembers ?? []).filter((m) => m.DBClusterParameterGroupStatus === 'pending-reboot');
+  const out = [pass('source-binlog-format', `binlog_format is ${value} in ${group}.`)];
+  if (pending.length) {
+    out.push(
+      warn(
+        'source-parameters-pending-reboot',
+        `Parameter changes are pending a reboot on ${pending.map((m) => m.DBInstanceIdentifier).join(', ')}.`,
+        'If binlog_format was just changed, reboot the writer: binlogs are on only after it restarts.',
+      ),
+    );
+  }
+  if (value !== 'ROW') out.push(warn('source-binlog-row', `binlog_format is ${value}; ROW is the safe format for replication.`, `Set binlog_format to ROW in ${group}.`));
+  return out;
+}
+
+async function targetIdentifierChecks(input: MigrationInput): Promise<CheckOutcome[]> {
+  // Only the clone/snapshot paths create the target cluster; a logical copy loads into an existing one.
+  if (input.initialLoad.method === 'logical') return [];
+  const id = input.names.targetClusterIdentifier;
+  const existing = await findCluster(targetRdsClient(input), id);
+  if (!existing) return [pass('target-identifier', `Target cluster identifier ${id} is free.`)];
+  if (madeByMigration(existing, input.migrationId)) return [pass('target-identifier', `Target cluster ${id} exists from an earlier run of this migration; it will be reused.`)];
+  return [fail('target-identifier', conflictMessage(id, input.migrationId) + '.', 'Set target.clusterIdentifier to an unused name.', 'ResourceConflictError')];
+}
+
+async function targetKeyChecks(input: MigrationInput): Promise<CheckOutcome[]> {
+  const keyId = input.target.kmsKeyId;
+  if (!keyId || input.initialLoad.method === 'logical') return [];
+  const key = await findKey(targetKmsClient(input), keyId);
+  if (!key) {
+    return [fail('target-kms-key', `target.kmsKeyId ${keyId} does not exist or is not visible to the pipeline account.`, 'Give the ARN of an enabled customer managed key in the target account and region.', 'ResourceNotFoundError')];
+  }
+  if (key.KeyState !== 'Enabled') return [fail('target-kms-key', `target.kmsKeyId ${keyId} is ${key.KeyState}.`, 'Enable the key or give another one.')];
+  return [pass('target-kms-key', `Target key ${key.Arn ?? keyId} is enabled.`)];
+}

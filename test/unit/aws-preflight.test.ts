@@ -1,0 +1,220 @@
+// "Validate the input" and "Run preflight checks" with aws-sdk-client-mock: exact parameters of every
+// call, responses shaped like the AWS API reference, and the bad-input cases of issue 2.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { localLambdaContext } from '../../shared/handler.js';
+import { handler as validateInput } from '../../handlers/validate-input.js';
+import { handler as runPreflight } from '../../handlers/run-preflight.js';
+import { validateMigrationInput } from '../../shared/input/validate.js';
+import {
+  ASSUMED_KEY_ID, REGION, ROLE_ARN, SOURCE_ARN, SOURCE_KEY, SOURCE_SECRET, SRC, TGT, TARGET_SECRET,
+  assumeRoleResponse, crossAccountState, rawCrossAccountInput, resetCaches, sameAccounts, sourceCluster, targetCluster,
+} from '../aws/mock-fixtures.js';
+
+const rds = mockClient(RDSClient);
+const kms = mockClient(KMSClient);
+const sts = mockClient(STSClient);
+const sm = mockClient(SecretsManagerClient);
+const ctx = localLambdaContext('test');
+const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected the step to fail'); }, (e: Error) => e);
+const inputsOf = (mock: { commandCalls: (c: any) => any[] }, cmd: unknown) => mock.commandCalls(cmd).map((c) => c.args[0].input);
+
+const customerKey = { KeyMetadata: { AWSAccountId: SRC, KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled', Enabled: true } } as const;
+const TARGET_KEY = `arn:aws:kms:us-east-1:${TGT}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0`;
+const awsManagedKey = { KeyMetadata: { ...customerKey.KeyMetadata, KeyManager: 'AWS', Description: 'Default key that protects my RDS database volumes when no other key is defined' } } as const;
+
+function happySource() {
+  sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
+  rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
+  rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).rejects(Object.assign(new Error('DBCluster orders-prod-moved not found.'), { name: 'DBClusterNotFoundFault' }));
+  // Two pages: the parameter is on the second one.
+  rds.on(DescribeDBClusterParametersCommand, { DBClusterParameterGroupName: 'orders-binlog', Marker: undefined }).resolves({
+    Parameters: [{ ParameterName: 'autocommit', ParameterValue: '1', Source: 'engine-default' }],
+    Marker: 'page-2',
+  });
+  rds.on(DescribeDBClusterParametersCommand, { DBClusterParameterGroupName: 'orders-binlog', Marker: 'page-2' }).resolves({
+    Parameters: [{ ParameterName: 'binlog_format', ParameterValue: 'ROW', Source: 'user', ApplyType: 'static', IsModifiable: true }],
+  });
+  kms.on(DescribeKeyCommand).resolves(customerKey);
+  sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'admin', password: 'unit-admin-pw-1' }) });
+}
+
+beforeEach(() => {
+  rds.reset();
+  kms.reset();
+  sts.reset();
+  sm.reset();
+  resetCaches();
+});
+
+describe('Validate the input', () => {
+  it('derives the accounts: source from the ARN, target from STS GetCallerIdentity', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: TGT, Arn: `arn:aws:sts::${TGT}:assumed-role/crossmove-validateInput/x`, UserId: 'AROAEXAMPLE:x' });
+    const out = await validateInput(rawCrossAccountInput(), ctx);
+    expect(out.accounts).toEqual({ source: SRC, target: TGT, sameAccount: false, sourceRegion: REGION, targetRegion: REGION });
+    expect(out.input.names.targetClusterIdentifier).toBe('orders-prod-moved');
+    expect(inputsOf(sts, GetCallerIdentityCommand)).toEqual([{}]);
+  });
+
+  it('makes no AWS call for an endpoint-only source', async () => {
+    const out = await validateInput(
+      { migrationId: 'local-1', source: { endpoint: { host: '127.0.0.1', port: 3306 }, adminSecret: 'env:SRC' }, target: { endpoint: { host: '127.0.0.1', port: 3307 }, adminSecret: 'env:TGT' } },
+      ctx,
+    );
+    expect(out.accounts).toEqual({ source: null, target: null, sameAccount: true, sourceRegion: null, targetRegion: null });
+    expect(sts.calls()).toHaveLength(0);
+  });
+
+  it('names every malformed field at once (ARNs, migrationId, engine, secret) before any AWS call', async () => {
+    const err = await errorOf(
+      validateInput(
+        {
+          migrationId: 'Orders_2026!',
+          source: { clusterArn: 'arn:aws:rds:us-east-1:1111:cluster:orders', adminSecret: 'password123', accessRoleArn: 'arn:aws:iam::111111111111:user/bob', engine: 'oracle' },
+          target: { adminSecret: TARGET_SECRET },
+        },
+        ctx,
+      ),
+    );
+    expect(err.name).toBe('InputValidationError');
+    for (const field of ['migrationId', 'source.clusterArn', 'source.adminSecret', 'source.accessRoleArn', 'source.engine']) expect(err.message).toContain(`${field}:`);
+    expect(sts.calls()).toHaveLength(0);
+  });
+
+  it('requires the source role (and its external id) when the source is in another account', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: TGT });
+    const err = await errorOf(validateInput(rawCrossAccountInput({ source: { accessRoleArn: undefined, externalId: undefined } }), ctx));
+    expect(err.name).toBe('InputValidationError');
+    expect(err.message).toContain(`source.accessRoleArn: required: the source cluster is in account ${SRC}, the pipeline runs in ${TGT}`);
+    const noExternalId = await errorOf(validateInput(rawCrossAccountInput({ source: { externalId: undefined } }), ctx));
+    expect(noExternalId.message).toContain('source.externalId: required with source.accessRoleArn');
+    const wrongAccount = await errorOf(validateInput(rawCrossAccountInput({ source: { accessRoleArn: `arn:aws:iam::${TGT}:role/x` } }), ctx));
+    expect(wrongAccount.message).toContain(`source.accessRoleArn: must be a role in the source account ${SRC}`);
+  });
+
+  it('refuses a cross-region clone and points to the snapshot path', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: TGT });
+    const err = await errorOf(validateInput(rawCrossAccountInput({ target: { region: 'eu-west-1' } }), ctx));
+    expect(err.message).toContain('initialLoad.method: clone works only within one region (source us-east-1, target eu-west-1); use snapshot');
+    expect(inputsOf(sts, GetCallerIdentityCommand)).toHaveLength(1);
+  });
+});
+
+describe('Run preflight checks', () => {
+  it('reads the source through the assumed role with exact parameters and records endpoint and cluster', async () => {
+    happySource();
+    const result = await runPreflight(crossAccountState(), ctx);
+    expect(result.ok).toBe(true);
+    expect(result.sourceEndpoint).toEqual({ host: 'orders-prod.cluster-c1a2b3c4d5e6.us-east-1.rds.amazonaws.com', port: 3306 });
+    expect(result.sourceCluster).toEqual({ engineVersion: '8.0.mysql_aurora.3.05.2', kmsKeyArn: SOURCE_KEY, parameterGroup: 'orders-binlog', instanceCount: 1 });
+    expect(inputsOf(sts, AssumeRoleCommand)).toEqual([
+      { RoleArn: ROLE_ARN, RoleSessionName: 'crossmove-orders-2026-12', ExternalId: 'orders-2026-12-3f9c', DurationSeconds: 3600 },
+    ]);
+    expect(inputsOf(rds, DescribeDBClustersCommand)).toEqual([{ DBClusterIdentifier: SOURCE_ARN }, { DBClusterIdentifier: 'orders-prod-moved' }]);
+    expect(inputsOf(rds, DescribeDBClusterParametersCommand)).toEqual([
+      { DBClusterParameterGroupName: 'orders-binlog', Marker: undefined },
+      { DBClusterParameterGroupName: 'orders-binlog', Marker: 'page-2' },
+    ]);
+    expect(inputsOf(kms, DescribeKeyCommand)).toEqual([{ KeyId: SOURCE_KEY }, { KeyId: TARGET_KEY }]);
+    const kmsCreds = await Promise.all(kms.calls().map(async (c) => (await (c.thisValue as KMSClient).config.credentials()).accessKeyId));
+    expect(kmsCreds).toEqual([ASSUMED_KEY_ID, 'testing']);
+    expect(inputsOf(sm, GetSecretValueCommand)).toEqual([{ SecretId: SOURCE_SECRET }, { SecretId: TARGET_SECRET }]);
+    // Source-account calls used the assumed role's credentials; the target-identifier check the pipeline's own.
+    const creds = await Promise.all(rds.calls().map(async (c) => (await (c.thisValue as RDSClient).config.credentials()).accessKeyId));
+    expect(creds).toEqual([ASSUMED_KEY_ID, ASSUMED_KEY_ID, ASSUMED_KEY_ID, 'testing']);
+    expect(JSON.stringify(result)).not.toContain('unit-admin-pw-1');
+  });
+
+  it('refuses an aws/rds-encrypted source for a cross-account clone, pointing to the snapshot path', async () => {
+    happySource();
+    kms.on(DescribeKeyCommand).resolves(awsManagedKey);
+    const err = await errorOf(runPreflight(crossAccountState(), ctx));
+    expect(err.name).toBe('DefaultKmsKeyError');
+    expect(err.message).toContain('AWS-managed key aws/rds');
+    expect(err.message).toContain('initialLoad.method snapshot');
+  });
+
+  it('accepts an aws/rds-encrypted source in the same account', async () => {
+    happySource();
+    kms.on(DescribeKeyCommand).resolves(awsManagedKey);
+    const state = crossAccountState({ source: { accessRoleArn: undefined, externalId: undefined, clusterArn: SOURCE_ARN } });
+    const result = await runPreflight({ ...state, accounts: sameAccounts }, ctx);
+    expect(result.checks.find((c) => c.id === 'source-kms-key')).toMatchObject({ status: 'pass' });
+  });
+
+  it('refuses a source without binlogs (parameter not set = engine default OFF), naming the group', async () => {
+    happySource();
+    rds.on(DescribeDBClusterParametersCommand, { DBClusterParameterGroupName: 'orders-binlog', Marker: 'page-2' }).resolves({ Parameters: [] });
+    const err = await errorOf(runPreflight(crossAccountState(), ctx));
+    expect(err.name).toBe('BinlogDisabledError');
+    expect(err.message).toContain('binlog_format is OFF in cluster parameter group orders-binlog');
+    expect(err.message).toContain('the writer must reboot');
+  });
+
+  it('refuses a target identifier used by a cluster without our tag, and reuses one with it', async () => {
+    happySource();
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({ DBClusters: [targetCluster('available', { TagList: [{ Key: 'team', Value: 'x' }] })] });
+    const err = await errorOf(runPreflight(crossAccountState(), ctx));
+    expect(err.name).toBe('ResourceConflictError');
+    expect(err.message).toContain('Target cluster identifier orders-prod-moved is already used');
+
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({ DBClusters: [targetCluster('available')] });
+    const ok = await runPreflight(crossAccountState(), ctx);
+    expect(ok.checks.find((c) => c.id === 'target-identifier')?.message).toContain('will be reused');
+  });
+
+  it.each([
+    ['Serverless v1', { EngineMode: 'serverless' }, 'Aurora Serverless v1'],
+    ['no instance', { DBClusterMembers: [] }, 'has no instance'],
+    ['not available', { Status: 'backing-up' }, 'is backing-up, not available'],
+    ['another engine', { Engine: 'aurora-postgresql' }, 'runs engine aurora-postgresql'],
+  ])('fails a source that is %s', async (_label, overrides, text) => {
+    happySource();
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster(overrides as never)] });
+    const err = await errorOf(runPreflight(crossAccountState(), ctx));
+    expect(err.name).toBe('PreflightFailedError');
+    expect(err.message).toContain(text);
+  });
+
+  it('fails when source.engine contradicts the cluster version', async () => {
+    happySource();
+    const err = await errorOf(runPreflight(crossAccountState({ source: { engine: 'aurora-mysql-2' } }), ctx));
+    expect(err.message).toContain('source.engine is aurora-mysql-2 but cluster orders-prod runs 8.0.mysql_aurora.3.05.2 (aurora-mysql-3)');
+  });
+
+  it('names a target.kmsKeyId that does not exist in the target account', async () => {
+    happySource();
+    kms.on(DescribeKeyCommand, { KeyId: TARGET_KEY }).rejects(Object.assign(new Error(`Key '${TARGET_KEY}' does not exist`), { name: 'NotFoundException' }));
+    const err = await errorOf(runPreflight(crossAccountState(), ctx));
+    expect(err.name).toBe('ResourceNotFoundError');
+    expect(err.message).toContain(`[target-kms-key] target.kmsKeyId ${TARGET_KEY} does not exist`);
+  });
+
+  it('names a missing secret as SecretError', async () => {
+    happySource();
+    sm.on(GetSecretValueCommand, { SecretId: TARGET_SECRET }).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
+    const err = await errorOf(runPreflight(crossAccountState(), ctx));
+    expect(err.name).toBe('SecretError');
+    expect(err.message).toContain(`target.adminSecret: Secret ${TARGET_SECRET} does not exist`);
+  });
+
+  it('turns throttling into TransientError (retried by the state machine)', async () => {
+    happySource();
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    const err = await errorOf(runPreflight(crossAccountState(), ctx));
+    expect(err.name).toBe('TransientError');
+    expect(err.message).toContain(`RDS DescribeDBClusters ${SOURCE_ARN} failed temporarily (Throttling: Rate exceeded)`);
+  });
+
+  it('makes no AWS call for an endpoint-only source', async () => {
+    process.env.UNIT_SRC = JSON.stringify({ username: 'a', password: 'local-pw-1' });
+    const input = validateMigrationInput({ migrationId: 'local-1', source: { endpoint: { host: '127.0.0.1' }, adminSecret: 'env:UNIT_SRC' }, target: { endpoint: { host: '127.0.0.1', port: 3307 }, adminSecret: 'env:UNIT_SRC' } });
+    const result = await runPreflight({ input, accounts: { source: null, target: null, sameAccount: true, sourceRegion: null, targetRegion: null } }, ctx);
+    expect(result.ok).toBe(true);
+    expect([...rds.calls(), ...kms.calls(), ...sts.calls(), ...sm.calls()]).toHaveLength(0);
+  });
+});

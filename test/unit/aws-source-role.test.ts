@@ -1,0 +1,108 @@
+// source-account/role.yaml grants exactly the calls the source-account steps send (no more, no less,
+// no `*` action). The calls are recorded, not listed by hand: every source-account step runs against
+// aws-sdk-client-mock, and a call counts as source-account when its client carries the assumed role's
+// credentials.
+import { readFileSync } from 'node:fs';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import {
+  AssociateResourceShareCommand, CreateResourceShareCommand, GetResourceShareAssociationsCommand, GetResourceSharesCommand, RAMClient,
+} from '@aws-sdk/client-ram';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { localLambdaContext } from '../../shared/handler.js';
+import { handler as runPreflight } from '../../handlers/run-preflight.js';
+import { handler as shareCluster } from '../../handlers/share-cluster.js';
+import { handler as grantKeyAccess } from '../../handlers/grant-key-access.js';
+import { sourceAdminCredentials } from '../../shared/db-credentials.js';
+import { ASSUMED_KEY_ID, SOURCE_ARN, SOURCE_KEY, SRC, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
+
+const mocks = {
+  rds: mockClient(RDSClient),
+  kms: mockClient(KMSClient),
+  ram: mockClient(RAMClient),
+  secretsmanager: mockClient(SecretsManagerClient),
+};
+const sts = mockClient(STSClient);
+const ctx = localLambdaContext('test');
+const SHARE_ARN = `arn:aws:ram:us-east-1:${SRC}:resource-share/7ab63972-b505-7e2a-420d-6f5d3EXAMPLE`;
+
+interface Statement { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string }
+function templateStatements(): { policy: Statement[]; trust: Statement[] } {
+  const template = parse(readFileSync(new URL('../../source-account/role.yaml', import.meta.url), 'utf8'));
+  const role = template.Resources.SourceAccessRole.Properties;
+  // Conditional statements are written as { Fn::If: [condition, statement, NoValue] }.
+  const unwrap = (s: any): Statement => (s['Fn::If'] ? s['Fn::If'][1] : s);
+  return {
+    policy: role.Policies.flatMap((p: any) => p.PolicyDocument.Statement.map(unwrap)),
+    trust: role.AssumeRolePolicyDocument.Statement,
+  };
+}
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+async function recordedSourceAccountActions(): Promise<string[]> {
+  const actions = new Set<string>();
+  for (const [prefix, mock] of Object.entries(mocks)) {
+    for (const call of mock.calls()) {
+      const client = call.thisValue as { config: { credentials: () => Promise<{ accessKeyId: string }> } };
+      if ((await client.config.credentials()).accessKeyId !== ASSUMED_KEY_ID) continue;
+      actions.add(`${prefix}:${(call.args[0] as object).constructor.name.replace(/Command$/, '')}`);
+    }
+  }
+  return [...actions].sort();
+}
+
+beforeEach(() => {
+  Object.values(mocks).forEach((m) => m.reset());
+  sts.reset();
+  resetCaches();
+  sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
+});
+
+describe('source-account/role.yaml', () => {
+  it('grants exactly the calls the source-account steps make', async () => {
+    // Every source-account path: preflight (cluster, parameter, key, secret), share created, share
+    // repaired, key policy written.
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).rejects(Object.assign(new Error('not found'), { name: 'DBClusterNotFoundFault' }));
+    mocks.rds.on(DescribeDBClusterParametersCommand).resolves({ Parameters: [{ ParameterName: 'binlog_format', ParameterValue: 'ROW' }] });
+    mocks.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });
+    mocks.kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) });
+    mocks.kms.on(PutKeyPolicyCommand).resolves({});
+    mocks.secretsmanager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'admin', password: 'role-test-pw-1' }) });
+    mocks.ram.on(GetResourceSharesCommand).resolvesOnce({ resourceShares: [] }).resolves({ resourceShares: [{ resourceShareArn: SHARE_ARN, name: 'crossmove-orders-2026-12', status: 'ACTIVE' }] });
+    mocks.ram.on(CreateResourceShareCommand).resolves({ resourceShare: { resourceShareArn: SHARE_ARN, name: 'crossmove-orders-2026-12', status: 'ACTIVE' } });
+    mocks.ram.on(GetResourceShareAssociationsCommand).resolves({ resourceShareAssociations: [] });
+    mocks.ram.on(AssociateResourceShareCommand).resolves({ resourceShareAssociations: [] });
+
+    const state = crossAccountState();
+    const preflight = await runPreflight(state, ctx);
+    await sourceAdminCredentials(state);
+    await shareCluster(state, ctx); // creates
+    await shareCluster(state, ctx); // finds it, re-associates
+    await grantKeyAccess({ ...state, preflight }, ctx);
+
+    const { policy } = templateStatements();
+    expect([...new Set(actionsOf(policy))].sort()).toEqual(await recordedSourceAccountActions());
+  });
+
+  it('has no * action, scopes resources by parameters and trusts only the target account with the external id', () => {
+    const { policy, trust } = templateStatements();
+    expect(actionsOf(policy).filter((a) => a.includes('*'))).toEqual([]);
+    const star = policy.filter((s) => s.Resource === '*').map((s) => s.Sid);
+    // Only RAM calls without resource-level permissions (CreateResourceShare is limited by conditions).
+    expect(star.sort()).toEqual(['FindTheShare', 'ShareTheClusterWithTheTargetAccount']);
+    expect(policy.find((s) => s.Sid === 'ReadTheSourceCluster')!.Resource).toEqual({ Ref: 'SourceClusterArn' });
+    expect(policy.find((s) => s.Sid === 'LetTheTargetUseTheKey')!.Resource).toEqual({ Ref: 'SourceKmsKeyArn' });
+    expect(trust).toEqual([
+      expect.objectContaining({
+        Action: 'sts:AssumeRole',
+        Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${TargetAccountId}:root' } },
+        Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } },
+      }),
+    ]);
+  });
+});
