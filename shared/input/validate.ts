@@ -19,6 +19,8 @@ export interface DerivedFigures {
   monitorRoundsPerWindow: number;
   /** Windows the parent runs before giving up on catching up (from replication.maxCatchUpHours). */
   maxMonitorWindows: number;
+  /** TimeoutSecondsPath of one monitoring window (child execution): rounds x (poll + a check's worst case) + slack. */
+  monitorWindowTimeoutSeconds: number;
 }
 
 /** A Standard workflow history holds 25,000 events; one monitor round is ~9 events. */
@@ -43,9 +45,11 @@ export function validateMigrationInput(raw: unknown): MigrationInput {
   };
   const rounds = MONITOR_ROUNDS_PER_WINDOW;
   const derived: DerivedFigures = {
-    approvalTimeoutSeconds: Math.round(input.cutover.approvalTimeoutHours * 3600),
+    approvalTimeoutSeconds: Math.max(1, Math.round(input.cutover.approvalTimeoutHours * 3600)),
     monitorRoundsPerWindow: rounds,
     maxMonitorWindows: Math.max(1, Math.ceil((input.replication.maxCatchUpHours * 3600) / (input.replication.pollSeconds * rounds))),
+    // A check is a Lambda with a 60 s timeout retried up to 6 times with backoff capped at 60 s: ~12 min worst case.
+    monitorWindowTimeoutSeconds: rounds * (input.replication.pollSeconds + 120) + 3600,
   };
   return { ...input, initialLoad, names: deriveNames(input.migrationId, input), derived };
 }

@@ -1,0 +1,125 @@
+// Turns the `$.failure` a Catch stored (Step Functions' {Error, Cause}) into a clean report: the
+// typed error name and the operator's message, wherever they were wrapped. Lambda errors arrive as
+// a JSON Cause {errorType, errorMessage, trace}; a failed child execution (the lag monitor, run with
+// startExecution.sync:2) arrives as States.TaskFailed whose Cause is the child's DescribeExecution.
+import { redact } from '../redact.js';
+import type { FailureInfo, MigrationState } from '../state.js';
+
+export interface FailureReport {
+  outcome: 'failed' | 'approval-not-given';
+  migrationId: string;
+  /** Error name for the Fail state (typed names from shared/errors.ts survive unchanged). */
+  error: string;
+  /** Message for the Fail state's Cause and the notification: no secrets, no stack traces. */
+  message: string;
+  /** The last step whose result is in the state (what had been done before the failure). */
+  lastCompletedStep: string | null;
+  notified: boolean;
+}
+
+const MAX_MESSAGE = 4000;
+
+/** Steps in pipeline order with the state key each one fills. */
+export const STEP_KEYS: [keyof MigrationState, string][] = [
+  ['preflight', 'Run preflight checks'],
+  ['binlogs', 'Keep binlogs long enough'],
+  ['share', 'Share the cluster'],
+  ['shareAcceptance', 'Accept the share'],
+  ['keyAccess', 'Let the target use the KMS key'],
+  ['clone', 'Clone the cluster'],
+  ['writer', 'Create the writer'],
+  ['logicalCopy', 'Copy the data consistently'],
+  ['binlogPosition', "Read the clone's binlog position"],
+  ['replicationUser', 'Create the replication user'],
+  ['replication', 'Start replication on the target'],
+  ['lag', 'Check replication'],
+  ['approval', 'Ask for cutover approval'],
+  ['cutover', 'Cut over'],
+  ['dns', 'Switch DNS'],
+  ['reverse', 'Start reverse replication'],
+];
+
+export function lastCompletedStep(state: Partial<MigrationState>): string | null {
+  let last: string | null = null;
+  for (const [key, step] of STEP_KEYS) if (state[key] !== undefined) last = step;
+  return last;
+}
+
+/** Unwraps nested {Error, Cause} / {errorType, errorMessage} layers down to the innermost named error. */
+export function unwrapFailure(failure: FailureInfo | undefined): { error: string; message: string } {
+  let error = failure?.Error || 'UnknownError';
+  let cause: unknown = failure?.Cause ?? '';
+  for (let depth = 0; depth < 5 && typeof cause === 'string'; depth++) {
+    const parsed = parseJson(cause);
+    if (!parsed || typeof parsed !== 'object') break;
+    const p = parsed as Record<string, unknown>;
+    if (typeof p.errorMessage === 'string' || typeof p.errorType === 'string') {
+      error = typeof p.errorType === 'string' ? p.errorType : error;
+      cause = p.errorMessage ?? '';
+      continue;
+    }
+    const innerError = p.Error ?? p.error;
+    const innerCause = p.Cause ?? p.cause;
+    if (typeof innerError === 'string' || typeof innerCause === 'string') {
+      if (typeof innerError === 'string' && innerError) error = innerError;
+      cause = innerCause ?? '';
+      continue;
+    }
+    break;
+  }
+  const text = typeof cause === 'string' ? cause : JSON.stringify(cause);
+  return { error, message: clip(redact(stripStack(text))) };
+}
+
+export function describeFailure(state: Partial<MigrationState> & { approvalFailure?: FailureInfo }): Omit<FailureReport, 'notified'> {
+  const migrationId = state.input?.migrationId ?? (state as { migrationId?: string }).migrationId ?? 'unknown';
+  const lastStep = lastCompletedStep(state);
+  if (state.approvalFailure) {
+    const timedOut = state.approvalFailure.Error === 'States.Timeout';
+    const { message: reason } = unwrapFailure(state.approvalFailure);
+    const hours = state.input ? state.input.derived.approvalTimeoutSeconds / 3600 : undefined;
+    const why = timedOut
+      ? `No answer within ${hours !== undefined ? `${round(hours)} h` : 'the approval timeout'}`
+      : `Rejected${reason && reason !== 'ApprovalRejected' ? `: ${reason}` : ''}`;
+    return {
+      outcome: 'approval-not-given',
+      migrationId,
+      error: timedOut ? 'ApprovalTimedOutError' : 'ApprovalRejected',
+      message: clip(
+        `Cutover approval was not given (${why}). Nothing was cut over: the source still takes the writes and ` +
+          'replication to the target is still running. Start the migration again to ask again (finished steps are reused), ' +
+          'or stop replication on the target to abandon it.',
+      ),
+      lastCompletedStep: lastStep,
+    };
+  }
+  const { error, message } = unwrapFailure(state.failure);
+  return { outcome: 'failed', migrationId, error, message: message || error, lastCompletedStep: lastStep };
+}
+
+function parseJson(text: string): unknown {
+  const t = text.trim();
+  if (!t.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Drops "    at fn (file:line)" lines, should a stack have slipped into a message. */
+function stripStack(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^\s+at\s/.test(line))
+    .join('\n')
+    .trim();
+}
+
+function clip(text: string): string {
+  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 3)}...`;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

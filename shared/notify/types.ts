@@ -1,0 +1,14 @@
+export type NotificationKind =
+  | 'approval-needed'
+  | 'approval-not-given'
+  | 'migration-succeeded'
+  | 'migration-failed';
+
+export interface Notification {
+  kind: NotificationKind;
+  migrationId: string;
+  /** One line, at most 100 characters (SNS Subject limit). */
+  subject: string;
+  /** Plain text for e-mail subscribers. */
+  text: string;
+}

@@ -1,0 +1,133 @@
+// Static rules for both definitions: valid ASL, every Task bounded in time, retried only on the
+// retryable names, caught into the failure report; every loop bounded; the approval gate shaped right.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { RETRYABLE_ERROR_NAMES } from '../../shared/errors.js';
+
+const require = createRequire(import.meta.url);
+const aslValidator = require('asl-validator') as (def: unknown, opts?: unknown) => { isValid: boolean; errors: unknown[] };
+
+const load = (file: string) => parse(readFileSync(new URL(`../../statemachine/${file}`, import.meta.url), 'utf8'));
+const MAIN = load('migration.asl.yaml');
+const CHILD = load('lag-monitor.asl.yaml');
+const DEFINITIONS = { 'migration.asl.yaml': MAIN, 'lag-monitor.asl.yaml': CHILD } as Record<string, any>;
+
+function nextStates(state: any): string[] {
+  return [state.Next, state.Default, ...(state.Choices ?? []).map((c: any) => c.Next), ...(state.Catch ?? []).map((c: any) => c.Next)].filter(Boolean);
+}
+
+function reachable(def: any, from: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [from];
+  while (todo.length) {
+    const name = todo.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    todo.push(...nextStates(def.States[name]));
+  }
+  return seen;
+}
+
+/** Strongly connected components with more than one state (or a self-loop): the loops. */
+function loops(def: any): string[][] {
+  const names = Object.keys(def.States);
+  const reach = new Map(names.map((n) => [n, reachable(def, n)]));
+  const done = new Set<string>();
+  const out: string[][] = [];
+  for (const n of names) {
+    if (done.has(n)) continue;
+    const scc = names.filter((m) => reach.get(n)!.has(m) && reach.get(m)!.has(n));
+    scc.forEach((m) => done.add(m));
+    if (scc.length > 1 || nextStates(def.States[n]).includes(n)) out.push(scc);
+  }
+  return out;
+}
+
+describe.each(Object.keys(DEFINITIONS))('%s', (file) => {
+  const def = DEFINITIONS[file];
+  const tasks = Object.entries<any>(def.States).filter(([, s]) => s.Type === 'Task');
+
+  it('passes asl-validator (as packaged: Fn::GetAtt resources, JSONPath)', () => {
+    const result = aslValidator(structuredClone(def));
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('has no JSONata and only JSONPath features the local engine runs', () => {
+    const text = JSON.stringify(def);
+    expect(text).not.toContain('JSONata');
+    expect(text).not.toContain('"Assign"');
+    expect(text).not.toContain('HeartbeatSeconds');
+  });
+
+  it.each(tasks.map(([n]) => n))('Task "%s" has a timeout, retries only retryable names with backoff and jitter, and catches', (name) => {
+    const state = def.States[name];
+    expect(state.TimeoutSeconds ?? state.TimeoutSecondsPath).toBeDefined();
+    expect(state.Retry).toEqual([
+      { ErrorEquals: [...RETRYABLE_ERROR_NAMES], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+    ]);
+    const caught = (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals);
+    expect(caught).toContain('States.ALL');
+  });
+
+  it('every loop has an attempt bound that leaves it', () => {
+    const found = loops(def);
+    expect(found.length).toBeGreaterThan(0);
+    for (const loop of found) {
+      const exits = loop
+        .map((n) => def.States[n])
+        .filter((s) => s.Type === 'Choice')
+        .flatMap((s) => s.Choices)
+        .filter((c: any) => /attempts|windows|rounds/.test(c.Variable) && Object.keys(c).some((k) => k.startsWith('NumericGreaterThanEquals')) && !loop.includes(c.Next));
+      expect(exits, `loop ${loop.join(' -> ')}`).not.toHaveLength(0);
+    }
+  });
+});
+
+describe('migration.asl.yaml', () => {
+  it('has the loops the design names: clone, writer, binlog position, monitoring windows', () => {
+    const sets = loops(MAIN).map((l) => l.sort().join('|'));
+    expect(sets).toHaveLength(4); // the cutover-not-ready path joins the monitoring loop
+    expect(sets.some((s) => s.includes('Check the clone'))).toBe(true);
+    expect(sets.some((s) => s.includes('Check the writer'))).toBe(true);
+    expect(sets.some((s) => s.includes("Read the clone's binlog position"))).toBe(true);
+    expect(sets.some((s) => s.includes('Watch replication for one window'))).toBe(true);
+  });
+
+  it('every Task catches into a state that reports the failure', () => {
+    for (const [name, state] of Object.entries<any>(MAIN.States)) {
+      if (state.Type !== 'Task') continue;
+      const all = state.Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'));
+      const target = MAIN.States[all.Next];
+      if (name.startsWith('Report')) continue; // the reports end in Fail/Succeed themselves
+      expect(all, name).toMatchObject({ ResultPath: '$.failure', Next: 'Report the failure' });
+      expect(state.Catch.at(-1), `${name}: States.ALL must be the last catcher`).toBe(all);
+      expect(target.Type).toBe('Task');
+    }
+    expect(MAIN.States['Report the failure'].Next).toBe('Fail');
+    expect(MAIN.States.Fail).toMatchObject({ Type: 'Fail', ErrorPath: '$.failureReport.error', CausePath: '$.failureReport.message' });
+  });
+
+  it('the approval gate waits for a task token with a timeout and a Catch that cannot reach the cutover', () => {
+    const gate = MAIN.States['Ask for cutover approval'];
+    expect(gate.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(gate.Parameters).toEqual({ FunctionName: { 'Fn::GetAtt': ['requestApproval', 'Arn'] }, Payload: { 'taskToken.$': '$$.Task.Token', 'state.$': '$' } });
+    expect(gate.TimeoutSecondsPath).toBe('$.input.derived.approvalTimeoutSeconds');
+    const notGiven = gate.Catch.find((c: any) => c.ErrorEquals.includes('ApprovalRejected'));
+    expect(notGiven.ErrorEquals).toContain('States.Timeout');
+    const after = reachable(MAIN, notGiven.Next);
+    expect(after.has('Cut over')).toBe(false);
+    expect([...after].every((n) => !['startReplication', 'cutOver'].includes(MAIN.States[n].Resource?.['Fn::GetAtt']?.[0]))).toBe(true);
+    expect(MAIN.States['Approval not given'].Type).toBe('Fail');
+  });
+
+  it('every step of the design is a state, in the agreed order on the clone path', () => {
+    const order = ['Validate the input', 'Run preflight checks', 'Keep binlogs long enough', 'Share the cluster', 'Accept the share',
+      'Let the target use the KMS key', 'Clone the cluster', 'Create the writer', "Read the clone's binlog position",
+      'Create the replication user', 'Start replication on the target', 'Ask for cutover approval', 'Cut over', 'Switch DNS',
+      'Start reverse replication', 'Report success'];
+    for (let i = 1; i < order.length; i++) expect(reachable(MAIN, order[i - 1]!).has(order[i]!), `${order[i - 1]} -> ${order[i]}`).toBe(true);
+  });
+});

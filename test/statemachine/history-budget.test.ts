@@ -1,0 +1,99 @@
+// A Standard execution's history holds at most 25,000 events. The replica-lag loop runs in a child
+// execution per monitoring window (lag-monitor.asl.yaml), so neither history grows with the length of
+// the catch-up beyond a few events per window. This test runs the real definitions locally, counts
+// the states each round / window enters, converts them to the history events AWS writes for them,
+// and shows that 30 days at a 60 s poll fit in both histories.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadDefinition, runStateMachineLocally, taskBindings, type RunEvent } from '../../local/run-state-machine.js';
+import { validateMigrationInput } from '../../shared/input/validate.js';
+import { LOCAL_LOGICAL_INPUT, stubHandlers } from './stubs.js';
+
+const HISTORY_CAP = 25_000;
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = join(root, 'statemachine', 'migration.asl.yaml');
+const CHILD = join(root, 'statemachine', 'lag-monitor.asl.yaml');
+
+/**
+ * History events a Standard workflow writes per state entered (Step Functions developer guide, history
+ * event types): a Lambda-ARN Task writes TaskStateEntered, LambdaFunctionScheduled, LambdaFunctionStarted,
+ * LambdaFunctionSucceeded, TaskStateExited; a service-integration Task (startExecution.sync,
+ * lambda:invoke.waitForTaskToken) writes TaskStateEntered, TaskScheduled, TaskStarted, TaskSubmitted,
+ * TaskSucceeded, TaskStateExited; Choice/Wait/Pass/Succeed write <Type>StateEntered and <Type>StateExited;
+ * Fail writes FailStateEntered. A retried Lambda adds LambdaFunctionFailed, LambdaFunctionScheduled, LambdaFunctionStarted.
+ */
+function historyEvents(events: RunEvent[], execution: string, definitionPath: string): number {
+  const bindings = taskBindings(loadDefinition(definitionPath), definitionPath);
+  let total = 2; // ExecutionStarted + ExecutionSucceeded/Failed
+  for (const e of events.filter((x) => x.execution === execution)) {
+    if (e.type === 'StateRetried') total += 3;
+    if (e.type !== 'StateEntered') continue;
+    if (e.stateType === 'Task') total += bindings.get(e.state!)!.kind === 'lambda' ? 5 : 6;
+    else if (e.stateType === 'Fail') total += 1;
+    else total += 2;
+  }
+  return total;
+}
+
+function stateWith(rounds: number, windows: number) {
+  const stubs = stubHandlers({ caughtUpAt: Number.POSITIVE_INFINITY });
+  stubs.handlers.validateInput = async (raw) => {
+    const input = validateMigrationInput(raw);
+    input.derived = { ...input.derived, monitorRoundsPerWindow: rounds, maxMonitorWindows: windows };
+    return { input, accounts: { source: null, target: null, sameAccount: true, sourceRegion: null, targetRegion: null } };
+  };
+  return stubs;
+}
+
+async function childWindowEvents(rounds: number): Promise<number> {
+  const stubs = stateWith(rounds, 1);
+  const state = await stubs.handlers.validateInput!(LOCAL_LOGICAL_INPUT);
+  const events: RunEvent[] = [];
+  const result = await runStateMachineLocally({ definitionPath: CHILD, input: state, handlers: stubs.handlers, waitMs: 0, onEvent: (e) => events.push(e) });
+  expect(result.status).toBe('SUCCEEDED');
+  expect(stubs.calls.checkReplication).toBe(rounds);
+  return historyEvents(events, 'migration', CHILD); // the top-level execution of this run is the child definition
+}
+
+async function parentEvents(windows: number): Promise<number> {
+  const stubs = stateWith(2, windows);
+  const events: RunEvent[] = [];
+  const result = await runStateMachineLocally({ input: LOCAL_LOGICAL_INPUT, handlers: stubs.handlers, waitMs: 0, onEvent: (e) => events.push(e) });
+  expect(result.error).toBe('ReplicationNotCaughtUpError');
+  expect(new Set(events.map((e) => e.execution)).size).toBe(windows + 1);
+  return historyEvents(events, 'migration', MAIN);
+}
+
+describe('history budget of the replica-lag loop', () => {
+  it('one monitoring round costs 11 events in the child; a default window stays far below 25,000', async () => {
+    const [e5, e10] = [await childWindowEvents(5), await childWindowEvents(10)];
+    const perRound = (e10 - e5) / 5;
+    const fixed = e5 - 5 * perRound;
+    expect(perRound).toBe(11); // Task 5 + Choice 2 + Wait 2 + Pass 2
+
+    const rounds = validateMigrationInput(LOCAL_LOGICAL_INPUT).derived.monitorRoundsPerWindow;
+    const window = fixed + rounds * perRound;
+    const windowIfEveryCheckRetriedOnce = window + rounds * 3;
+    console.log(`[history] child: ${perRound} events/round, ${fixed} fixed; window of ${rounds} rounds = ${window} events (${windowIfEveryCheckRetriedOnce} if every check is retried once)`);
+    expect(windowIfEveryCheckRetriedOnce).toBeLessThan(HISTORY_CAP);
+  });
+
+  it('one window costs 12 events in the parent; 30 days at a 60 s poll fit with room to spare', async () => {
+    const [e2, e4] = [await parentEvents(2), await parentEvents(4)];
+    const perWindow = (e4 - e2) / 2;
+    const fixed = e2 - 2 * perWindow;
+    expect(perWindow).toBe(12); // Pass 2 + startExecution.sync Task 6 + Pass 2 + Choice 2
+
+    const input = validateMigrationInput({ ...LOCAL_LOGICAL_INPUT, replication: { pollSeconds: 60, maxCatchUpHours: 30 * 24 } });
+    const { maxMonitorWindows, monitorRoundsPerWindow } = input.derived;
+    const coveredSeconds = maxMonitorWindows * monitorRoundsPerWindow * 60;
+    expect(coveredSeconds).toBeGreaterThanOrEqual(30 * 24 * 3600);
+    const parent30Days = fixed + maxMonitorWindows * perWindow;
+    // The same loop inside one execution: every round in the parent's own history.
+    const naive = 30 * 24 * 60 * 11;
+    console.log(`[history] parent: ${perWindow} events/window, ${fixed} for the rest of the run; 30 days = ${maxMonitorWindows} windows = ${parent30Days} events (one flat loop would need ${naive})`);
+    expect(parent30Days).toBeLessThan(HISTORY_CAP / 10);
+    expect(naive).toBeGreaterThan(HISTORY_CAP);
+  });
+});

@@ -1,0 +1,99 @@
+// Packages the service offline (osls package, fake credentials) and checks the CloudFormation template:
+// both state machines, every function on nodejs22.x with its own role, the approval task, and no `*`
+// IAM action anywhere.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_KEYS } from '../../handlers/index.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'crossmove-package-'));
+let template: { Resources: Record<string, { Type: string; Properties: any }> };
+
+const logicalId = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}`;
+
+function policyStatements(): { where: string; statement: any }[] {
+  const found: { where: string; statement: any }[] = [];
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const docs =
+      r.Type === 'AWS::IAM::Role'
+        ? (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)
+        : ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].includes(r.Type)
+          ? [r.Properties.PolicyDocument]
+          : [];
+    for (const doc of docs) for (const statement of doc.Statement) found.push({ where: id, statement });
+  }
+  return found;
+}
+
+beforeAll(() => {
+  try {
+    execFileSync('npx', ['osls', 'package', '--stage', 'test', '--region', 'eu-west-1', '--package', out], {
+      cwd: root,
+      env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake', AWS_SESSION_TOKEN: '', SLS_TELEMETRY_DISABLED: '1' },
+      stdio: 'pipe',
+      timeout: 240_000,
+    });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`osls package failed:\n${`${e.stdout ?? ''}\n${e.stderr ?? ''}`.trim().slice(-3000)}`);
+  }
+  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 300_000);
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('packaged template', () => {
+  it('has both state machines, the child named as the parent starts it', () => {
+    const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    expect(machines.map((m) => m.Properties.StateMachineName).sort()).toEqual(['crossmove-lag-monitor-test', 'crossmove-migration-test']);
+    const main = JSON.stringify(template.Resources.MigrationStateMachine!.Properties.DefinitionString);
+    expect(main).toContain('stateMachine:crossmove-lag-monitor-test');
+  });
+
+  it('has every function on nodejs22.x, each with its own role', () => {
+    const roles = new Set<string>();
+    for (const key of FUNCTION_KEYS) {
+      const fn = template.Resources[`${logicalId(key)}LambdaFunction`];
+      expect(fn?.Type, key).toBe('AWS::Lambda::Function');
+      expect(fn!.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn!.Properties.Role).toEqual({ 'Fn::GetAtt': [`${logicalId(key)}Role`, 'Arn'] });
+      roles.add(fn!.Properties.Role['Fn::GetAtt'][0]);
+    }
+    expect(roles.size).toBe(FUNCTION_KEYS.length);
+  });
+
+  it('has the approval task with waitForTaskToken, a timeout and a Catch', () => {
+    const sub = template.Resources.MigrationStateMachine!.Properties.DefinitionString['Fn::Sub'];
+    const definition = JSON.parse(typeof sub === 'string' ? sub : sub[0]);
+    const gate = definition.States['Ask for cutover approval'];
+    expect(gate.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(gate.TimeoutSecondsPath ?? gate.TimeoutSeconds).toBeDefined();
+    expect(gate.Parameters.Payload).toEqual({ 'taskToken.$': '$$.Task.Token', 'state.$': '$' });
+    expect(gate.Catch.flatMap((c: any) => c.ErrorEquals)).toEqual(expect.arrayContaining(['ApprovalRejected', 'States.Timeout', 'States.ALL']));
+  });
+
+  it('has no `*` IAM action anywhere, and assumes only the source access role pattern', () => {
+    const statements = policyStatements();
+    expect(statements.length).toBeGreaterThan(40);
+    for (const { where, statement } of statements) {
+      const actions = [statement.Action].flat();
+      for (const action of actions) {
+        expect(action, where).not.toBe('*');
+        expect(action, where).not.toMatch(/:\*$/);
+        expect(action, where).not.toMatch(/\*/);
+      }
+      expect(statement.NotAction, where).toBeUndefined();
+      if (actions.includes('sts:AssumeRole')) expect(statement.Resource, where).toBe('arn:aws:iam::*:role/crossmove-source-*');
+    }
+  });
+
+  it('lets the migration state machine start only the lag monitor', () => {
+    const statements = policyStatements().filter((s) => s.where === 'MigrationStateMachineRole');
+    const start = statements.find((s) => [s.statement.Action].flat().includes('states:StartExecution'));
+    expect(JSON.stringify(start?.statement.Resource)).toContain(':stateMachine:crossmove-lag-monitor-test');
+  });
+});

@@ -1,0 +1,114 @@
+// Stand-ins for the step handlers owned by other parts, returning results shaped exactly like the
+// pieces in shared/state.ts, so the state machine's wiring is exercised on its own. Report handlers
+// (report-success / report-failure) are NOT stubbed: the real ones run.
+import { validateMigrationInput } from '../../shared/input/validate.js';
+import type { FunctionKey, LocalHandler } from '../../local/run-state-machine.js';
+import type { MigrationState } from '../../shared/state.js';
+
+export const CROSS_ACCOUNT_CLONE_INPUT = {
+  migrationId: 'orders-2026-12',
+  source: {
+    clusterArn: 'arn:aws:rds:us-east-1:111111111111:cluster:orders',
+    adminSecret: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:orders-admin',
+    accessRoleArn: 'arn:aws:iam::111111111111:role/crossmove-source',
+    externalId: 'crossmove-ext',
+  },
+  target: { adminSecret: 'arn:aws:secretsmanager:us-east-1:222222222222:secret:orders-admin', kmsKeyId: 'alias/crossmove' },
+  initialLoad: { method: 'clone' },
+  replication: { pollSeconds: 60 },
+  cutover: { approval: 'manual' },
+};
+
+export const LOCAL_LOGICAL_INPUT = {
+  migrationId: 'local-demo',
+  source: { endpoint: { host: '127.0.0.1', port: 3306 }, adminSecret: 'env:SRC_ADMIN' },
+  target: { endpoint: { host: '127.0.0.1', port: 3307 }, adminSecret: 'env:TGT_ADMIN' },
+  initialLoad: { method: 'logical' },
+  replication: { pollSeconds: 1 },
+  cutover: { approval: 'auto' },
+};
+
+export type Handlers = Partial<Record<FunctionKey, LocalHandler>>;
+
+const poll = (key: 'clone' | 'writer' | 'binlogPosition', readyAt: number) => (state: MigrationState) => {
+  const attempts = ((state[key] as { attempts?: number } | undefined)?.attempts ?? 0) + 1;
+  return { attempts, done: attempts >= readyAt, status: attempts >= readyAt ? 'available' : 'creating' };
+};
+
+/** Every step handler except the reports, succeeding; `calls` counts invocations per function key. */
+export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: number } = {}) {
+  const calls: Record<string, number> = {};
+  const count = (key: string, fn: LocalHandler): LocalHandler => async (event) => {
+    calls[key] = (calls[key] ?? 0) + 1;
+    return fn(event);
+  };
+  const at = () => new Date().toISOString();
+  const raw: Handlers = {
+    validateInput: (raw: unknown) => {
+      const input = validateMigrationInput(raw);
+      const sourceAccount = input.source.clusterArn?.split(':')[4] ?? null;
+      return {
+        input,
+        accounts: {
+          source: sourceAccount,
+          target: sourceAccount ? '222222222222' : null,
+          sameAccount: !input.source.accessRoleArn,
+          sourceRegion: sourceAccount ? 'us-east-1' : null,
+          targetRegion: sourceAccount ? 'us-east-1' : null,
+        },
+      };
+    },
+    runPreflight: () => ({ ok: true, checks: [{ id: 'binlog-format', status: 'pass', message: 'binlog_format is ROW' }] }),
+    keepBinlogs: () => ({ logBin: true, format: 'ROW', retentionHours: 72, previousRetentionHours: null, changed: true }),
+    shareCluster: () => ({ resourceShareArn: 'arn:aws:ram:us-east-1:111111111111:resource-share/abc', created: true }),
+    acceptShare: () => ({ invitationArn: 'arn:aws:ram:us-east-1:111111111111:resource-share-invitation/def', status: 'ACCEPTED' }),
+    grantKeyAccess: () => ({ keyArn: 'arn:aws:kms:us-east-1:111111111111:key/k1', statementSid: 'CrossmoveTargetAccessorders202612', added: true }),
+    cloneCluster: (s: MigrationState) => ({ ...poll('clone', options.cloneReadyAt ?? 3)(s), clusterIdentifier: s.input.names.targetClusterIdentifier, created: true }),
+    checkClone: (s: MigrationState) => ({ ...poll('clone', options.cloneReadyAt ?? 3)(s), clusterIdentifier: s.input.names.targetClusterIdentifier }),
+    createWriter: (s: MigrationState) => ({ ...poll('writer', 2)(s), instanceIdentifier: s.input.names.targetWriterIdentifier, created: true }),
+    checkWriter: (s: MigrationState) => ({ ...poll('writer', 2)(s), instanceIdentifier: s.input.names.targetWriterIdentifier }),
+    readBinlogPosition: (s: MigrationState) => {
+      const p = poll('binlogPosition', 2)(s);
+      return { ...p, origin: 'describe-events', ...(p.done ? { position: { file: 'mysql-bin-changelog.000013', position: 77991983 } } : {}) };
+    },
+    copyData: () => ({ position: { file: 'mysql-bin.000002', position: 4242 }, tables: 3, rows: 1200, bytes: 65536, ms: 40 }),
+    createReplicationUser: (s: MigrationState) => ({ userName: s.input.replication.userName, secretRef: 'file:/tmp/crossmove/repl.json', requireSsl: false }),
+    startReplication: (s: MigrationState) => ({
+      sourceHost: '127.0.0.1',
+      sourcePort: 3306,
+      startedAt: at(),
+      from: s.binlogPosition!.position!,
+      targetEngine: 'mariadb',
+    }),
+    checkReplication: (s: MigrationState) => {
+      const attempts = (s.lag?.attempts ?? 0) + 1;
+      const caughtUp = attempts >= (options.caughtUpAt ?? 3);
+      return {
+        heartbeatLagMs: caughtUp ? 40 : 5000, byteLag: caughtUp ? 0 : 9000, secondsBehind: 0,
+        ioRunning: true, sqlRunning: true, healthy: true, underLimit: caughtUp,
+        consecutiveUnderLimit: caughtUp ? 3 : 0, caughtUp, checkedAt: at(), attempts,
+      };
+    },
+    requestApproval: () => ({ requested: true }),
+    cutOver: (s: MigrationState) => ({
+      ok: true, rolledBack: false, writeBlockedMs: 31,
+      finalSourcePosition: { file: 'mysql-bin.000002', position: 9000 },
+      targetPositionAtSwitch: { file: 'mysql-bin.000001', position: 800 },
+      tablesVerified: 3, checksumsMatch: s.input.cutover.verify === 'checksum' ? true : null, grantDifferences: [], steps: [],
+    }),
+    switchDns: () => ({ recordName: '', value: '', changeId: null, skipped: true }),
+    startReverseReplication: (s: MigrationState) => ({ started: s.input.cutover.reverseReplication, from: s.cutover!.targetPositionAtSwitch, skipped: !s.input.cutover.reverseReplication }),
+  };
+  const handlers: Handlers = {};
+  for (const [k, fn] of Object.entries(raw)) handlers[k as FunctionKey] = count(k, fn!);
+  return { handlers, calls };
+}
+
+/** A handler that throws an error with this name (as a stepHandler-wrapped handler would). */
+export function failing(name: string, message: string): LocalHandler {
+  return () => {
+    const err = new Error(message);
+    err.name = name;
+    throw err;
+  };
+}
