@@ -141,3 +141,14 @@ export class BadRequestError extends CrossmoveError {}
 
 /** The logical copy could not take a consistent snapshot or copy an object; names the schema/table and the MySQL error. */
 export class LogicalCopyError extends CrossmoveError {}
+
+// Snapshot path and cleanup (issue 6).
+
+/** A cluster snapshot (the source snapshot or its copy in the target account) did not become available within the poll bound. */
+export class SnapshotNotAvailableInTimeError extends CrossmoveError {}
+
+/** The cluster restored from the snapshot did not become available within the poll bound. */
+export class RestoredClusterNotAvailableInTimeError extends CrossmoveError {}
+
+/** Cleanup refused to do something irreversible (stop/delete the source) without the conditions for it. Nothing was changed by that part. */
+export class CleanupRefusedError extends CrossmoveError {}

@@ -1,0 +1,202 @@
+// Turns an execution history (GetExecutionHistory events, oldest first) into what an operator asks:
+// which phase, which state, since when, the last lag figures, is replication healthy, is a cutover
+// approval waiting. Pure: no AWS calls, so it is unit-tested with histories shaped like the API's.
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { MigrationState, ReplicationCheck } from '../state.js';
+
+export type Phase =
+  | 'starting'
+  | 'validating'
+  | 'initial-load'
+  | 'replicating'
+  | 'awaiting-approval'
+  | 'cutting-over'
+  | 'finishing'
+  | 'succeeded'
+  | 'failed';
+
+// State names of statemachine/migration.asl.yaml -> phase. Unknown names (a newer definition) keep
+// the phase they follow, so a renamed state never breaks status.
+const PHASE_OF: Record<string, Phase> = {
+  'Validate the input': 'validating',
+  'Run preflight checks': 'validating',
+  'Did the preflight checks pass?': 'validating',
+  'Keep binlogs long enough': 'validating',
+  'Which initial load?': 'initial-load',
+  'Is it a same-account migration?': 'initial-load',
+  'Share the cluster': 'initial-load',
+  'Accept the share': 'initial-load',
+  'Let the target use the KMS key': 'initial-load',
+  'Clone the cluster': 'initial-load',
+  'Is the clone available?': 'initial-load',
+  'Wait for the clone': 'initial-load',
+  'Check the clone': 'initial-load',
+  'Create the writer': 'initial-load',
+  'Is the writer available?': 'initial-load',
+  'Wait for the writer': 'initial-load',
+  'Check the writer': 'initial-load',
+  "Read the clone's binlog position": 'initial-load',
+  'Is the binlog position known?': 'initial-load',
+  'Wait for the binlog position event': 'initial-load',
+  'Copy the data consistently': 'initial-load',
+  "Use the copy's binlog position": 'initial-load',
+  'Create the replication user': 'replicating',
+  'Start replication on the target': 'replicating',
+  'Start watching replication': 'replicating',
+  'Count the monitoring window': 'replicating',
+  'Watch replication for one window': 'replicating',
+  'Keep the last lag check': 'replicating',
+  'Is it caught up?': 'replicating',
+  'Is the approval manual?': 'awaiting-approval',
+  'Approve automatically': 'awaiting-approval',
+  'Ask for cutover approval': 'awaiting-approval',
+  'Cut over': 'cutting-over',
+  'Switch DNS': 'finishing',
+  'Start reverse replication': 'finishing',
+  'Report success': 'finishing',
+  'Migration complete': 'succeeded',
+};
+const APPROVAL_STATE = 'Ask for cutover approval';
+export const WATCH_STATE = 'Watch replication for one window';
+
+export function phaseOfState(name: string): Phase | undefined {
+  if (PHASE_OF[name]) return PHASE_OF[name];
+  if (/fail|not given|broken|not available in time|not found in time|did not catch up|not available yet/i.test(name)) return 'failed';
+  return undefined;
+}
+
+export interface LagSnapshot {
+  heartbeatLagMs: number | null;
+  byteLag: number | null;
+  secondsBehind: number | null;
+  checkedAt: string | null;
+  underLimit: boolean | null;
+  caughtUp: boolean | null;
+}
+
+export interface ReplicationHealth {
+  /** running: both threads up; broken: a thread stopped; unknown: not checked yet. */
+  health: 'running' | 'broken' | 'unknown';
+  ioRunning: boolean | null;
+  sqlRunning: boolean | null;
+}
+
+export interface HistoryDigest {
+  executionStatus: string;
+  phase: Phase;
+  currentState: string | null;
+  currentStateSince: string | null;
+  phases: { phase: Phase; since: string }[];
+  waitingForApprovalSince: string | null;
+  lag: LagSnapshot | null;
+  replication: ReplicationHealth;
+  failure: { error: string; cause: string } | null;
+  /** The newest whole MigrationState seen in the history (what the next Task receives). */
+  state: MigrationState | null;
+  /** The running child execution of "Watch replication for one window", when that is the current state. */
+  childExecutionArn: string | null;
+}
+
+function parse(json: string | undefined): any {
+  if (!json) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
+const iso = (d: Date | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
+export function lagOf(check: Partial<ReplicationCheck> | undefined): LagSnapshot | null {
+  if (!check || typeof check !== 'object') return null;
+  return {
+    heartbeatLagMs: check.heartbeatLagMs ?? null,
+    byteLag: check.byteLag ?? null,
+    secondsBehind: check.secondsBehind ?? null,
+    checkedAt: check.checkedAt ?? null,
+    underLimit: check.underLimit ?? null,
+    caughtUp: check.caughtUp ?? null,
+  };
+}
+
+export function healthOf(check: Partial<ReplicationCheck> | undefined): ReplicationHealth {
+  if (!check || typeof check.ioRunning !== 'boolean') return { health: 'unknown', ioRunning: null, sqlRunning: null };
+  const running = check.ioRunning && check.sqlRunning === true;
+  return { health: running ? 'running' : 'broken', ioRunning: check.ioRunning, sqlRunning: check.sqlRunning ?? null };
+}
+
+function isMigrationState(v: any): v is MigrationState {
+  return !!v && typeof v === 'object' && typeof v.input?.migrationId === 'string' && !!v.input?.names;
+}
+
+export function digestHistory(events: HistoryEvent[], executionStatus: string): HistoryDigest {
+  const phases: { phase: Phase; since: string }[] = [];
+  let currentState: string | null = null;
+  let currentStateSince: string | null = null;
+  let state: MigrationState | null = null;
+  let lagCheck: Partial<ReplicationCheck> | undefined;
+  let childExecutionArn: string | null = null;
+  let failure: HistoryDigest['failure'] = null;
+
+  for (const e of events) {
+    const at = iso(e.timestamp) ?? '';
+    const entered = e.stateEnteredEventDetails;
+    const exited = e.stateExitedEventDetails;
+    if (entered?.name) {
+      currentState = entered.name;
+      currentStateSince = at;
+      childExecutionArn = null;
+      const phase = phaseOfState(entered.name);
+      if (phase && phases.at(-1)?.phase !== phase) phases.push({ phase, since: at });
+      const input = parse(entered.input);
+      if (isMigrationState(input)) state = input;
+      if (input?.lag && typeof input.lag === 'object') lagCheck = input.lag;
+    }
+    if (exited?.name) {
+      const output = parse(exited.output);
+      if (isMigrationState(output)) state = output;
+      if (output?.lag && typeof output.lag === 'object') lagCheck = output.lag;
+    }
+    if (e.type === 'TaskSubmitted' && currentState === WATCH_STATE) {
+      childExecutionArn = parse(e.taskSubmittedEventDetails?.output)?.ExecutionArn ?? null;
+    }
+    const failed = e.executionFailedEventDetails ?? e.executionTimedOutEventDetails ?? e.executionAbortedEventDetails;
+    if (failed) failure = { error: failed.error ?? e.type ?? 'Failed', cause: failed.cause ?? '' };
+  }
+
+  let phase: Phase = phases.at(-1)?.phase ?? 'starting';
+  if (executionStatus === 'SUCCEEDED') phase = 'succeeded';
+  if (['FAILED', 'TIMED_OUT', 'ABORTED'].includes(executionStatus)) phase = 'failed';
+  if (phases.at(-1)?.phase !== phase) phases.push({ phase, since: iso(events.at(-1)?.timestamp) ?? currentStateSince ?? '' });
+  const running = executionStatus === 'RUNNING';
+
+  return {
+    executionStatus,
+    phase,
+    currentState,
+    currentStateSince,
+    phases,
+    waitingForApprovalSince: running && currentState === APPROVAL_STATE ? currentStateSince : null,
+    lag: lagOf(lagCheck),
+    replication: healthOf(lagCheck),
+    failure,
+    state,
+    childExecutionArn: running ? childExecutionArn : null,
+  };
+}
+
+/** The newest lag check in a lag-monitor child's history (newest events first or oldest first). */
+export function newestLagCheck(events: HistoryEvent[]): Partial<ReplicationCheck> | undefined {
+  let best: Partial<ReplicationCheck> | undefined;
+  let bestAt = -Infinity;
+  for (const e of events) {
+    const out = parse(e.stateExitedEventDetails?.output);
+    const at = e.timestamp ? new Date(e.timestamp).getTime() : 0;
+    if (out?.lag && typeof out.lag === 'object' && at >= bestAt) {
+      best = out.lag;
+      bestAt = at;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,98 @@
+// A migration's status: its latest run's DescribeExecution + GetExecutionHistory digested, the lag
+// from the running monitoring window (child execution) or the scheduled lag check, whichever is newer,
+// and the approval record.
+// Read-only. Never returns the task token or the state payload itself.
+import { MigrationNotFoundError } from '../errors.js';
+import type { ApprovalTable, ApprovalStatus } from './approval-table.js';
+import { describeExecution, executionHistory, runsOf } from './executions.js';
+import { digestHistory, healthOf, lagOf, newestLagCheck, type HistoryDigest } from './history-digest.js';
+
+export interface MigrationStatus {
+  migrationId: string;
+  executionName: string;
+  executionArn: string;
+  run: number;
+  executionStatus: string;
+  startedAt: string | null;
+  stoppedAt: string | null;
+  phase: HistoryDigest['phase'];
+  currentState: string | null;
+  currentStateSince: string | null;
+  phases: HistoryDigest['phases'];
+  waitingForApprovalSince: string | null;
+  lag: HistoryDigest['lag'];
+  replication: HistoryDigest['replication'];
+  approval: {
+    status: ApprovalStatus;
+    requestedAt: string;
+    expiresAt: string;
+    answeredBy?: string;
+    answeredAt?: string;
+    reason?: string;
+    commands?: { approve: string; reject: string };
+  } | null;
+  failure: HistoryDigest['failure'];
+}
+
+export function notFound(migrationId: string): MigrationNotFoundError {
+  return new MigrationNotFoundError(
+    `No migration "${migrationId}" was started on this stack. Check the id (\`crossmove list\` shows them) or start it with \`crossmove start <input>\`.`,
+  );
+}
+
+export async function migrationStatus(migrationId: string, stateMachineArn: string, table: ApprovalTable): Promise<MigrationStatus> {
+  const [latest] = await runsOf(stateMachineArn, migrationId);
+  if (!latest) throw notFound(migrationId);
+  const [described, events, record, watch] = await Promise.all([
+    describeExecution(latest.executionArn),
+    executionHistory(latest.executionArn),
+    table.record(migrationId),
+    table.watch(migrationId),
+  ]);
+  const digest = digestHistory(events, described.status ?? latest.status);
+  let { lag, replication } = digest;
+  if (digest.childExecutionArn) {
+    // The lag loop runs in a child execution: its newest check is fresher than the parent's.
+    const check = newestLagCheck(await executionHistory(digest.childExecutionArn, { newestFirst: true, limit: 100 }));
+    if (check) {
+      lag = lagOf(check);
+      replication = healthOf(check);
+    }
+  }
+  // The scheduled lag check reads replication every minute, also while the gate waits: use it when newer.
+  if (watch && watch.executionName === latest.name && digest.executionStatus === 'RUNNING' && watch.lastCheckedAt > (lag?.checkedAt ?? '')) {
+    const l = watch.lastLag;
+    lag = { heartbeatLagMs: l.heartbeatLagMs, byteLag: l.byteLag, secondsBehind: l.secondsBehind, checkedAt: watch.lastCheckedAt, underLimit: null, caughtUp: null };
+    replication = healthOf({ ioRunning: l.ioRunning, sqlRunning: l.sqlRunning });
+  }
+  const approval =
+    record && record.executionName === latest.name
+      ? {
+          status: record.status,
+          requestedAt: record.requestedAt,
+          expiresAt: record.expiresAt,
+          answeredBy: record.answeredBy,
+          answeredAt: record.answeredAt,
+          reason: record.reason,
+          commands: record.commands,
+        }
+      : null;
+  return {
+    migrationId,
+    executionName: latest.name,
+    executionArn: latest.executionArn,
+    run: latest.run,
+    executionStatus: digest.executionStatus,
+    startedAt: described.startDate ? new Date(described.startDate).toISOString() : null,
+    stoppedAt: described.stopDate ? new Date(described.stopDate).toISOString() : null,
+    phase: digest.phase,
+    currentState: digest.currentState,
+    currentStateSince: digest.currentStateSince,
+    phases: digest.phases,
+    waitingForApprovalSince: digest.waitingForApprovalSince ?? (approval?.status === 'pending' && digest.executionStatus === 'RUNNING' ? approval.requestedAt : null),
+    lag,
+    replication,
+    approval,
+    failure: digest.failure ?? (described.error ? { error: described.error, cause: described.cause ?? '' } : null),
+  };
+}
