@@ -176,6 +176,58 @@ export interface ReverseReplicationResult {
   skipped: boolean;
 }
 
+/** A cluster snapshot polled by a Task -> Choice -> Wait loop (snapshot path). */
+export interface SnapshotPoll extends PollResult {
+  snapshotIdentifier: string;
+  snapshotArn: string;
+  /** Account and region the snapshot lives in. */
+  account: string | null;
+  region: string | null;
+  encrypted: boolean;
+  kmsKeyId: string | null;
+  engineVersion?: string;
+  percentProgress?: number;
+  created?: boolean;
+}
+
+/** "Share the snapshot": the target account was added to the snapshot's `restore` attribute. */
+export interface SnapshotShareResult {
+  snapshotArn: string;
+  sharedWith: string | null;
+  added: boolean;
+  /** Same-account migration: nothing to share. */
+  skipped?: boolean;
+}
+
+export type CleanupItemKind =
+  | 'ram-share'
+  | 'kms-key-statement'
+  | 'replication-secret'
+  | 'source-snapshot'
+  | 'target-snapshot-copy'
+  | 'source-instance'
+  | 'source-cluster';
+export interface CleanupItem {
+  kind: CleanupItemKind;
+  /** Name or ARN of what was (or would have been) removed. */
+  id: string;
+  account: string | null;
+  /**
+   * removed: this run removed it; stopped: this run stopped it (source cluster); gone: it was already
+   * gone (or stopped); kept: left on purpose; pending: started, run cleanup again to finish; blocked:
+   * asked for but impossible as things are (detail says why); skipped: not applicable to this migration.
+   */
+  outcome: 'removed' | 'stopped' | 'gone' | 'kept' | 'pending' | 'blocked' | 'skipped';
+  detail?: string;
+}
+/** What "Clean up (AWS)" removed. Re-running it is safe: what is gone is reported as `gone`. */
+export interface CleanupReport {
+  migrationId: string;
+  items: CleanupItem[];
+  /** True when nothing is `pending` or `blocked` (deleting the source takes a second run on AWS). */
+  complete: boolean;
+}
+
 export interface FailureInfo {
   Error: string;
   Cause: string;
@@ -201,6 +253,13 @@ export interface MigrationState {
   dns?: DnsResult;
   reverse?: ReverseReplicationResult;
   failure?: FailureInfo;
+  // Snapshot path (issue 6): the restore's ClusterPoll is stored at `clone` so the clone path's
+  // writer and binlog-position steps run unchanged.
+  sourceSnapshot?: SnapshotPoll;
+  snapshotShare?: SnapshotShareResult;
+  snapshotCopy?: SnapshotPoll;
+  /** What cleanup-aws returned. */
+  cleanup?: CleanupReport;
   // Bookkeeping of statemachine/migration.asl.yaml (not step results):
   /** Monitoring windows (lag-monitor child executions) started so far. */
   monitor?: { windows: number };

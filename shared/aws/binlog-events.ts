@@ -3,7 +3,7 @@
 // SHOW MASTER STATUS on the clone is wrong (its reboot rotates logs), so the event is the only source.
 import type { Event } from '@aws-sdk/client-rds';
 import type { BinlogPosition, BinlogPositionPoll, MigrationState } from '../state.js';
-import { instanceEvents, targetRdsClient } from './rds.js';
+import { clusterEvents, instanceEvents, targetRdsClient } from './rds.js';
 
 const MARKER = 'Binlog position from crash recovery is';
 /** RDS keeps events 14 days; asking further back is an error. */
@@ -42,8 +42,17 @@ export async function readBinlogPositionFromEvents(
 ): Promise<BinlogPositionPoll> {
   const attempts = (state.binlogPosition?.attempts ?? 0) + 1;
   const instanceId = state.writer?.instanceIdentifier ?? state.input.names.targetWriterIdentifier;
-  const events = await instanceEvents(targetRdsClient(state.input), instanceId, lookBackStart(state));
-  const position = firstBinlogPosition(events);
-  if (!position) return { done: false, attempts, status: 'waiting-for-event', origin: 'describe-events' };
-  return { done: true, attempts, status: 'found', position, origin: 'describe-events' };
+  const rds = targetRdsClient(state.input);
+  const from = lookBackStart(state);
+  // A cluster restored from a snapshot reports the position the same way (crash recovery of its first
+  // writer); it is read from the writer's events and, should RDS file it under the cluster, from those.
+  const snapshot = state.input.initialLoad.method === 'snapshot';
+  const origin = snapshot ? 'snapshot-events' : 'describe-events';
+  let position = firstBinlogPosition(await instanceEvents(rds, instanceId, from));
+  if (!position && snapshot) {
+    const clusterId = state.clone?.clusterIdentifier ?? state.input.names.targetClusterIdentifier;
+    position = firstBinlogPosition(await clusterEvents(rds, clusterId, from));
+  }
+  if (!position) return { done: false, attempts, status: 'waiting-for-event', origin };
+  return { done: true, attempts, status: 'found', position, origin };
 }

@@ -4,6 +4,7 @@ import {
   AcceptResourceShareInvitationCommand,
   AssociateResourceShareCommand,
   CreateResourceShareCommand,
+  DeleteResourceShareCommand,
   type RAMClient,
   type ResourceShare,
 } from '@aws-sdk/client-ram';
@@ -54,4 +55,11 @@ export async function acceptInvitation(client: RAMClient, invitationArn: string)
     client.send(new AcceptResourceShareInvitationCommand({ resourceShareInvitationArn: invitationArn })),
   );
   return out.resourceShareInvitation?.status ?? 'ACCEPTED';
+}
+
+/** Cleanup: deletes the share (RAM keeps it listed as DELETED; findOwnShare no longer returns it). */
+export async function deleteShare(client: RAMClient, shareArn: string, clientToken: string): Promise<void> {
+  await awsCall(`RAM DeleteResourceShare ${shareArn}`, () =>
+    client.send(new DeleteResourceShareCommand({ resourceShareArn: shareArn, clientToken })),
+  );
 }

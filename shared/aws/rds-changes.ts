@@ -3,6 +3,9 @@
 // race are handled there too.
 import {
   CreateDBInstanceCommand,
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
+  StopDBClusterCommand,
   RestoreDBClusterToPointInTimeCommand,
   type DBCluster,
   type DBInstance,
@@ -64,4 +67,25 @@ export async function createWriterInstance(client: RDSClient, spec: WriterSpec):
     ),
   );
   return out.DBInstance!;
+}
+
+// Cleanup of the old source (source account, assumed role), only on the operator's explicit request.
+
+export async function stopCluster(client: RDSClient, clusterIdentifier: string): Promise<DBCluster> {
+  const out = await awsCall(`RDS StopDBCluster ${clusterIdentifier}`, () => client.send(new StopDBClusterCommand({ DBClusterIdentifier: clusterIdentifier })));
+  return out.DBCluster!;
+}
+
+export async function deleteInstance(client: RDSClient, instanceIdentifier: string): Promise<void> {
+  await awsCall(`RDS DeleteDBInstance ${instanceIdentifier}`, () => client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: instanceIdentifier })));
+}
+
+/** Deletes a cluster with no instances left, keeping a final snapshot (a deleted source cannot come back otherwise). */
+export async function deleteClusterWithFinalSnapshot(client: RDSClient, clusterIdentifier: string, finalSnapshotIdentifier: string): Promise<DBCluster> {
+  const out = await awsCall(`RDS DeleteDBCluster ${clusterIdentifier}`, () =>
+    client.send(
+      new DeleteDBClusterCommand({ DBClusterIdentifier: clusterIdentifier, SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: finalSnapshotIdentifier }),
+    ),
+  );
+  return out.DBCluster!;
 }

@@ -94,3 +94,19 @@ export async function instanceEvents(client: RDSClient, instanceId: string, star
   } while (marker);
   return events;
 }
+
+/** Every event of one cluster since `startTime`, oldest first, following Marker pagination (snapshot path). */
+export async function clusterEvents(client: RDSClient, clusterId: string, startTime: Date): Promise<Event[]> {
+  const events: Event[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await awsCall(`RDS DescribeEvents ${clusterId}`, () =>
+      client.send(
+        new DescribeEventsCommand({ SourceIdentifier: clusterId, SourceType: 'db-cluster', StartTime: startTime, Marker: marker }),
+      ),
+    );
+    events.push(...(out.Events ?? []));
+    marker = out.Marker;
+  } while (marker);
+  return events;
+}

@@ -7,6 +7,7 @@ import { describeKey, findKey, sourceKmsClient, targetKmsClient } from '../aws/k
 import { findCluster, findClusterParameter, madeByMigration, sourceRdsClient, targetRdsClient } from '../aws/rds.js';
 import { conflictMessage } from '../aws/clone.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
+import { snapshotPathChecks } from './snapshot-checks.js';
 
 const BINLOG_FORMATS = new Set(['ROW', 'MIXED', 'STATEMENT']);
 
@@ -39,6 +40,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   checks.push(statusCheck(cluster), engineCheck(cluster, input), instancesCheck(cluster));
   const kmsKeyArn = cluster.StorageEncrypted ? (cluster.KmsKeyId ?? null) : null;
   checks.push(...(await keyChecks(input, accounts, kmsKeyArn)));
+  checks.push(...(await snapshotPathChecks(input, accounts, kmsKeyArn)));
   checks.push(...(await binlogChecks(input, cluster)));
   checks.push(...(await targetIdentifierChecks(input)));
   checks.push(...(await targetKeyChecks(input)));

@@ -6,17 +6,25 @@ import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterSnapshotCommand, DeleteDBClusterCommand, DeleteDBClusterSnapshotCommand, DeleteDBInstanceCommand, DescribeDBClusterParametersCommand,
+  DescribeDBClusterSnapshotAttributesCommand, DescribeDBClusterSnapshotsCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand,
+  ModifyDBClusterSnapshotAttributeCommand, RDSClient, StopDBClusterCommand,
+} from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import {
-  AssociateResourceShareCommand, CreateResourceShareCommand, GetResourceShareAssociationsCommand, GetResourceSharesCommand, RAMClient,
+  AssociateResourceShareCommand, CreateResourceShareCommand, DeleteResourceShareCommand, GetResourceShareAssociationsCommand, GetResourceSharesCommand, RAMClient,
 } from '@aws-sdk/client-ram';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { localLambdaContext } from '../../shared/handler.js';
 import { handler as runPreflight } from '../../handlers/run-preflight.js';
 import { handler as shareCluster } from '../../handlers/share-cluster.js';
 import { handler as grantKeyAccess } from '../../handlers/grant-key-access.js';
+import { handler as snapshotSource } from '../../handlers/snapshot-source.js';
+import { handler as checkSourceSnapshot } from '../../handlers/check-source-snapshot.js';
+import { handler as shareSnapshot } from '../../handlers/share-snapshot.js';
+import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { sourceAdminCredentials } from '../../shared/db-credentials.js';
 import { ASSUMED_KEY_ID, SOURCE_ARN, SOURCE_KEY, SRC, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
 
@@ -84,6 +92,32 @@ describe('source-account/role.yaml', () => {
     await shareCluster(state, ctx); // creates
     await shareCluster(state, ctx); // finds it, re-associates
     await grantKeyAccess({ ...state, preflight }, ctx);
+
+    // Snapshot path (issue 6): snapshot, poll, share the snapshot.
+    const snapshotArn = `arn:aws:rds:us-east-1:${SRC}:cluster-snapshot:crossmove-orders-2026-12-source`;
+    const snap = { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source', DBClusterSnapshotArn: snapshotArn, DBClusterIdentifier: 'orders-prod', Status: 'available', StorageEncrypted: true, KmsKeyId: SOURCE_KEY };
+    mocks.rds.on(DescribeDBClusterSnapshotsCommand).rejectsOnce(Object.assign(new Error('not found'), { name: 'DBClusterSnapshotNotFoundFault' })).resolves({ DBClusterSnapshots: [snap] });
+    mocks.rds.on(CreateDBClusterSnapshotCommand).resolves({ DBClusterSnapshot: { ...snap, Status: 'creating' } });
+    mocks.rds.on(DescribeDBClusterSnapshotAttributesCommand).resolves({ DBClusterSnapshotAttributesResult: { DBClusterSnapshotAttributes: [{ AttributeName: 'restore', AttributeValues: [] }] } });
+    mocks.rds.on(ModifyDBClusterSnapshotAttributeCommand).resolves({});
+    const snapshotState = { ...crossAccountState({ initialLoad: { method: 'snapshot' } }), preflight };
+    const sourceSnapshot = await snapshotSource(snapshotState, ctx);
+    const polled = await checkSourceSnapshot({ ...snapshotState, sourceSnapshot }, ctx);
+    await shareSnapshot({ ...snapshotState, sourceSnapshot: polled }, ctx);
+
+    // Cleanup with every source-account part: share, key statement, snapshot, then stop and delete the old cluster.
+    mocks.ram.on(DeleteResourceShareCommand).resolves({ returnValue: true });
+    mocks.kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'CrossmoveTargetAccessorders202612' }] }) });
+    mocks.rds.on(DeleteDBClusterSnapshotCommand).resolves({});
+    mocks.rds.on(StopDBClusterCommand).resolves({ DBCluster: sourceCluster({ Status: 'stopping' }) });
+    mocks.rds.on(DescribeDBInstancesCommand).resolvesOnce({ DBInstances: [{ DBInstanceIdentifier: 'orders-prod-1', DBInstanceStatus: 'available' }] }).rejects(Object.assign(new Error('not found'), { name: 'DBInstanceNotFoundFault' }));
+    mocks.rds.on(DeleteDBInstanceCommand).resolves({});
+    mocks.rds.on(DeleteDBClusterCommand).resolves({ DBCluster: sourceCluster({ Status: 'deleting' }) });
+    mocks.secretsmanager.on(DescribeSecretCommand).resolves({ Name: 'crossmove/orders-2026-12/replication-user' });
+    mocks.secretsmanager.on(DeleteSecretCommand).resolves({});
+    const cutover = { ok: true, rolledBack: false, writeBlockedMs: 1, finalSourcePosition: { file: 'f', position: 1 }, targetPositionAtSwitch: { file: 'g', position: 1 }, tablesVerified: 1, checksumsMatch: true, grantDifferences: [], steps: [] };
+    await cleanupAws({ ...snapshotState, cutover, cleanupOptions: { sourceCluster: 'stop' } }, ctx);
+    await cleanupAws({ ...snapshotState, cutover, cleanupOptions: { sourceCluster: 'delete' } }, ctx);
 
     const { policy } = templateStatements();
     expect([...new Set(actionsOf(policy))].sort()).toEqual(await recordedSourceAccountActions());

@@ -1,0 +1,30 @@
+// "Clean up (AWS)" after a successful cutover, started by the operator when ready: the RAM share, the
+// key policy statement, the replication user's secret, the snapshot path's snapshots and, only when
+// asked, the old source cluster. Each part is idempotent (already gone = `gone`), so cleanup can be run
+// again until the report is complete. The database half (replication user, heartbeat, binlog
+// retention, reverse replication) is shared/mysql's.
+import type { CleanupReport } from '../state.js';
+import { removeKeyStatement } from './key-statement.js';
+import { removeShare } from './ram-share.js';
+import { removeReplicationSecret } from './replication-secret.js';
+import { removeSnapshots } from './snapshots.js';
+import { assertSourceShutdownAllowed, shutDownSource } from './source-cluster.js';
+import type { CleanupState } from './types.js';
+
+export async function cleanupAws(state: CleanupState): Promise<CleanupReport> {
+  // Refuse an unsafe request before anything at all is removed.
+  assertSourceShutdownAllowed(state);
+  const items = [
+    await removeShare(state),
+    await removeKeyStatement(state),
+    await removeReplicationSecret(state),
+    ...(await removeSnapshots(state)),
+    // Last: once the source is stopped, nothing else can be undone from it.
+    ...(await shutDownSource(state)),
+  ];
+  return {
+    migrationId: state.input.migrationId,
+    items,
+    complete: items.every((i) => i.outcome !== 'pending' && i.outcome !== 'blocked'),
+  };
+}
