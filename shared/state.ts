@@ -262,7 +262,7 @@ export interface MigrationState {
   cleanup?: CleanupReport;
   // Bookkeeping of statemachine/migration.asl.yaml (not step results):
   /** Monitoring windows (lag-monitor child executions) started so far. */
-  monitor?: { windows: number };
+  monitor?: { windows: number; cutoverRefusals?: number };
   /** The last window's result ({ lag }), copied to `lag`. */
   lagWindow?: { lag: ReplicationCheck };
   /** Rounds within the current window (lag-monitor.asl.yaml only). */

@@ -1,0 +1,53 @@
+// `npm run bench:cutover [-- --json] [-- --runs N]`: the write-unavailability window of the cutover,
+// measured from the writer's side (last acknowledged source write -> first acknowledged target write)
+// over N runs (default 5) at ~200 writes/s, and the acknowledged writes missing on the target.
+// With --json the last stdout line is one JSON object {runs, writesPerSec, p50Ms, maxMs, lostRows}.
+export {};
+
+process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const json = process.argv.includes('--json');
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+
+const { replicatedPair, percentile } = await import('./replicated-pair.js');
+const { cutOverStep } = await import('../shared/mysql/steps/cut-over.js');
+
+const windows: number[] = [];
+const rates: number[] = [];
+let lostRows = 0;
+for (let run = 1; run <= RUNS; run++) {
+  const pair = await replicatedPair(run);
+  try {
+    await new Promise((r) => setTimeout(r, 1500)); // steady load before the switch
+    const result = await cutOverStep(pair.state);
+    pair.load.repoint({ host: pair.target.host, port: pair.target.port, name: 'target' });
+    for (let i = 0; i < 200 && pair.load.ackedIds('target').length < 40; i++) await new Promise((r) => setTimeout(r, 25));
+    await pair.load.stop();
+    const c = await pair.target.connect();
+    const [rows] = await c.query('SELECT id FROM app.writes');
+    await c.end();
+    const onTarget = new Set((rows as { id: number }[]).map((r) => Number(r.id)));
+    const lost = pair.load.ackedIds().filter((id) => !onTarget.has(id)).length;
+    const window = pair.load.unavailableMs('source', 'target') ?? NaN;
+    lostRows += lost;
+    windows.push(window);
+    rates.push(pair.load.writesPerSec());
+    const line = `run ${run}: unavailable ${window.toFixed(1)} ms (critical section ${result.writeBlockedMs} ms), ${pair.load.writesPerSec().toFixed(0)} writes/s, ${pair.load.acked.length} acked, ${lost} lost, checksums ${result.checksumsMatch ? 'equal' : 'DIFFER'}`;
+    if (json) console.error(line);
+    else console.log(line);
+  } finally {
+    await pair.stop();
+  }
+}
+const summary = {
+  runs: RUNS,
+  writesPerSec: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length),
+  p50Ms: Math.round(percentile(windows, 50) * 10) / 10,
+  maxMs: Math.round(Math.max(...windows) * 10) / 10,
+  lostRows,
+};
+if (json) console.log(JSON.stringify(summary));
+else console.log(`write unavailability over ${RUNS} runs: p50 ${summary.p50Ms} ms, max ${summary.maxMs} ms at ~${summary.writesPerSec} writes/s; lost rows ${lostRows}`);
+process.exit(0);

@@ -1,0 +1,111 @@
+// The Aurora dialects against real MariaDB servers with the mysql.rds_* procedures emulated
+// (test/support/aurora-emulation.ts): source detected as aurora-mysql-3 (retention through
+// rds_set_configuration, sessions killed with rds_kill), target as aurora-mysql-2 (replication
+// configured with rds_set_external_master, reset with rds_reset_external_master). Aurora's writer
+// cannot be set read-only, so the cutover needs the security-group write block (injected here).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MariaDbServer } from '../../local/mariadb.js';
+import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
+import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
+import { handler as startReplication } from '../../handlers/start-replication.js';
+import { handler as checkReplication } from '../../handlers/check-replication.js';
+import { handler as cutOver } from '../../handlers/cut-over.js';
+import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
+import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
+import { detectEngine } from '../../shared/mysql/dialect.js';
+import { ReadOnlyBlocker } from '../../shared/mysql/write-block.js';
+import type { BinlogSettings, CutoverResult, MigrationState, ReplicationCheck, ReplicationStartResult } from '../../shared/state.js';
+import { installAuroraEmulation } from '../support/aurora-emulation.js';
+import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
+import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+
+let source: MariaDbServer;
+let target: MariaDbServer;
+let state: MigrationState;
+let load: WriteLoad;
+
+beforeAll(async () => {
+  useLocalSecrets();
+  [source, target] = await startServers(2, 51);
+  const [s, t] = [await source.connect(), await target.connect()];
+  await installAuroraEmulation(s, 3);
+  await installAuroraEmulation(t, 2);
+  await prepareLoadSchema(s);
+  await prepareLoadSchema(t, 'app', { user: true, table: false });
+  await s.end();
+  await t.end();
+  state = stateFor(source, target, { migrationId: 'aurora-test' });
+});
+
+afterAll(async () => {
+  await load?.stop();
+  await Promise.all([source?.stop(), target?.stop()]);
+});
+
+describe('Aurora dialects (emulated rds_* procedures)', () => {
+  it('detects aurora-mysql-3 on the source and aurora-mysql-2 on the target', async () => {
+    const [s, t] = [await source.connect(), await target.connect()];
+    expect(await detectEngine(s)).toBe('aurora-mysql-3');
+    expect(await detectEngine(t)).toBe('aurora-mysql-2');
+    await s.end();
+    await t.end();
+  });
+
+  it('sets binlog retention with rds_set_configuration (previous NULL = not retained)', async () => {
+    const binlogs = await invoke<BinlogSettings>(keepBinlogs, state);
+    expect(binlogs).toMatchObject({ logBin: true, previousRetentionHours: null, retentionHours: 72, changed: true });
+    expect(Number(await scalar(source, "SELECT value FROM mysql.rds_configuration WHERE name = 'binlog retention hours'"))).toBe(72);
+    state = { ...state, binlogs };
+  });
+
+  it('replicates through rds_set_external_master / rds_start_replication', async () => {
+    load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 200 }).start();
+    await until(async () => load.acked.length > 40);
+    const position = await consistentCopy(source, target, ['app', 'crossmove']);
+    state = { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
+    state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
+    const started = await invoke<ReplicationStartResult>(startReplication, state);
+    expect(started.targetEngine).toBe('aurora-mysql-2');
+    state = { ...state, replication: started };
+    expect((await slaveStatus(target))!.Master_Port).toBe(source.port);
+    await until(async () => {
+      const lag = await invoke<ReplicationCheck>(checkReplication, state);
+      state = { ...state, lag };
+      return lag.caughtUp;
+    }, 30_000, 50);
+  });
+
+  it('refuses the cutover without a security group to block writes (Aurora ignores read_only)', async () => {
+    const err = await invoke(cutOver, state).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('CutoverNotReadyError');
+    expect(err?.message).toContain('cutover.writeBlock.securityGroupId');
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+  });
+
+  it('cuts over with an injected network block: sessions killed with rds_kill, nothing lost, replication reset', async () => {
+    await until(async () => load.acked.length > 300, 20_000);
+    // The emulated "security group": new writes from the application fail, like a closed network.
+    const result = await cutOverStep(state, { blocker: async (_s, conn) => new ReadOnlyBlocker(conn) });
+    load.repoint({ host: target.host, port: target.port, name: 'target' });
+    await until(async () => load.ackedIds('target').length > 50, 20_000);
+    await load.stop();
+    expect(result).toMatchObject({ ok: true, checksumsMatch: true });
+    expect(Number(await scalar(source, 'SELECT COUNT(*) FROM mysql.rds_kill_log'))).toBeGreaterThan(0);
+    expect(await slaveStatus(target)).toBeUndefined();
+    const c = await target.connect();
+    const [rows] = await c.query('SELECT id FROM app.writes');
+    await c.end();
+    const onTarget = new Set((rows as { id: number }[]).map((r) => Number(r.id)));
+    expect(load.ackedIds().filter((id) => !onTarget.has(id))).toEqual([]);
+    state = { ...state, cutover: result as CutoverResult };
+  });
+
+  it('starts reverse replication on the aurora-mysql-3 source with rds_set_external_source', async () => {
+    const reverse = await invoke(startReverseReplication, state);
+    expect(reverse).toMatchObject({ started: true, skipped: false });
+    const t = await target.connect();
+    await t.query("INSERT INTO app.writes VALUES (999999, 'fallback', NOW(6))");
+    await t.end();
+    await until(async () => Number(await scalar(source, 'SELECT COUNT(*) FROM app.writes WHERE id = 999999')) === 1, 20_000);
+  });
+});

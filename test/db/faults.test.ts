@@ -1,0 +1,221 @@
+// Faults, each with its clear, typed error and nothing lost: binlogs purged before replication starts,
+// a catch-up that cannot finish within the budget (automatic rollback), a duplicate key on the target,
+// the replication user locked out. Real MariaDB servers; the write load keeps running throughout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MariaDbServer } from '../../local/mariadb.js';
+import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
+import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
+import { handler as startReplication } from '../../handlers/start-replication.js';
+import { handler as checkReplication } from '../../handlers/check-replication.js';
+import { handler as cutOver } from '../../handlers/cut-over.js';
+import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
+import { ReadOnlyBlocker } from '../../shared/mysql/write-block.js';
+import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
+import type { CutoverResult } from '../../shared/state.js';
+import type { MigrationState, ReplicationCheck } from '../../shared/state.js';
+import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
+import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+
+let source: MariaDbServer;
+let target: MariaDbServer;
+let state: MigrationState;
+let load: WriteLoad;
+let lastResult: CutoverResult;
+
+async function sql(server: MariaDbServer, text: string, params: unknown[] = []): Promise<void> {
+  const c = await server.connect();
+  try {
+    await c.query(text, params);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A new initial load and replication from its coordinates (what re-running the migration does). */
+async function freshReplication(opts: { start?: boolean } = {}): Promise<void> {
+  await sql(target, 'STOP SLAVE; RESET SLAVE ALL; DROP DATABASE IF EXISTS app');
+  const position = await consistentCopy(source, target, ['app']);
+  state = { ...state, lag: undefined, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
+  if (opts.start === false) return;
+  state = { ...state, replication: await invoke(startReplication, state) };
+  await until(async () => (await invoke<ReplicationCheck>(checkReplication, state)).underLimit, 30_000, 50);
+}
+
+async function errorOfCheck(): Promise<Error> {
+  return until(async () => {
+    try {
+      await invoke(checkReplication, state);
+      return null;
+    } catch (err) {
+      return (err as Error).name === 'TransientError' ? null : (err as Error);
+    }
+  }, 30_000, 100);
+}
+
+beforeAll(async () => {
+  useLocalSecrets();
+  [source, target] = await startServers(2, 31);
+  state = stateFor(source, target, { replication: { maxLagSeconds: 10 }, cutover: { catchUpTimeoutSeconds: 1 } });
+  const [s, t] = [await source.connect(), await target.connect()];
+  await prepareLoadSchema(s);
+  await prepareLoadSchema(t, 'app', { user: true, table: false });
+  await s.end();
+  await t.end();
+  state = { ...state, binlogs: await invoke(keepBinlogs, state) };
+  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
+  load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 100 }).start();
+  await until(async () => load.acked.length > 20);
+});
+
+afterAll(async () => {
+  await load?.stop();
+  await Promise.all([source?.stop(), target?.stop()]);
+});
+
+describe('replication faults', () => {
+  it('binlogs purged before replication starts: BinlogPurgedError names the file and the retention to set', async () => {
+    await freshReplication({ start: false });
+    const from = state.binlogPosition!.position!;
+    await sql(source, 'FLUSH BINARY LOGS');
+    // MariaDB keeps a binlog until its InnoDB checkpoint moved on (asynchronous): purge until it is gone.
+    const c = await source.connect();
+    await until(async () => {
+      const [[status]] = (await c.query('SHOW MASTER STATUS')) as any;
+      await c.query('PURGE BINARY LOGS TO ?', [status.File]);
+      const [logs] = (await c.query('SHOW BINARY LOGS')) as any;
+      return !(logs as { Log_name: string }[]).some((l) => l.Log_name === from.file);
+    }, 10_000, 100);
+    await c.end();
+    await invoke(startReplication, state);
+    const err = await errorOfCheck();
+    expect(err.name).toBe('BinlogPurgedError');
+    expect(err.message).toContain(from.file);
+    expect(err.message).toMatch(/binlogRetentionHours/);
+  });
+
+  it('catch-up that cannot finish within the budget: rolled back, source writable, replication running, nothing lost', async () => {
+    await freshReplication();
+    await sql(target, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=3; START SLAVE');
+    await new Promise((r) => setTimeout(r, 500));
+    const ackedBefore = load.acked.length;
+    const err = await invoke(cutOver, state).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('CutoverRolledBackError');
+    expect(err?.message).toMatch(/catchUpTimeoutSeconds/);
+    expect(err?.message).toMatch(/source is writable again/);
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+    const st = (await slaveStatus(target))!;
+    expect([st.Slave_IO_Running, st.Slave_SQL_Running]).toEqual(['Yes', 'Yes']);
+    expect(st.Master_Host).toBe('127.0.0.1');
+    // The application writes to the source again (its killed sessions reconnect).
+    await until(async () => load.acked.length > ackedBefore + 50, 20_000);
+    // Nothing lost once the delayed replica catches up.
+    await sql(target, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE');
+    const upTo = Math.max(...load.ackedIds());
+    await until(async () => Number(await scalar(target, 'SELECT COUNT(*) FROM app.writes WHERE id <= ?', [upTo])) >= load.ackedIds().filter((i) => i <= upTo).length, 30_000);
+  });
+
+  it('refuses to cut over (nothing changed) when lag is above the limit', async () => {
+    await sql(target, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=3; START SLAVE');
+    await new Promise((r) => setTimeout(r, 500));
+    const tight = { ...state, input: { ...state.input, replication: { ...state.input.replication, maxLagSeconds: 0.5 } } };
+    const err = await invoke(cutOver, tight).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('CutoverNotReadyError');
+    expect(err?.message).toMatch(/maxLagSeconds/);
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+    await sql(target, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE');
+  });
+
+  it('duplicate key on the target: ReplicationConflictError names the table and the event; cutover refuses', async () => {
+    const future = Math.max(...load.ackedIds()) + 150;
+    await sql(target, "SET sql_log_bin=0; INSERT INTO app.writes VALUES (?, 'written on the target', NOW(6)); SET sql_log_bin=1", [future]);
+    const err = await errorOfCheck();
+    expect(err.name).toBe('ReplicationConflictError');
+    expect(err.message).toContain('app.writes');
+    expect(err.message).toMatch(/Write_rows/);
+    expect(err.message).toMatch(/1062/);
+    const cut = await invoke(cutOver, state).then(() => null, (e: Error) => e);
+    expect(cut?.name).toBe('CutoverNotReadyError');
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+  });
+
+  it('replication user locked out: ReplicationAuthError names the user', async () => {
+    await freshReplication();
+    await sql(source, "SET sql_log_bin=0; ALTER USER 'crossmove_repl'@'%' IDENTIFIED BY 'not-the-stored-one-42'; SET sql_log_bin=1");
+    await sql(target, 'STOP SLAVE; START SLAVE');
+    const err = await errorOfCheck();
+    expect(err.name).toBe('ReplicationAuthError');
+    expect(err.message).toContain("'crossmove_repl'");
+    expect(err.message).not.toContain('not-the-stored-one-42');
+    // Re-running "Create the replication user" repairs it (the stored password is set again).
+    await invoke(createReplicationUser, state);
+    await sql(target, 'STOP SLAVE; START SLAVE');
+    await until(async () => (await invoke<ReplicationCheck>(checkReplication, state)).healthy, 30_000, 200);
+  });
+
+  it('a checksum difference at verification rolls back: VerificationFailedError names the table', async () => {
+    // Same row count, different content: only the checksum can see it.
+    const victim = Math.min(...load.ackedIds());
+    await sql(target, "SET sql_log_bin=0; UPDATE app.writes SET payload = 'tampered' WHERE id = ?; SET sql_log_bin=1", [victim]);
+    const err = await invoke(cutOver, state).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('CutoverRolledBackError');
+    expect(err?.message).toMatch(/VerificationFailedError: source and target differ: app\.writes: rows (\d+) on the source vs \1 on the target, checksum/);
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+    const st = (await slaveStatus(target))!;
+    expect([st.Slave_IO_Running, st.Slave_SQL_Running]).toEqual(['Yes', 'Yes']);
+    await sql(target, "SET sql_log_bin=0; UPDATE app.writes SET payload = CONCAT('w', id) WHERE id = ?; SET sql_log_bin=1", [victim]);
+  });
+
+  it('a rollback that fails is CutoverRollbackFailedError, telling a human to act', async () => {
+    await sql(target, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=3; START SLAVE');
+    await new Promise((r) => setTimeout(r, 500));
+    const err = await cutOverStep(state, {
+      blocker: async (_s, conn) => {
+        const ro = new ReadOnlyBlocker(conn);
+        return {
+          method: 'test',
+          plan: () => ro.plan(),
+          block: () => ro.block(),
+          unblock: () => Promise.reject(new Error('network rule could not be restored')),
+          undo: () => ro.undo(),
+        };
+      },
+    }).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('CutoverRollbackFailedError');
+    expect(err?.message).toMatch(/network rule could not be restored.*Act now/);
+    await sql(target, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE');
+  });
+
+  it('the next invocation after a failed or crashed attempt undoes its block, then cuts over with nothing lost', async () => {
+    // Left by the previous test: the source still read-only, the in-progress marker on the target.
+    // Make it look like the Lambda died right after stopping replication.
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(1);
+    expect(await scalar(target, "SELECT phase FROM crossmove.cutover_log WHERE migration_id = 'db-test' ORDER BY seq DESC LIMIT 1")).toBe('in-progress');
+    await sql(target, 'STOP SLAVE');
+    const result = await invoke<CutoverResult>(cutOver, state);
+    lastResult = result;
+    expect(result).toMatchObject({ ok: true, checksumsMatch: true });
+    load.repoint({ host: target.host, port: target.port, name: 'target' });
+    await until(async () => load.ackedIds('target').length > 20, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}; load: ${load.acked.length} acked, ${load.failures} failures, last error ${load.lastError}`);
+    });
+    expect(await scalar(target, "SELECT phase FROM crossmove.cutover_log WHERE migration_id = 'db-test' ORDER BY seq DESC LIMIT 1")).toBe('done');
+    const c = await target.connect();
+    const [rows] = await c.query('SELECT id FROM app.writes');
+    await c.end();
+    const onTarget = new Set((rows as { id: number }[]).map((r) => Number(r.id)));
+    expect(load.ackedIds().filter((id) => !onTarget.has(id))).toEqual([]);
+  });
+
+  it('after a crash past the point of no return, the next invocation finishes the switch', async () => {
+    await load.stop();
+    await freshReplication(); // the target is a read-only replica again
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(1);
+    const c = await target.connect();
+    await writeCutoverMarker(c, 'crossmove', 'db-test', { phase: 'past-point-of-no-return', result: lastResult, blockState: null });
+    await c.end();
+    expect(await invoke<CutoverResult>(cutOver, state)).toEqual(lastResult);
+    expect(await slaveStatus(target)).toBeUndefined();
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
+    expect(await scalar(target, "SELECT phase FROM crossmove.cutover_log WHERE migration_id = 'db-test' ORDER BY seq DESC LIMIT 1")).toBe('done');
+  });
+});

@@ -1,0 +1,158 @@
+// Replication from a consistent copy's coordinates under a continuous non-admin write load, on two
+// real MariaDB servers: binlog retention, the replication user, start (idempotent), the lag loop,
+// a source restart mid-replication, and the lag figures against a known MASTER_DELAY.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MariaDbServer } from '../../local/mariadb.js';
+import { startMariaDb } from '../../local/mariadb.js';
+import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
+import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
+import { handler as startReplication } from '../../handlers/start-replication.js';
+import { handler as checkReplication } from '../../handlers/check-replication.js';
+import { checkReplicationStep } from '../../shared/mysql/steps/check-replication.js';
+import { detectEngine } from '../../shared/mysql/dialect.js';
+import type { BinlogSettings, MigrationState, ReplicationCheck, ReplicationStartResult, ReplicationUserResult } from '../../shared/state.js';
+import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
+import { consistentCopy, invoke, scalar, slaveStatus, stateFor, until, useLocalSecrets } from './fixtures.js';
+
+let source: MariaDbServer;
+let target: MariaDbServer;
+let state: MigrationState;
+let load: WriteLoad;
+
+beforeAll(async () => {
+  useLocalSecrets();
+  [source, target] = await Promise.all([
+    startMariaDb({ serverId: 11, config: { binlog_expire_logs_seconds: 3600 } }),
+    startMariaDb({ serverId: 12 }),
+  ]);
+  state = stateFor(source, target);
+  const [s, t] = [await source.connect(), await target.connect()];
+  await prepareLoadSchema(s);
+  await prepareLoadSchema(t, 'app', { user: true, table: false });
+  await s.end();
+  await t.end();
+});
+
+afterAll(async () => {
+  await load?.stop();
+  await Promise.all([source?.stop(), target?.stop()]);
+});
+
+async function check(): Promise<ReplicationCheck> {
+  const lag = await invoke<ReplicationCheck>(checkReplication, state);
+  state = { ...state, lag };
+  return lag;
+}
+
+describe('replication from a consistent copy under write load', () => {
+  it('keeps binlogs long enough and records the previous retention', async () => {
+    const binlogs = await invoke<BinlogSettings>(keepBinlogs, state);
+    expect(binlogs).toMatchObject({ logBin: true, format: 'ROW', previousRetentionHours: 1, retentionHours: 72, changed: true });
+    expect(Number(await scalar(source, 'SELECT @@global.binlog_expire_logs_seconds'))).toBe(72 * 3600);
+    // Idempotent: a second run changes nothing.
+    expect(await invoke<BinlogSettings>(keepBinlogs, state)).toMatchObject({ previousRetentionHours: 72, changed: false });
+    state = { ...state, binlogs };
+  });
+
+  it('detects the engine from VERSION()', async () => {
+    const c = await source.connect();
+    expect(await detectEngine(c)).toBe('mariadb');
+    await c.end();
+  });
+
+  it('copies consistently under load, creates the user (secret ref only) and starts replication idempotently', async () => {
+    load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }).start();
+    await until(async () => load.acked.length > 60);
+    // The copy leaves out the crossmove schema: "Start replication" must give the target its heartbeat table.
+    const position = await consistentCopy(source, target, ['app']);
+    state = { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
+
+    const user = await invoke<ReplicationUserResult>(createReplicationUser, state);
+    expect(user).toMatchObject({ userName: 'crossmove_repl', requireSsl: false });
+    expect(user.secretRef).toMatch(/^file:.*crossmove\/db-test\/replication-user\.json$/);
+    const stored = JSON.parse(readFileSync(user.secretRef.slice(5), 'utf8')) as { password: string };
+    expect(JSON.stringify(user)).not.toContain(stored.password);
+    // Re-running keeps the stored password (a running replica is not locked out).
+    const again = await invoke<ReplicationUserResult>(createReplicationUser, state);
+    expect(JSON.parse(readFileSync(again.secretRef.slice(5), 'utf8')).password).toBe(stored.password);
+    const grants = await scalar<string>(source, "SHOW GRANTS FOR 'crossmove_repl'@'%'");
+    expect(grants).toMatch(/REPLICATION SLAVE/);
+    state = { ...state, replicationUser: user };
+
+    const started = await invoke<ReplicationStartResult>(startReplication, state);
+    expect(started).toMatchObject({ sourceHost: '127.0.0.1', sourcePort: source.port, from: position, targetEngine: 'mariadb' });
+    state = { ...state, replication: started };
+    await until(async () => (await slaveStatus(target))?.Exec_Master_Log_Pos > position.position);
+    const before = (await slaveStatus(target))!;
+    await invoke(startReplication, state); // already running: not re-pointed to the copy's coordinates
+    const after = (await slaveStatus(target))!;
+    expect(after.Slave_SQL_Running).toBe('Yes');
+    expect(after.Last_SQL_Errno).toBe(0);
+    expect(`${after.Relay_Master_Log_File}:${after.Exec_Master_Log_Pos}` >= `${before.Relay_Master_Log_File}:${before.Exec_Master_Log_Pos}`).toBe(true);
+  });
+
+  it('reports lag figures and counts consecutive checks until caught up', async () => {
+    const first = await check();
+    expect(first).toMatchObject({ ioRunning: true, sqlRunning: true, healthy: true, attempts: 1 });
+    expect(first.heartbeatLagMs).not.toBeNull();
+    expect(first.heartbeatLagMs!).toBeLessThan(1000);
+    expect(first.byteLag).not.toBeNull();
+    await until(async () => (await check()).caughtUp, 30_000, 50);
+    expect(state.lag!.consecutiveUnderLimit).toBeGreaterThanOrEqual(2);
+    expect(state.lag!.attempts).toBeGreaterThan(1);
+  });
+
+  it('survives a source restart: reconnecting is not an error, replication resumes', async () => {
+    await source.restart();
+    // The IO thread notices and reconnects (MASTER_CONNECT_RETRY=1); the load reconnects too.
+    const healthy = await until(async () => {
+      try {
+        return (await check()).healthy ? state.lag : null;
+      } catch (err) {
+        expect((err as Error).name).toBe('TransientError');
+        return null;
+      }
+    }, 60_000, 200);
+    expect(healthy!.healthy).toBe(true);
+    await until(async () => load.acked.at(-1)!.at > performance.timeOrigin + performance.now() - 200, 20_000);
+  });
+
+  it('loses no acknowledged write: every acked id is on the target', async () => {
+    await until(async () => load.acked.length > 400, 30_000);
+    await load.stop();
+    const srcCount = Number(await scalar(source, 'SELECT COUNT(*) FROM app.writes'));
+    await until(async () => Number(await scalar(target, 'SELECT COUNT(*) FROM app.writes')) === srcCount, 30_000);
+    const c = await target.connect();
+    const [rows] = await c.query('SELECT id FROM app.writes');
+    await c.end();
+    const onTarget = new Set((rows as { id: number }[]).map((r) => Number(r.id)));
+    const lost = load.ackedIds().filter((id) => !onTarget.has(id));
+    expect(load.acked.length).toBeGreaterThan(400);
+    expect(lost).toEqual([]);
+    expect(await scalar(source, 'CHECKSUM TABLE app.writes', [])).toBeDefined();
+    const [sc, tc] = [await source.connect(), await target.connect()];
+    const [[s]] = (await sc.query('CHECKSUM TABLE app.writes')) as any;
+    const [[t]] = (await tc.query('CHECKSUM TABLE app.writes')) as any;
+    await sc.end();
+    await tc.end();
+    expect(t.Checksum).toBe(s.Checksum);
+  });
+
+  it('measures a known lag (MASTER_DELAY=2): the heartbeat sees it, Seconds_Behind_Master is kept for reference', async () => {
+    const t = await target.connect();
+    await t.query('STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=2; START SLAVE');
+    await t.end();
+    await new Promise((r) => setTimeout(r, 2500)); // the delayed SQL thread settles
+    const lag = await checkReplicationStep(state, { activeWaitMs: 6000 });
+    expect(lag.healthy).toBe(true);
+    expect(lag.heartbeatLagMs!).toBeGreaterThanOrEqual(1900);
+    expect(lag.heartbeatLagMs!).toBeLessThan(4000);
+    expect(lag.underLimit).toBe(false);
+    expect(lag.consecutiveUnderLimit).toBe(0);
+    expect(lag.caughtUp).toBe(false);
+    const t2 = await target.connect();
+    await t2.query('STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE');
+    await t2.end();
+  });
+});
