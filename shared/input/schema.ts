@@ -89,7 +89,7 @@ export const replicationSchema = z.strictObject({
 export const cutoverSchema = z.strictObject({
   approval: z.enum(['manual', 'auto']).default('manual'),
   approvalTimeoutHours: z.number().positive().max(24 * 365).default(72),
-  catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
+  catchUpTimeoutSeconds: z.number().int().min(1).max(240).default(30),
   writeBlock: z
     .strictObject({
       method: z.enum(['security-group', 'read-only']),
