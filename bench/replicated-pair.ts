@@ -11,7 +11,7 @@ import { keepBinlogsStep } from '../shared/mysql/steps/keep-binlogs.js';
 import { createReplicationUserStep } from '../shared/mysql/steps/create-replication-user.js';
 import { startReplicationStep } from '../shared/mysql/steps/start-replication.js';
 import { checkReplicationStep } from '../shared/mysql/steps/check-replication.js';
-import { prepareLoadSchema, WriteLoad } from '../test/support/write-load.js';
+import { prepareLoadSchema, WriteLoad } from '../local/write-load.js';
 
 export interface Pair {
   source: MariaDbServer;

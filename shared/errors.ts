@@ -152,3 +152,19 @@ export class RestoredClusterNotAvailableInTimeError extends CrossmoveError {}
 
 /** Cleanup refused to do something irreversible (stop/delete the source) without the conditions for it. Nothing was changed by that part. */
 export class CleanupRefusedError extends CrossmoveError {}
+
+// Review follow-ups (issues 2 and 6).
+
+/** The cutover kept refusing to start (CutoverNotReadyError, nothing changed) more often than the state machine allows; replication is still running. */
+export class CutoverNeverReadyError extends CrossmoveError {}
+
+// Fallback (issue 6): moving the application back to the source through reverse replication.
+
+/** The fallback refused to start: reverse replication not running/healthy or lag above the limit. Nothing changed. */
+export class FallbackNotReadyError extends CrossmoveError {}
+
+/** The fallback started but could not finish; it rolled back (target writable, reverse replication resumed). */
+export class FallbackRolledBackError extends CrossmoveError {}
+
+/** The fallback could not finish AND its rollback failed: a human must act now. */
+export class FallbackRollbackFailedError extends CrossmoveError {}

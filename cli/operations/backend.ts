@@ -116,7 +116,7 @@ export class DirectBackend implements OperationsBackend {
 export interface BackendOptions extends AwsOptions {
   /** The deployed API's URL (stack output HttpApiUrl); or env CROSSMOVE_API_URL. */
   apiUrl?: string;
-  /** Direct mode: the stage whose state machine and table to use (names derived as in serverless/operations.yml). */
+  /** Direct mode: the stage whose state machine and table to use (names derived as in serverless.yml). */
   stage?: string;
   stateMachineArn?: string;
   table?: string;

@@ -1,0 +1,140 @@
+// `crossmove run --local`: the state machine in this process (local/run-state-machine.ts), every Task
+// bound to its real handler, live progress, the approval gate answered at the prompt (or
+// automatically once the state machine found the target caught up), and one report at the end.
+import { join } from 'node:path';
+import { runStateMachineLocally, type ApprovalDecision, type RunEvent } from '../local/run-state-machine.js';
+import { FUNCTION_KEYS, handlerRegistry } from '../handlers/index.js';
+import type { ApprovalRequest } from '../shared/approval/request.js';
+import { copyProgressEvents, type CopyProgress } from '../shared/initial-load/index.js';
+import { redactDeep } from '../shared/redact.js';
+import type { MigrationState } from '../shared/state.js';
+import { createDisplay } from './display.js';
+import { RunTracker } from './tracker.js';
+
+export interface LocalRunOptions {
+  input: unknown;
+  autoApprove: boolean;
+  /** Where progress goes (stderr with --json, so stdout holds only the report). */
+  progress: NodeJS.WriteStream;
+  tty: boolean;
+  /** Answers the gate when not auto-approving. */
+  ask?: (request: ApprovalRequest, signal: AbortSignal) => Promise<ApprovalDecision>;
+  /** Every runner event (tests, the demo). */
+  onEvent?: (event: RunEvent) => void;
+  /** Called when a main-execution state completes (the demo repoints its application after "Switch DNS"). */
+  onStateExited?: (state: string, payload: unknown) => void;
+  secretDir?: string;
+  /** Stops the run after the running state (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface LocalRunReport {
+  ok: boolean;
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  outcome: 'migrated' | 'approval-not-given' | 'failed' | 'aborted';
+  migrationId: string | null;
+  error?: string;
+  cause?: string;
+  elapsedMs: number;
+  phases: { checksMs: number | null; initialLoadMs: number | null; catchUpMs: number | null; approvalMs: number | null; cutoverMs: number | null };
+  initialLoad: { method: string; rows: number | null; tables: number | null; bytes: number | null; ms: number | null; position: unknown } | null;
+  lag: ReturnType<RunTracker['lagSummary']>;
+  approval: MigrationState['approval'] | null;
+  cutover: MigrationState['cutover'] | null;
+  dns: MigrationState['dns'] | null;
+  reverse: MigrationState['reverse'] | null;
+  steps: { state: string; ms: number }[];
+}
+
+export async function runMigrationLocally(options: LocalRunOptions): Promise<LocalRunReport> {
+  const tracker = new RunTracker();
+  tracker.onStateExited = options.onStateExited;
+  const migrationId = (options.input as { migrationId?: string } | null)?.migrationId ?? null;
+  const display = createDisplay(tracker, { tty: options.tty, stream: options.progress, title: migrationId ?? 'migration' });
+  const onCopy = (p: CopyProgress) => {
+    tracker.copy = p;
+    display.update();
+  };
+  copyProgressEvents.on('progress', onCopy);
+  try {
+    // Every handler is loaded before the run (as warm Lambdas would be): a module imported lazily
+    // between "Cut over" and "Switch DNS" would lengthen the application's write-unavailability window.
+    await Promise.all(FUNCTION_KEYS.map((key) => handlerRegistry[key].load()));
+    const result = await runStateMachineLocally({
+      input: options.input,
+      secretDir: options.secretDir ?? join(process.cwd(), '.crossmove', 'secrets'),
+      // No Lambda 15-minute limit on a laptop: a big copy may take hours.
+      minTaskTimeoutSeconds: 6 * 3600,
+      signal: options.signal,
+      onEvent: (ev) => {
+        tracker.handle(ev);
+        options.onEvent?.(ev);
+        display.update();
+      },
+      approve: async (request, { signal }) => {
+        if (options.autoApprove) {
+          // The gate is only reached once the lag stayed under the limit for the required checks.
+          display.line('approval: auto-approved (target caught up)');
+          return { approved: true, by: 'cli --auto-approve', reason: 'lag under the limit for the required consecutive checks' };
+        }
+        if (!options.ask) return { approved: false, reason: 'no approver' };
+        display.pause();
+        try {
+          return await options.ask(request, signal);
+        } finally {
+          display.resume();
+        }
+      },
+    });
+    tracker.finish();
+    display.stop();
+    const state = (result.status === 'SUCCEEDED' ? (result.output as Partial<MigrationState>) : tracker.lastState) ?? {};
+    return redactDeep(buildReport(tracker, state, result, migrationId));
+  } finally {
+    copyProgressEvents.off('progress', onCopy);
+    display.stop();
+  }
+}
+
+function buildReport(
+  t: RunTracker,
+  state: Partial<MigrationState>,
+  result: { status: 'SUCCEEDED' | 'FAILED' | 'ABORTED'; error?: string; cause?: string },
+  migrationId: string | null,
+): LocalRunReport {
+  const approvalNotGiven = result.status === 'FAILED' && /ApprovalRejected|ApprovalTimedOut|States\.Timeout/.test(result.error ?? '') && !state.cutover;
+  const ok = result.status === 'SUCCEEDED' && state.cutover?.ok === true;
+  const copy = state.logicalCopy;
+  return {
+    ok,
+    status: result.status,
+    outcome: ok ? 'migrated' : approvalNotGiven ? 'approval-not-given' : result.status === 'ABORTED' ? 'aborted' : 'failed',
+    migrationId,
+    ...(result.error ? { error: result.error } : {}),
+    ...(result.cause ? { cause: result.cause } : {}),
+    elapsedMs: (t.finishedAt ?? Date.now()) - t.startedAt,
+    phases: {
+      checksMs: t.phaseMs('checks'),
+      initialLoadMs: t.phaseMs('initialLoad'),
+      catchUpMs: t.phaseMs('catchUp'),
+      approvalMs: t.phaseMs('approval'),
+      cutoverMs: t.stateDuration('Cut over'),
+    },
+    initialLoad: state.input
+      ? {
+          method: state.input.initialLoad.method,
+          rows: copy?.rows ?? null,
+          tables: copy?.tables ?? null,
+          bytes: copy?.bytes ?? null,
+          ms: copy?.ms ?? null,
+          position: state.binlogPosition?.position ?? copy?.position ?? null,
+        }
+      : null,
+    lag: t.lagSummary(),
+    approval: state.approval ?? null,
+    cutover: state.cutover ?? null,
+    dns: state.dns ?? null,
+    reverse: state.reverse ?? null,
+    steps: t.stateMs,
+  };
+}

@@ -1,0 +1,56 @@
+// Connections the logical copy uses. Both sides run in UTC with utf8mb4 and a fixed sql_mode, so a
+// TIMESTAMP read on the source is written back as the same instant and every string as the same bytes.
+// Rows are read with typeCast false: each value arrives as the exact bytes the server sent (text
+// protocol), and shared/initial-load/values.ts turns those bytes into SQL literals without parsing them
+// into JS numbers or dates (where DECIMAL, BIGINT, DATETIME(6) or zero dates would lose information).
+import mysql from 'mysql2/promise';
+import type { Endpoint } from '../endpoints.js';
+import type { DbCredentials } from '../secrets.js';
+
+export type Conn = mysql.Connection;
+
+export async function openConnection(endpoint: Endpoint, creds: DbCredentials, side: 'source' | 'target'): Promise<Conn> {
+  const conn = await mysql.createConnection({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: creds.username,
+    password: creds.password,
+    charset: 'UTF8MB4_GENERAL_CI',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    connectTimeout: 15_000,
+  });
+  await conn.query("SET SESSION time_zone = '+00:00'");
+  if (side === 'source') {
+    // A worker's stream is paused while the target absorbs a batch: the server must not give up on it.
+    await conn.query('SET SESSION net_write_timeout = 3600, net_read_timeout = 3600');
+  } else {
+    // As mysqldump does: a 0 in an AUTO_INCREMENT column stays 0; nothing else is rewritten.
+    await conn.query("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'");
+    await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0');
+  }
+  return conn;
+}
+
+/**
+ * The bulk load is not written to the target's binlog when the account may say so: reverse
+ * replication (target -> source) starts at the target's position taken at the cutover, so the load
+ * never travels back, and leaving it out of the binlog saves time and disk. Where the admin user may
+ * not change sql_log_bin (some managed services) the load is logged, which is just as correct.
+ */
+export async function skipBinlogIfAllowed(conn: Conn): Promise<boolean> {
+  try {
+    await conn.query('SET SESSION sql_log_bin = 0');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function closeQuietly(conns: (Conn | undefined)[]): Promise<void> {
+  await Promise.all(conns.map((c) => c?.end().catch(() => c.destroy())));
+}
+
+export const q = (name: string) => '`' + name.replaceAll('`', '``') + '`';
