@@ -11,7 +11,8 @@ export async function sourceAdminCredentials(state: Pick<MigrationState, 'input'
     ref.startsWith('arn:') && state.input.source.accessRoleArn && accountOfArn(ref) === accountOfArn(state.input.source.accessRoleArn);
   if (!inSourceAccount) return readCredentials(ref);
   const config = await sourceClientConfig(state.input);
-  return readCredentials(ref, { secretsManager: new SecretsManagerClient({ ...config, region: config.region ?? accountRegion(ref) }), cacheKey: 'source' });
+  // The secret's own region (from its ARN), not the cluster's: a secret may be kept in another region.
+  return readCredentials(ref, { secretsManager: new SecretsManagerClient({ ...config, region: accountRegion(ref) ?? config.region }), cacheKey: 'source' });
 }
 
 export async function targetAdminCredentials(state: Pick<MigrationState, 'input'>): Promise<DbCredentials> {

@@ -10,7 +10,8 @@ import {
   ResourceExistsException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { SecretError } from './errors.js';
+import { SecretError, TransientError } from './errors.js';
+import { isTransientAwsError } from './aws/call.js';
 import { registerSecretValue } from './redact.js';
 
 export interface DbCredentials {
@@ -60,10 +61,13 @@ export async function readCredentials(
     });
     value = parseCredentials(ref, text);
   } else if (ref.startsWith('arn:')) {
-    const client = options.secretsManager ?? new SecretsManagerClient({});
+    // A secret lives in its ARN's region, which need not be the Lambda's.
+    const client = options.secretsManager ?? new SecretsManagerClient({ region: ref.split(':')[3] });
     const out = await client.send(new GetSecretValueCommand({ SecretId: ref })).catch((err: Error) => {
       if (err.name === 'ResourceNotFoundException') throw new SecretError(`Secret ${ref} does not exist or is not visible to this account`);
       if (err.name === 'AccessDeniedException') throw new SecretError(`Access denied reading secret ${ref}: grant secretsmanager:GetSecretValue on it`);
+      // Throttling, 5xx and dropped connections: retried by the state machine like every other AWS call.
+      if (isTransientAwsError(err)) throw new TransientError(`Secrets Manager GetSecretValue ${ref} failed temporarily (${err.name}: ${err.message}); the step is safe to retry`, { cause: err });
       throw err;
     });
     value = parseCredentials(ref, out.SecretString);

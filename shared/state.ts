@@ -206,7 +206,14 @@ export type CleanupItemKind =
   | 'source-snapshot'
   | 'target-snapshot-copy'
   | 'source-instance'
-  | 'source-cluster';
+  | 'source-cluster'
+  // Database half (shared/cleanup/db.ts):
+  | 'reverse-replication'
+  | 'replication-user'
+  | 'reverse-replication-user'
+  | 'reverse-replication-secret'
+  | 'heartbeat-objects'
+  | 'binlog-retention';
 export interface CleanupItem {
   kind: CleanupItemKind;
   /** Name or ARN of what was (or would have been) removed. */
@@ -226,6 +233,24 @@ export interface CleanupReport {
   items: CleanupItem[];
   /** True when nothing is `pending` or `blocked` (deleting the source takes a second run on AWS). */
   complete: boolean;
+}
+
+/** What "Fall back" did: the application moved back to the source through reverse replication. */
+export interface FallbackResult {
+  ok: boolean;
+  rolledBack: boolean;
+  writeBlockedMs: number;
+  /** The target's binlog position once its writes were blocked (the source executed up to it). */
+  finalTargetPosition: BinlogPosition;
+  /** The source's own binlog position when it became the primary again. */
+  sourcePositionAtSwitch: BinlogPosition | null;
+  tablesVerified: number;
+  checksumsMatch: boolean | null;
+  /** Application users/grants that exist on the target but not on the source (made after the cutover). */
+  grantDifferences: string[];
+  steps: { step: string; ms: number }[];
+  /** The CNAME pointed back at the source (skipped without cutover.dns). */
+  dns?: DnsResult;
 }
 
 export interface FailureInfo {
@@ -260,6 +285,10 @@ export interface MigrationState {
   snapshotCopy?: SnapshotPoll;
   /** What cleanup-aws returned. */
   cleanup?: CleanupReport;
+  /** What cleanup-db returned (database half of the cleanup). */
+  cleanupDb?: CleanupReport;
+  /** What fall-back returned. */
+  fallback?: FallbackResult;
   // Bookkeeping of statemachine/migration.asl.yaml (not step results):
   /** Monitoring windows (lag-monitor child executions) started so far. */
   monitor?: { windows: number; cutoverRefusals?: number };

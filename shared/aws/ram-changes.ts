@@ -1,5 +1,7 @@
 // AWS RAM, changes: create the share (source account), add missing associations, accept the
-// invitation (target account). clientToken makes a retried create/accept idempotent on AWS's side too.
+// invitation (target account). A retried create is safe because ensureShare looks for the share by name
+// first (findOwnShare); no clientToken on the create: a constant token would make RAM hand back the
+// DELETED share of an earlier run after cleanup instead of creating a new one.
 import {
   AcceptResourceShareInvitationCommand,
   AssociateResourceShareCommand,
@@ -26,7 +28,6 @@ export async function createShare(client: RAMClient, spec: ShareSpec): Promise<R
         principals: [spec.principal],
         // The target is usually outside the source's organization.
         allowExternalPrincipals: true,
-        clientToken: spec.name,
         // No tags: tag-on-create would need ram:TagResource in the source role; the share is found by name.
       }),
     ),

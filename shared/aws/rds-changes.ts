@@ -62,6 +62,11 @@ export async function createWriterInstance(client: RDSClient, spec: WriterSpec):
         DBClusterIdentifier: spec.clusterIdentifier,
         Engine: 'aurora-mysql',
         DBInstanceClass: spec.instanceClass,
+        // Always explicit: RDS's default depends on the subnet group (public subnets -> public), and
+        // replication and the app reach the target from inside the VPC. Covers the snapshot path too
+        // (its restored cluster gets its writer here; the cluster-level flag of the restores is for
+        // Multi-AZ DB clusters only).
+        PubliclyAccessible: false,
         Tags: migrationTags(spec.migrationId),
       }),
     ),

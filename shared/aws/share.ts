@@ -45,11 +45,18 @@ export async function acceptShare(state: Pick<MigrationState, 'input' | 'account
   const ram = targetRamClient(input);
 
   const invitation = await findInvitation(ram, shareArn);
-  if (invitation?.status === 'ACCEPTED') return { invitationArn: invitation.resourceShareInvitationArn!, status: 'ACCEPTED' };
   if (invitation?.status === 'PENDING') {
     logStep('accept the RAM invitation', { invitationArn: invitation.resourceShareInvitationArn, shareArn });
-    const status = await acceptInvitation(ram, invitation.resourceShareInvitationArn!);
-    return { invitationArn: invitation.resourceShareInvitationArn!, status };
+    await acceptInvitation(ram, invitation.resourceShareInvitationArn!);
+  }
+  if (invitation?.status === 'PENDING' || invitation?.status === 'ACCEPTED') {
+    // Accepting is asynchronous: until the share is ACTIVE for this account the clone would fail with
+    // DBClusterNotFoundFault. The state machine retries TransientError with backoff; the re-invocation
+    // finds the invitation ACCEPTED and checks again.
+    if (!(await findShareFromOtherAccount(ram, shareArn))) {
+      throw new TransientError(`The RAM share ${shareArn} was accepted but is not ACTIVE in account ${accounts.target} yet`);
+    }
+    return { invitationArn: invitation.resourceShareInvitationArn!, status: 'ACCEPTED' };
   }
   if (invitation && (invitation.status === 'REJECTED' || invitation.status === 'EXPIRED')) {
     throw new ResourceConflictError(

@@ -4,6 +4,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { MigrationInput } from '../input/validate.js';
+import { awsCall } from './call.js';
 
 export interface ClientConfig {
   region?: string;
@@ -30,13 +31,16 @@ export async function assumeSourceRole(roleArn: string, externalId: string | und
   const key = `${roleArn}|${externalId ?? ''}`;
   const hit = cached.get(key);
   if (hit && hit.expiration && hit.expiration.getTime() - Date.now() > 5 * 60_000) return hit;
-  const out = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: roleArn,
-      RoleSessionName: `crossmove-${migrationId}`.slice(0, 64),
-      ExternalId: externalId,
-      DurationSeconds: 3600,
-    }),
+  // Through awsCall: STS throttling or a dropped connection is a TransientError the state machine retries.
+  const out = await awsCall(`STS AssumeRole ${roleArn}`, () =>
+    sts.send(
+      new AssumeRoleCommand({
+        RoleArn: roleArn,
+        RoleSessionName: `crossmove-${migrationId}`.slice(0, 64),
+        ExternalId: externalId,
+        DurationSeconds: 3600,
+      }),
+    ),
   );
   const c = out.Credentials!;
   const creds: AwsCredentialIdentity = {

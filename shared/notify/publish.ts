@@ -1,5 +1,5 @@
 // Publishes a notification to the migration's SNS topics: the stack's topic (CROSSMOVE_TOPIC_ARN, set
-// by serverless/operations.yml) and the input's notify.topicArn. Without a topic the notification is
+// by serverless.yml) and the input's notify.topicArn. Without a topic the notification is
 // only logged. Every text passes through redact() on its way out.
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { logger } from '../logger.js';

@@ -1,9 +1,9 @@
-// Configuration of the operations functions, read from the environment serverless/operations.yml sets.
+// Configuration of the operations functions, read from the environment serverless.yml sets.
 // Each value is read when first needed and a missing one fails with the variable's name, so a
 // misconfigured stack answers "CROSSMOVE_APPROVAL_TABLE is not set" instead of an SDK error.
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (serverless/operations.yml sets it for every operations function)`);
+  if (!value) throw new Error(`${name} is not set (serverless.yml sets it for every operations function)`);
   return value;
 }
 

@@ -44,6 +44,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   checks.push(...(await binlogChecks(input, cluster)));
   checks.push(...(await targetIdentifierChecks(input)));
   checks.push(...(await targetKeyChecks(input)));
+  checks.push(...networkChecks(input, accounts));
   return {
     checks,
     sourceEndpoint: cluster.Endpoint ? { host: cluster.Endpoint, port: cluster.Port ?? 3306 } : undefined,
@@ -104,9 +105,36 @@ async function keyChecks(input: MigrationInput, accounts: Accounts, kmsKeyArn: s
     out.push(pass('source-kms-key', `Source cluster is encrypted with ${key.KeyManager === 'AWS' ? 'the AWS-managed' : 'customer managed'} key ${kmsKeyArn}.`));
   }
   if (crossAccountClone && !input.target.kmsKeyId) {
-    out.push(warn('target-kms-key', 'target.kmsKeyId is not set: the clone would stay encrypted with the source account key.', 'Set target.kmsKeyId to a key in the target account so the clone does not depend on the source key.'));
+    // Without a target key the clone stays encrypted with the source account's key: it would break the
+    // day the source account removes the key statement (cleanup) or disables the key.
+    out.push(
+      fail(
+        'target-kms-key',
+        `target.kmsKeyId is not set: the cross-account clone of encrypted cluster ${input.source.clusterArn} would stay encrypted with the source account key ${kmsKeyArn} and depend on it for ever.`,
+        'Set target.kmsKeyId to an enabled customer managed key in the target account and region (the clone is re-encrypted with it).',
+      ),
+    );
   }
   return out;
+}
+
+/** A cross-account clone cannot inherit the source's network: its subnet group and security groups do not exist in the target account. */
+function networkChecks(input: MigrationInput, accounts: Accounts): CheckOutcome[] {
+  if (accounts.sameAccount || input.initialLoad.method !== 'clone') return [];
+  const missing = [
+    ...(input.target.dbSubnetGroupName ? [] : ['target.dbSubnetGroupName']),
+    ...(input.target.vpcSecurityGroupIds?.length ? [] : ['target.vpcSecurityGroupIds']),
+  ];
+  if (!missing.length) {
+    return [pass('target-network', `The clone goes into subnet group ${input.target.dbSubnetGroupName} with security groups ${input.target.vpcSecurityGroupIds!.join(', ')}.`)];
+  }
+  return [
+    fail(
+      'target-network',
+      `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set: a cross-account clone cannot use the source cluster's DB subnet group and VPC security groups, they do not exist in account ${accounts.target}.`,
+      'Set target.dbSubnetGroupName to a DB subnet group and target.vpcSecurityGroupIds to security groups (sg-...) of the target account, in the VPC the clone should live in.',
+    ),
+  ];
 }
 
 async function binlogChecks(input: MigrationInput, cluster: DBCluster): Promise<CheckOutcome[]> {

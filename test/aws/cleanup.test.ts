@@ -49,10 +49,12 @@ describe('cleanup across accounts (moto)', () => {
     inSource = { region: REGION, credentials: await credentialsFor(SOURCE_ACCOUNT) };
     source = await createSourceCluster(inSource, { name: 'orders-prod' });
     const targetSecret = await createSecret({ region: REGION }, 'orders-target-admin');
+    // A cross-account clone needs the target's own key and network (preflight fails without them).
+    const targetKey = (await new KMSClient({ region: REGION }).send(new CreateKeyCommand({ Description: 'crossmove target key' }))).KeyMetadata!.Arn!;
     state = await call(validateInput, {
       migrationId: 'orders-2026-12',
       source: { clusterArn: source.clusterArn, adminSecret: source.adminSecretArn, accessRoleArn: `arn:aws:iam::${SOURCE_ACCOUNT}:role/crossmove-source-access`, externalId: 'orders-2026-12-3f9c' },
-      target: { adminSecret: targetSecret },
+      target: { adminSecret: targetSecret, kmsKeyId: targetKey, dbSubnetGroupName: 'orders-private', vpcSecurityGroupIds: ['sg-0123456789abcdef0'] },
       initialLoad: { method: 'clone' },
     });
     state.preflight = await call(runPreflight, state);

@@ -7,7 +7,7 @@
 // here), and DescribeKey of alias/aws/rds reports a CUSTOMER key.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
-import { GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
 import { localLambdaContext } from '../../shared/handler.js';
 import type { MigrationState } from '../../shared/state.js';
@@ -34,12 +34,15 @@ describe('cross-account source steps through the assumed role (moto)', () => {
   let source: SourceFixture;
   let inSource: { region: string; credentials: Awaited<ReturnType<typeof credentialsFor>> };
   let state: MigrationState;
+  let targetKeyArn: string;
 
   beforeEach(async () => {
     await moto.reset();
     inSource = { region: REGION, credentials: await credentialsFor(SOURCE_ACCOUNT) };
     source = await createSourceCluster(inSource, { name: 'orders-prod' });
     const targetSecret = await createSecret({ region: REGION }, 'orders-target-admin');
+    // The target account's own key and network: a cross-account clone must not keep the source's.
+    targetKeyArn = (await new KMSClient({ region: REGION }).send(new CreateKeyCommand({ Description: 'crossmove target key' }))).KeyMetadata!.Arn!;
     const validated = await call(validateInput, {
       migrationId: 'orders-2026-12',
       source: {
@@ -48,7 +51,7 @@ describe('cross-account source steps through the assumed role (moto)', () => {
         accessRoleArn: `arn:aws:iam::${SOURCE_ACCOUNT}:role/crossmove-source-access`,
         externalId: 'orders-2026-12-3f9c',
       },
-      target: { adminSecret: targetSecret },
+      target: { adminSecret: targetSecret, kmsKeyId: targetKeyArn, dbSubnetGroupName: 'orders-private', vpcSecurityGroupIds: ['sg-0123456789abcdef0'] },
       initialLoad: { method: 'clone' },
     });
     state = validated;
@@ -65,7 +68,19 @@ describe('cross-account source steps through the assumed role (moto)', () => {
     expect(state.preflight.sourceCluster).toMatchObject({ kmsKeyArn: source.keyArn, parameterGroup: 'orders-prod-binlog', instanceCount: 1 });
     expect(source.keyArn).toContain(`:${SOURCE_ACCOUNT}:key/`);
     expect((await sourceAdminCredentials(state)).username).toBe('admin');
-    expect(state.preflight.checks.find((c) => c.id === 'target-kms-key')?.status).toBe('warn');
+    expect(state.preflight.checks.find((c) => c.id === 'target-kms-key')).toMatchObject({ status: 'pass', message: `Target key ${targetKeyArn} is enabled.` });
+    expect(state.preflight.checks.find((c) => c.id === 'target-network')?.status).toBe('pass');
+  });
+
+  it('fails the preflight of an encrypted cross-account clone without target.kmsKeyId, naming the fix', async () => {
+    const { kmsKeyId: _key, ...target } = state.input.target;
+    const err = await call(runPreflight, { ...state, input: { ...state.input, target } }).then(
+      () => { throw new Error('expected the preflight to fail'); },
+      (e: Error) => e,
+    );
+    expect(err.name).toBe('PreflightFailedError');
+    expect(err.message).toContain(`would stay encrypted with the source account key ${source.keyArn}`);
+    expect(err.message).toContain('Fix: Set target.kmsKeyId');
   });
 
   it('creates the RAM share in the source account once and reuses it on re-invocation', async () => {

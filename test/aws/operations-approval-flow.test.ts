@@ -41,7 +41,7 @@ beforeAll(async () => {
   );
   process.env.CROSSMOVE_APPROVAL_TABLE = TABLE;
   process.env.CROSSMOVE_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:crossmove-migration-local';
-  // What serverless/operations.yml sets on AWS: the gate uses the DynamoDB store.
+  // What serverless.yml sets on AWS: the gate uses the DynamoDB store.
   process.env.CROSSMOVE_APPROVAL_STORE = 'dynamodb';
   table = new ApprovalTable(TABLE);
   setApprovalStore(table);

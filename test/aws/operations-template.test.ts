@@ -1,4 +1,4 @@
-// The packaged template of serverless.yml + serverless/operations.yml: API routes with IAM auth, the
+// The packaged template of serverless.yml: API routes with IAM auth, the
 // schedule, the table, the topic (optional e-mail), the alarms, the dashboard, and no `*` IAM action.
 // Packages with osls in a temporary copy (offline, fake credentials). Handlers other helpers have not
 // written yet are stubbed in the copy: this test checks the template, not the bundles.
@@ -40,10 +40,7 @@ beforeAll(async () => {
     if (existsSync(join(repo, entry))) cpSync(join(repo, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
-  const merged = mergeFragment(
-    parse(readFileSync(join(repo, 'serverless.yml'), 'utf8'), { merge: true, maxAliasCount: -1 }),
-    parse(readFileSync(join(repo, 'serverless', 'operations.yml'), 'utf8'), { merge: true }),
-  );
+  const merged = parse(readFileSync(join(repo, 'serverless.yml'), 'utf8'), { merge: true, maxAliasCount: -1 });
   writeFileSync(join(dir, 'serverless.yml'), stringify(merged, { aliasDuplicateObjects: false }));
   for (const fn of Object.values<Json>(merged.functions)) {
     const file = join(dir, `${String(fn.handler).replace(/\.handler$/, '')}.ts`);

@@ -170,12 +170,16 @@ describe('failures', () => {
     expect(stubs.calls.keepBinlogs).toBeUndefined();
   });
 
-  it('the snapshot path says it is not implemented yet', async () => {
+  it('the snapshot path snapshots, shares, copies and restores, then joins the clone path at "Create the writer"', async () => {
     const stubs = stubHandlers();
-    const { result } = await run({ ...CROSS_ACCOUNT_CLONE_INPUT, initialLoad: { method: 'snapshot' } }, stubs);
-    expect(result).toMatchObject({ status: 'FAILED', error: 'NotImplementedError' });
-    expect(result.cause).toContain('snapshot');
+    const { result, entered } = await run({ ...CROSS_ACCOUNT_CLONE_INPUT, initialLoad: { method: 'snapshot' } }, stubs);
+    expect(result.status).toBe('SUCCEEDED');
+    const path = ['Snapshot the source', 'Share the snapshot', 'Let the target use the KMS key for the snapshot', 'Copy the snapshot', 'Restore the snapshot', 'Create the writer', 'Cut over'];
+    expect(path.map((n) => entered.indexOf(n))).toEqual([...path.map((n) => entered.indexOf(n))].sort((a, b) => a - b));
+    expect(path.every((n) => entered.includes(n))).toBe(true);
+    expect([stubs.calls.checkSourceSnapshot, stubs.calls.checkSnapshotCopy, stubs.calls.checkClone]).toEqual([1, 1, 2]); // checkClone's stub is ready at attempt 3
     expect(stubs.calls.cloneCluster).toBeUndefined();
+    expect(stubs.calls.shareCluster).toBeUndefined();
   });
 
   it('a replication error inside the lag-monitor child surfaces with its own name', async () => {
@@ -228,6 +232,22 @@ describe('cutover not ready', () => {
     expect(output.monitor.windows).toBe(2);
     expect(output.cutoverNotReady.Error).toBe('CutoverNotReadyError');
     expect(stubs.calls.checkReplication).toBe(3);
+  });
+
+  it('a cutover that keeps refusing ends in CutoverNeverReadyError after 10 refusals, each after a wait', async () => {
+    const stubs = stubHandlers({ caughtUpAt: 1 });
+    let cutovers = 0;
+    stubs.handlers.cutOver = (s) => {
+      cutovers++;
+      return failing('CutoverNotReadyError', 'Lag 4.2 s is above cutover limit 1 s; nothing changed')(s);
+    };
+    const { result, entered } = await run({ ...LOCAL_LOGICAL_INPUT, cutover: { approval: 'auto' } }, stubs);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'CutoverNeverReadyError' });
+    expect(result.cause).toContain('10 times');
+    expect(result.cause).toContain('Lag 4.2 s');
+    expect(cutovers).toBe(10);
+    expect(entered.filter((n) => n === 'Wait before watching replication again')).toHaveLength(9);
+    expect(stubs.calls.switchDns).toBeUndefined();
   });
 
   it('a cutover that rolled back is reported, not retried', async () => {
@@ -304,6 +324,10 @@ describe('local runner', () => {
       'Wait for the writer': 30,
       'Wait for the binlog position event': 30,
       'Wait before the next check': 7,
+      'Wait before watching replication again': 7,
+      'Wait for the source snapshot': 60,
+      'Wait for the snapshot copy': 60,
+      'Wait for the restored cluster': 60,
     });
   });
 

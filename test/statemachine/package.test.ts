@@ -29,9 +29,9 @@ function policyStatements(): { where: string; statement: any }[] {
   return found;
 }
 
-beforeAll(() => {
+function packageService(dir: string, params: string[] = []): typeof template {
   try {
-    execFileSync('npx', ['osls', 'package', '--stage', 'test', '--region', 'eu-west-1', '--package', out], {
+    execFileSync('npx', ['osls', 'package', '--stage', 'test', '--region', 'eu-west-1', '--package', dir, ...params.flatMap((p) => ['--param', p])], {
       cwd: root,
       env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake', AWS_SESSION_TOKEN: '', SLS_TELEMETRY_DISABLED: '1' },
       stdio: 'pipe',
@@ -41,10 +41,57 @@ beforeAll(() => {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`osls package failed:\n${`${e.stdout ?? ''}\n${e.stderr ?? ''}`.trim().slice(-3000)}`);
   }
-  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+}
+
+beforeAll(() => {
+  template = packageService(out);
 }, 300_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** The functions that open MySQL connections and so must run in the databases' VPC when one is given. */
+const MYSQL_FUNCTIONS = ['keepBinlogs', 'createReplicationUser', 'startReplication', 'checkReplication', 'cutOver', 'startReverseReplication', 'copyData', 'scheduledLagCheck'];
+
+/** Evaluates the CloudFormation condition functions the template uses (Fn::Not / Fn::Equals on literals). */
+function conditionValue(t: any, name: string): boolean {
+  const evaluate = (c: any): boolean => {
+    if (c['Fn::Not']) return !evaluate(c['Fn::Not'][0]);
+    if (c['Fn::Equals']) return c['Fn::Equals'][0] === c['Fn::Equals'][1];
+    if (c.Condition) return evaluate(t.Conditions[c.Condition]);
+    throw new Error(`unsupported condition ${JSON.stringify(c)}`);
+  };
+  return evaluate(t.Conditions[name]);
+}
+
+/** The VpcConfig a function ends up with after CloudFormation resolves Fn::If (undefined = no VPC). */
+function effectiveVpc(t: any, key: string): unknown {
+  const vpc = t.Resources[`${logicalId(key)}LambdaFunction`].Properties.VpcConfig;
+  if (!vpc?.['Fn::If']) return vpc;
+  const [condition, whenTrue, whenFalse] = vpc['Fn::If'];
+  const chosen = conditionValue(t, condition) ? whenTrue : whenFalse;
+  return chosen?.Ref === 'AWS::NoValue' ? undefined : chosen;
+}
+
+describe('VPC of the MySQL steps (deploy-time params lambdaSubnetIds / lambdaSecurityGroupIds)', () => {
+  it('packages without the params: no function is in a VPC', () => {
+    for (const key of FUNCTION_KEYS) expect(effectiveVpc(template, key), key).toBeUndefined();
+    expect(effectiveVpc(template, 'scheduledLagCheck')).toBeUndefined();
+  });
+
+  it('with the params, exactly the MySQL-step functions get the subnets and security groups', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crossmove-package-vpc-'));
+    try {
+      const withVpc = packageService(dir, ['lambdaSubnetIds=subnet-0aaa1111,subnet-0bbb2222', 'lambdaSecurityGroupIds=sg-0123456789abcdef0']);
+      const expected = { SubnetIds: { 'Fn::Split': [',', 'subnet-0aaa1111,subnet-0bbb2222'] }, SecurityGroupIds: { 'Fn::Split': [',', 'sg-0123456789abcdef0'] } };
+      for (const key of [...FUNCTION_KEYS, 'scheduledLagCheck', 'apiStart', 'cleanupAws']) {
+        expect(effectiveVpc(withVpc, key), key).toEqual(MYSQL_FUNCTIONS.includes(key) ? expected : undefined);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
 
 describe('packaged template', () => {
   it('has both state machines, the child named as the parent starts it', () => {

@@ -35,6 +35,11 @@ const poll = (key: 'clone' | 'writer' | 'binlogPosition', readyAt: number) => (s
   return { attempts, done: attempts >= readyAt, status: attempts >= readyAt ? 'available' : 'creating' };
 };
 
+const snap = (key: 'sourceSnapshot' | 'snapshotCopy') => (state: MigrationState) => {
+  const attempts = ((state[key] as { attempts?: number } | undefined)?.attempts ?? 0) + 1;
+  return { attempts, done: attempts >= 2, status: attempts >= 2 ? 'available' : 'creating' };
+};
+
 /** Every step handler except the reports, succeeding; `calls` counts invocations per function key. */
 export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: number } = {}) {
   const calls: Record<string, number> = {};
@@ -71,6 +76,12 @@ export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: numb
       const p = poll('binlogPosition', 2)(s);
       return { ...p, origin: 'describe-events', ...(p.done ? { position: { file: 'mysql-bin-changelog.000013', position: 77991983 } } : {}) };
     },
+    snapshotSource: (s: MigrationState) => ({ ...snap('sourceSnapshot')(s), snapshotIdentifier: 'crossmove-orders-2026-12-source', created: true }),
+    checkSourceSnapshot: (s: MigrationState) => ({ ...snap('sourceSnapshot')(s), snapshotIdentifier: 'crossmove-orders-2026-12-source' }),
+    shareSnapshot: () => ({ snapshotArn: 'arn:aws:rds:us-east-1:111111111111:cluster-snapshot:crossmove-orders-2026-12-source', sharedWith: '222222222222', added: true }),
+    copySnapshot: (s: MigrationState) => ({ ...snap('snapshotCopy')(s), snapshotIdentifier: 'crossmove-orders-2026-12-copy', created: true }),
+    checkSnapshotCopy: (s: MigrationState) => ({ ...snap('snapshotCopy')(s), snapshotIdentifier: 'crossmove-orders-2026-12-copy' }),
+    restoreSnapshot: (s: MigrationState) => ({ ...poll('clone', 2)(s), clusterIdentifier: s.input.names.targetClusterIdentifier, created: true }),
     copyData: () => ({ position: { file: 'mysql-bin.000002', position: 4242 }, tables: 3, rows: 1200, bytes: 65536, ms: 40 }),
     createReplicationUser: (s: MigrationState) => ({ userName: s.input.replication.userName, secretRef: 'file:/tmp/crossmove/repl.json', requireSsl: false }),
     startReplication: (s: MigrationState) => ({

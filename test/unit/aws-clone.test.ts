@@ -134,6 +134,7 @@ describe('Create the writer / Check the writer', () => {
         DBClusterIdentifier: 'orders-prod-moved',
         Engine: 'aurora-mysql',
         DBInstanceClass: 'db.r6g.large',
+        PubliclyAccessible: false,
         Tags: [{ Key: 'crossmove:migrationId', Value: 'orders-2026-12' }],
       },
     ]);

@@ -138,6 +138,35 @@ describe('Run preflight checks', () => {
     expect(err.message).toContain('initialLoad.method snapshot');
   });
 
+  it('fails a cross-account clone of an encrypted cluster without target.kmsKeyId (the clone would depend on the source key)', async () => {
+    happySource();
+    const err = await errorOf(runPreflight(crossAccountState({ target: { kmsKeyId: undefined } }), ctx));
+    expect(err.name).toBe('PreflightFailedError');
+    expect(err.message).toContain('[target-kms-key] target.kmsKeyId is not set');
+    expect(err.message).toContain(`stay encrypted with the source account key ${SOURCE_KEY}`);
+    expect(err.message).toContain('Fix: Set target.kmsKeyId to an enabled customer managed key in the target account');
+  });
+
+  it.each([
+    ['dbSubnetGroupName', { dbSubnetGroupName: undefined }, 'target.dbSubnetGroupName is not set'],
+    ['vpcSecurityGroupIds', { vpcSecurityGroupIds: undefined }, 'target.vpcSecurityGroupIds is not set'],
+    ['both', { dbSubnetGroupName: undefined, vpcSecurityGroupIds: undefined }, 'target.dbSubnetGroupName and target.vpcSecurityGroupIds are not set'],
+  ])('fails a cross-account clone without the target network (%s)', async (_label, target, text) => {
+    happySource();
+    const err = await errorOf(runPreflight(crossAccountState({ target }), ctx));
+    expect(err.name).toBe('PreflightFailedError');
+    expect(err.message).toContain(`[target-network] ${text}`);
+    expect(err.message).toContain(`do not exist in account ${TGT}`);
+  });
+
+  it('needs no target network for a same-account clone', async () => {
+    happySource();
+    const state = crossAccountState({ source: { accessRoleArn: undefined, externalId: undefined, clusterArn: SOURCE_ARN }, target: { dbSubnetGroupName: undefined, vpcSecurityGroupIds: undefined } });
+    const result = await runPreflight({ ...state, accounts: sameAccounts }, ctx);
+    expect(result.ok).toBe(true);
+    expect(result.checks.find((c) => c.id === 'target-network')).toBeUndefined();
+  });
+
   it('accepts an aws/rds-encrypted source in the same account', async () => {
     happySource();
     kms.on(DescribeKeyCommand).resolves(awsManagedKey);

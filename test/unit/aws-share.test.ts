@@ -47,7 +47,7 @@ beforeEach(() => {
 describe('Share the cluster', () => {
   it('creates the share with exact parameters through the assumed role', async () => {
     ram.on(GetResourceSharesCommand).resolves({ resourceShares: [] });
-    ram.on(CreateResourceShareCommand).resolves({ resourceShare: share, clientToken: 'crossmove-orders-2026-12' });
+    ram.on(CreateResourceShareCommand).resolves({ resourceShare: share });
     const out = await shareCluster(crossAccountState(), ctx);
     expect(out).toEqual({ resourceShareArn: SHARE_ARN, created: true });
     expect(inputsOf(GetResourceSharesCommand)).toEqual([{ resourceOwner: 'SELF', name: 'crossmove-orders-2026-12', resourceShareStatus: 'ACTIVE', nextToken: undefined }]);
@@ -57,9 +57,10 @@ describe('Share the cluster', () => {
         resourceArns: [SOURCE_ARN],
         principals: [TGT],
         allowExternalPrincipals: true,
-        clientToken: 'crossmove-orders-2026-12',
       },
     ]);
+    // No constant clientToken: after cleanup RAM would answer a repeated token with the DELETED share.
+    expect(inputsOf(CreateResourceShareCommand)[0]).not.toHaveProperty('clientToken');
     const creds = await Promise.all(ram.calls().map(async (c) => (await (c.thisValue as RAMClient).config.credentials()).accessKeyId));
     expect(new Set(creds)).toEqual(new Set([ASSUMED_KEY_ID]));
   });
@@ -100,6 +101,7 @@ describe('Accept the share', () => {
   it('accepts a PENDING invitation with exact parameters, in the target account', async () => {
     ram.on(GetResourceShareInvitationsCommand).resolves({ resourceShareInvitations: [invitation('PENDING')] });
     ram.on(AcceptResourceShareInvitationCommand).resolves({ resourceShareInvitation: invitation('ACCEPTED') });
+    ram.on(GetResourceSharesCommand).resolves({ resourceShares: [share] });
     const out = await acceptShare(shared(), ctx);
     expect(out).toEqual({ invitationArn: INVITATION_ARN, status: 'ACCEPTED' });
     expect(inputsOf(GetResourceShareInvitationsCommand)).toEqual([{ resourceShareArns: [SHARE_ARN], nextToken: undefined }]);
@@ -110,8 +112,28 @@ describe('Accept the share', () => {
 
   it('does nothing when the invitation is already ACCEPTED (re-invocation)', async () => {
     ram.on(GetResourceShareInvitationsCommand).resolves({ resourceShareInvitations: [invitation('ACCEPTED')] });
+    ram.on(GetResourceSharesCommand).resolves({ resourceShares: [share] });
     expect(await acceptShare(shared(), ctx)).toEqual({ invitationArn: INVITATION_ARN, status: 'ACCEPTED' });
     expect(ram.commandCalls(AcceptResourceShareInvitationCommand)).toHaveLength(0);
+  });
+
+  it('after accepting, throws TransientError until the share is ACTIVE for the target account (no clone before that)', async () => {
+    ram.on(GetResourceShareInvitationsCommand)
+      .resolvesOnce({ resourceShareInvitations: [invitation('PENDING')] })
+      .resolves({ resourceShareInvitations: [invitation('ACCEPTED')] });
+    ram.on(AcceptResourceShareInvitationCommand).resolves({ resourceShareInvitation: invitation('ACCEPTED') });
+    ram.on(GetResourceSharesCommand).resolvesOnce({ resourceShares: [] }).resolves({ resourceShares: [share] });
+
+    const first = await errorOf(acceptShare(shared(), ctx));
+    expect(first.name).toBe('TransientError');
+    expect(first.message).toContain(`not ACTIVE in account ${TGT} yet`);
+    // The state machine's Retry re-invokes the step: accepted already, now visible.
+    expect(await acceptShare(shared(), ctx)).toEqual({ invitationArn: INVITATION_ARN, status: 'ACCEPTED' });
+    expect(ram.commandCalls(AcceptResourceShareInvitationCommand)).toHaveLength(1);
+    expect(inputsOf(GetResourceSharesCommand)).toEqual([
+      { resourceOwner: 'OTHER-ACCOUNTS', resourceShareArns: [SHARE_ARN] },
+      { resourceOwner: 'OTHER-ACCOUNTS', resourceShareArns: [SHARE_ARN] },
+    ]);
   });
 
   it('handles same-organization auto-accept (no invitation, share already usable)', async () => {

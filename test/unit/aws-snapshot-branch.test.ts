@@ -1,4 +1,4 @@
-// statemachine/snapshot-branch.yaml: valid ASL with the team's rules (timeouts, retry names, catch,
+// The snapshot branch of statemachine/migration.asl.yaml: valid ASL with the team's rules (timeouts, retry names, catch,
 // bounded loops), and executed locally with aws-local-stepfunctions along the snapshot branch, every
 // Task bound to the REAL handler, AWS answered by aws-sdk-client-mock with snapshots that take a few
 // polls (moto makes everything available at once). "Create the writer" (clone path) and "Report the
@@ -31,7 +31,23 @@ import { REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, re
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (def: unknown) => { isValid: boolean; errors: unknown[] };
 
-const FRAGMENT = parse(readFileSync(new URL('../../statemachine/snapshot-branch.yaml', import.meta.url), 'utf8')) as Record<string, any>;
+const MAIN = parse(readFileSync(new URL('../../statemachine/migration.asl.yaml', import.meta.url), 'utf8'), { merge: true, maxAliasCount: -1 }) as {
+  States: Record<string, any>;
+};
+/** The snapshot branch of migration.asl.yaml: every state reachable from "Snapshot the source" before it joins the clone path. */
+const FRAGMENT: Record<string, any> = (() => {
+  const out: Record<string, any> = {};
+  const todo = ['Snapshot the source'];
+  while (todo.length) {
+    const name = todo.pop()!;
+    if (name in out || name === 'Create the writer' || name === 'Report the failure') continue;
+    const state = MAIN.States[name];
+    out[name] = state;
+    todo.push(...[state.Next, state.Default, ...(state.Choices ?? []).map((c: any) => c.Next), ...(state.Catch ?? []).map((c: any) => c.Next)].filter(Boolean));
+  }
+  // In the file's order (the order the branch runs them).
+  return Object.fromEntries(Object.keys(MAIN.States).filter((n) => n in out).map((n) => [n, out[n]]));
+})();
 const ctx = localLambdaContext('test');
 const HANDLERS: Record<string, (e: any, c: any) => Promise<unknown>> = {
   snapshotSource, checkSourceSnapshot, shareSnapshot, grantKeyAccess, copySnapshot, checkSnapshotCopy, restoreSnapshot, checkClone,

@@ -26,6 +26,7 @@ import { handler as checkSourceSnapshot } from '../../handlers/check-source-snap
 import { handler as shareSnapshot } from '../../handlers/share-snapshot.js';
 import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { sourceAdminCredentials } from '../../shared/db-credentials.js';
+import { conditionKeyProblems } from './aws-iam-condition-keys.js';
 import { ASSUMED_KEY_ID, SOURCE_ARN, SOURCE_KEY, SRC, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
 
 const mocks = {
@@ -38,7 +39,7 @@ const sts = mockClient(STSClient);
 const ctx = localLambdaContext('test');
 const SHARE_ARN = `arn:aws:ram:us-east-1:${SRC}:resource-share/7ab63972-b505-7e2a-420d-6f5d3EXAMPLE`;
 
-interface Statement { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string }
+interface Statement { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string; Condition?: Record<string, Record<string, unknown>> }
 function templateStatements(): { policy: Statement[]; trust: Statement[] } {
   const template = parse(readFileSync(new URL('../../source-account/role.yaml', import.meta.url), 'utf8'));
   const role = template.Resources.SourceAccessRole.Properties;
@@ -121,6 +122,18 @@ describe('source-account/role.yaml', () => {
 
     const { policy } = templateStatements();
     expect([...new Set(actionsOf(policy))].sort()).toEqual(await recordedSourceAccountActions());
+  });
+
+  it('puts only condition keys on each action that the action supports (Service Authorization Reference)', () => {
+    const { policy, trust } = templateStatements();
+    expect(conditionKeyProblems([...policy, ...trust])).toEqual([]);
+  });
+
+  it('limits CreateResourceShare to the source cluster and the target account, per part (IfExists)', () => {
+    const { policy } = templateStatements();
+    const perPart = { 'ram:RequestedResourceType': 'rds:Cluster', 'ram:ResourceArn': { Ref: 'SourceClusterArn' }, 'ram:Principal': { Ref: 'TargetAccountId' } };
+    expect(policy.find((s) => s.Sid === 'ShareTheClusterWithTheTargetAccount')!.Condition).toEqual({ StringEqualsIfExists: perPart });
+    expect(policy.find((s) => s.Sid === 'RepairTheShare')!.Condition).toEqual({ StringLike: { 'ram:ResourceShareName': 'crossmove-*' }, StringEqualsIfExists: perPart });
   });
 
   it('has no * action, scopes resources by parameters and trusts only the target account with the external id', () => {

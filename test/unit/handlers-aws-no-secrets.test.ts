@@ -1,29 +1,44 @@
-// The AWS-step handlers never let a password out: not in a result, a log line (at DEBUG) or an error,
-// even when an AWS error message happens to echo one.
+// The AWS-step handlers never let a password out: not in a result, a log line (at DEBUG) or an error.
+// Every test runs in a FRESH module context (vi.resetModules + dynamic imports), as each Lambda is its own
+// process: nothing registered by an earlier test or step can mask a leak.
+// 1. With redaction switched off entirely, the password appears nowhere: the handlers never put it
+//    anywhere in the first place (redaction is only the second line of defence).
+// 2. An AWS error that echoes a password the SAME invocation read is masked by that invocation.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, RDSClient, RestoreDBClusterToPointInTimeCommand } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { localLambdaContext } from '../../shared/handler.js';
-import { logger } from '../../shared/logger.js';
-import { handler as runPreflight } from '../../handlers/run-preflight.js';
-import { handler as cloneCluster } from '../../handlers/clone-cluster.js';
-import { SOURCE_ARN, SOURCE_KEY, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
 
 const PASSWORD = 'Sup3r-Secret-Admin-Pw!';
 const rds = mockClient(RDSClient);
 const kms = mockClient(KMSClient);
 const sts = mockClient(STSClient);
 const sm = mockClient(SecretsManagerClient);
-const ctx = localLambdaContext('test');
 let captured = '';
 const originals = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
 
-beforeEach(() => {
+/** The modules a Lambda process would load, imported fresh (new secret cache, redaction registry, logger). */
+async function freshProcess() {
+  const { logger } = await import('../../shared/logger.js');
+  logger.setLogLevel('DEBUG');
+  const fixtures = await import('../aws/mock-fixtures.js');
+  fixtures.resetCaches();
+  const { localLambdaContext } = await import('../../shared/handler.js');
+  const { knownSecretCount } = await import('../../shared/redact.js');
+  return {
+    fixtures,
+    ctx: localLambdaContext('test'),
+    knownSecretCount,
+    runPreflight: (await import('../../handlers/run-preflight.js')).handler,
+    cloneCluster: (await import('../../handlers/clone-cluster.js')).handler,
+  };
+}
+
+beforeEach(async () => {
+  vi.resetModules();
   [rds, kms, sts, sm].forEach((m) => m.reset());
-  resetCaches();
   captured = '';
   process.stdout.write = ((chunk: string) => ((captured += String(chunk)), true)) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string) => ((captured += String(chunk)), true)) as typeof process.stderr.write;
@@ -33,7 +48,7 @@ beforeEach(() => {
       captured += `${args.map(String).join(' ')}\n`;
     });
   }
-  logger.setLogLevel('DEBUG');
+  const { SOURCE_ARN, SOURCE_KEY, assumeRoleResponse, sourceCluster } = await import('../aws/mock-fixtures.js');
   sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
   sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'admin', password: PASSWORD }) });
   rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
@@ -44,29 +59,51 @@ beforeEach(() => {
 afterEach(() => {
   process.stdout.write = originals.out;
   process.stderr.write = originals.err;
-  logger.setLogLevel('WARN');
+  vi.doUnmock('../../shared/redact.js');
   vi.restoreAllMocks();
 });
 
 describe('no password leaves the AWS steps', () => {
-  it('not in the preflight result, the clone result or their logs', async () => {
-    const result = await runPreflight(crossAccountState(), ctx);
+  it('never reaches a result or a log line, even with redaction switched off', async () => {
+    vi.doMock('../../shared/redact.js', () => ({
+      registerSecretValue: () => {},
+      redact: (text: string) => text,
+      redactDeep: <T>(value: T) => value,
+      knownSecretCount: () => 0,
+    }));
+    const p = await freshProcess();
+    const result = await p.runPreflight(p.fixtures.crossAccountState(), p.ctx);
     expect(result.ok).toBe(true);
+    // The password really was read by this invocation (both admin secrets), so its absence below means something.
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: { DBClusterIdentifier: 'orders-prod-moved', Status: 'creating' } });
-    const clone = await cloneCluster(crossAccountState(), ctx);
-    expect(JSON.stringify([result, clone])).not.toContain(PASSWORD);
+    const clone = await p.cloneCluster(p.fixtures.crossAccountState(), p.ctx);
     expect(captured).toContain('step: clone the source cluster (copy-on-write)');
+    expect(JSON.stringify([result, clone])).not.toContain(PASSWORD);
     expect(captured).not.toContain(PASSWORD);
   });
 
-  it('not in an error whose AWS message echoes it', async () => {
-    await runPreflight(crossAccountState(), ctx); // reads (and registers) the password
-    rds.on(RestoreDBClusterToPointInTimeCommand).rejects(Object.assign(new Error(`Invalid MasterUserPassword ${PASSWORD}`), { name: 'InvalidParameterValue' }));
-    const err = (await cloneCluster(crossAccountState(), ctx).catch((e: Error) => e)) as Error;
-    expect(err.name).toBe('InvalidParameterValue');
-    expect(err.message).toContain('Invalid MasterUserPassword');
+  it('is masked in an error whose AWS message echoes a password the same invocation read', async () => {
+    const p = await freshProcess();
+    expect(p.knownSecretCount()).toBe(0); // a fresh process: nothing registered by another test
+    const { TARGET_SECRET } = p.fixtures;
+    // The source secret is read first, then reading the target secret fails with a message echoing it.
+    sm.on(GetSecretValueCommand, { SecretId: TARGET_SECRET }).rejects(
+      Object.assign(new Error(`Malformed request near "${PASSWORD}"`), { name: 'InvalidRequestException', $metadata: { httpStatusCode: 400 } }),
+    );
+    const err = (await p.runPreflight(p.fixtures.crossAccountState(), p.ctx).catch((e: Error) => e)) as Error;
+    expect(err.name).toBe('InvalidRequestException');
+    expect(err.message).toContain('Malformed request near');
     expect(err.message).not.toContain(PASSWORD);
-    expect(captured).toContain('step failed: Clone the cluster');
+    expect(captured).toContain('step failed: Run preflight checks');
     expect(captured).not.toContain(PASSWORD);
+  });
+
+  it('a step that never read the password has nothing registered (each Lambda is its own process)', async () => {
+    const p = await freshProcess();
+    rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: { DBClusterIdentifier: 'orders-prod-moved', Status: 'creating' } });
+    await p.cloneCluster(p.fixtures.crossAccountState(), p.ctx);
+    expect(p.knownSecretCount()).toBe(0);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 });

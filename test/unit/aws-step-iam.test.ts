@@ -1,0 +1,194 @@
+// serverless.yml: the role of every AWS-step function (clone path, preflight, DNS) grants every
+// target-account call its handler sends, plus sts:AssumeRole when it works in the source account. The
+// calls are recorded, not listed by hand: each handler runs against aws-sdk-client-mock and a call counts
+// as target-account when its client does NOT carry the assumed role's credentials (the source-account
+// calls are checked against source-account/role.yaml in aws-source-role.test.ts). Conditions in the
+// roles use only keys their actions support.
+import { readFileSync } from 'node:fs';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CreateDBInstanceCommand, DescribeDBClusterParametersCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeEventsCommand, RDSClient,
+  RestoreDBClusterToPointInTimeCommand,
+} from '@aws-sdk/client-rds';
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import {
+  AcceptResourceShareInvitationCommand, CreateResourceShareCommand, GetResourceShareInvitationsCommand, GetResourceSharesCommand, RAMClient,
+} from '@aws-sdk/client-ram';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { localLambdaContext } from '../../shared/handler.js';
+import type { MigrationState } from '../../shared/state.js';
+import { handler as validateInput } from '../../handlers/validate-input.js';
+import { handler as runPreflight } from '../../handlers/run-preflight.js';
+import { handler as shareCluster } from '../../handlers/share-cluster.js';
+import { handler as acceptShare } from '../../handlers/accept-share.js';
+import { handler as grantKeyAccess } from '../../handlers/grant-key-access.js';
+import { handler as cloneCluster } from '../../handlers/clone-cluster.js';
+import { handler as checkClone } from '../../handlers/check-clone.js';
+import { handler as createWriter } from '../../handlers/create-writer.js';
+import { handler as checkWriter } from '../../handlers/check-writer.js';
+import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
+import { handler as switchDns } from '../../handlers/switch-dns.js';
+import { conditionKeyProblems } from './aws-iam-condition-keys.js';
+import {
+  ASSUMED_KEY_ID, REGION, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, rawCrossAccountInput, resetCaches, sourceCluster, targetCluster, writerInstance,
+} from '../aws/mock-fixtures.js';
+
+const mocks = {
+  rds: mockClient(RDSClient),
+  kms: mockClient(KMSClient),
+  ram: mockClient(RAMClient),
+  secretsmanager: mockClient(SecretsManagerClient),
+  route53: mockClient(Route53Client),
+};
+const sts = mockClient(STSClient);
+const ctx = localLambdaContext('test');
+const SLS = parse(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8'), { merge: true, maxAliasCount: -1 });
+const CUSTOM_IAM = SLS.custom.iam as Record<string, { Action: string[] }>;
+
+function roleStatements(functionKey: string): any[] {
+  const roleName = SLS.functions[functionKey].role;
+  return SLS.resources.Resources[roleName].Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).map((s: any) => {
+    if (typeof s !== 'string') return s;
+    const key = /^\$\{self:custom\.iam\.(\w+)\}$/.exec(s)![1]!;
+    return CUSTOM_IAM[key];
+  });
+}
+const grantedActions = (functionKey: string): Set<string> => new Set(roleStatements(functionKey).flatMap((s) => s.Action));
+
+/** Target-account actions sent, plus sts:AssumeRole when a source-account client was used. */
+async function recordedActions(): Promise<string[]> {
+  const actions = new Set<string>();
+  for (const [prefix, mock] of Object.entries(mocks)) {
+    for (const call of mock.calls()) {
+      const client = call.thisValue as { config: { credentials: () => Promise<{ accessKeyId: string }> } };
+      if ((await client.config.credentials()).accessKeyId === ASSUMED_KEY_ID) continue;
+      actions.add(`${prefix}:${(call.args[0] as object).constructor.name.replace(/Command$/, '')}`);
+    }
+  }
+  if (sts.commandCalls(AssumeRoleCommand).length) actions.add('sts:AssumeRole');
+  // sts:GetCallerIdentity needs no permission (it cannot be denied).
+  return [...actions].sort();
+}
+
+const notFound = (name: string) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 404 } });
+const SHARE_ARN = `arn:aws:ram:${REGION}:${SRC}:resource-share/7ab63972-b505-7e2a-420d-6f5d3EXAMPLE`;
+const INVITATION_ARN = `arn:aws:ram:${REGION}:${SRC}:resource-share-invitation/ac7c6b6c-2a69-4b8f-8f6b-0eEXAMPLE`;
+const share = { resourceShareArn: SHARE_ARN, name: 'crossmove-orders-2026-12', owningAccountId: SRC, status: 'ACTIVE' as const };
+const clone = { done: true, attempts: 3, status: 'available', clusterIdentifier: 'orders-prod-moved', endpoint: 'orders-prod-moved.cluster-f9e8d7c6b5a4.us-east-1.rds.amazonaws.com', port: 3306, createdAt: '2026-11-24T08:00:00.000Z' };
+const writer = { done: true, attempts: 5, status: 'available', instanceIdentifier: 'orders-prod-moved-writer', createdAt: '2026-11-24T08:20:00.000Z' };
+const preflight = { ok: true, checks: [], sourceCluster: { engineVersion: '8.0.mysql_aurora.3.05.2', kmsKeyArn: SOURCE_KEY, parameterGroup: 'orders-binlog', instanceCount: 1 } };
+const state = (extra: Partial<MigrationState> = {}, overrides: Record<string, any> = {}): MigrationState => ({ ...crossAccountState(overrides), preflight, ...extra });
+
+const SCENARIOS: Record<string, () => Promise<unknown>> = {
+  validateInput: async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: TGT, Arn: `arn:aws:sts::${TGT}:assumed-role/x/y`, UserId: 'AROA:y' });
+    return validateInput(rawCrossAccountInput(), ctx);
+  },
+  runPreflight: async () => {
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).rejects(notFound('DBClusterNotFoundFault'));
+    mocks.rds.on(DescribeDBClusterParametersCommand).resolves({ Parameters: [{ ParameterName: 'binlog_format', ParameterValue: 'ROW' }] });
+    mocks.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });
+    mocks.secretsmanager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'admin', password: 'iam-test-pw-1' }) });
+    return runPreflight(crossAccountState(), ctx);
+  },
+  shareCluster: async () => {
+    mocks.ram.on(GetResourceSharesCommand).resolves({ resourceShares: [] });
+    mocks.ram.on(CreateResourceShareCommand).resolves({ resourceShare: share });
+    return shareCluster(state(), ctx);
+  },
+  acceptShare: async () => {
+    mocks.ram.on(GetResourceShareInvitationsCommand).resolves({
+      resourceShareInvitations: [{ resourceShareInvitationArn: INVITATION_ARN, resourceShareArn: SHARE_ARN, status: 'PENDING', senderAccountId: SRC, receiverAccountId: TGT }],
+    });
+    mocks.ram.on(AcceptResourceShareInvitationCommand).resolves({ resourceShareInvitation: { resourceShareInvitationArn: INVITATION_ARN, status: 'ACCEPTED' } });
+    mocks.ram.on(GetResourceSharesCommand).resolves({ resourceShares: [share] });
+    return acceptShare(state({ share: { resourceShareArn: SHARE_ARN, created: true } }), ctx);
+  },
+  grantKeyAccess: async () => {
+    mocks.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });
+    mocks.kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) });
+    mocks.kms.on(PutKeyPolicyCommand).resolves({});
+    return grantKeyAccess(state(), ctx);
+  },
+  cloneCluster: async () => {
+    mocks.rds.on(DescribeDBClustersCommand).rejects(notFound('DBClusterNotFoundFault'));
+    mocks.rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: targetCluster('creating') });
+    return cloneCluster(state(), ctx);
+  },
+  checkClone: async () => {
+    mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available')] });
+    return checkClone(state({ clone: { ...clone, done: false, status: 'creating' } }), ctx);
+  },
+  createWriter: async () => {
+    mocks.rds.on(DescribeDBInstancesCommand).rejects(notFound('DBInstanceNotFoundFault'));
+    mocks.rds.on(CreateDBInstanceCommand).resolves({ DBInstance: writerInstance('creating') });
+    return createWriter(state({ clone }), ctx);
+  },
+  checkWriter: async () => {
+    mocks.rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [writerInstance('available')] });
+    return checkWriter(state({ clone, writer: { ...writer, done: false, status: 'creating' } }), ctx);
+  },
+  readBinlogPosition: async () => {
+    mocks.rds.on(DescribeEventsCommand).resolves({
+      Events: [{ SourceIdentifier: 'orders-prod-moved-writer', SourceType: 'db-instance', Message: 'Binlog position from crash recovery is mysql-bin-changelog.000013 77991983', Date: new Date('2026-11-24T08:25:00Z') }],
+    });
+    return readBinlogPosition(state({ clone, writer }), ctx);
+  },
+  switchDns: async () => {
+    mocks.route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C2682N5HXP0BZ4', Status: 'PENDING', SubmittedAt: new Date() } });
+    return switchDns(state({ clone }, { cutover: { dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', recordName: 'orders-db.internal.example.com', ttl: 5 } } }), ctx);
+  },
+};
+
+beforeEach(() => {
+  Object.values(mocks).forEach((m) => m.reset());
+  sts.reset();
+  resetCaches();
+  sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
+});
+
+describe('serverless.yml roles of the AWS-step functions', () => {
+  it.each(Object.keys(SCENARIOS))('%s: its role covers every call its handler sends', async (key) => {
+    await SCENARIOS[key]!();
+    const recorded = await recordedActions();
+    const granted = grantedActions(key);
+    expect(recorded.filter((a) => !granted.has(a)), `${key} (${SLS.functions[key].role}) lacks`).toEqual([]);
+  });
+
+  it('the scenarios really send calls (a scenario that sends nothing would prove nothing)', async () => {
+    await SCENARIOS.acceptShare!();
+    expect(await recordedActions()).toEqual(['ram:AcceptResourceShareInvitation', 'ram:GetResourceShareInvitations', 'ram:GetResourceShares']);
+    await SCENARIOS.shareCluster!();
+    expect(await recordedActions()).toContain('sts:AssumeRole');
+  });
+
+  it('every role uses only condition keys its actions support', () => {
+    const statements = Object.keys(SLS.functions).flatMap((key) => roleStatements(key).map((s: any) => ({ ...s, Sid: s.Sid ?? `${SLS.functions[key].role}` })));
+    expect(conditionKeyProblems(statements)).toEqual([]);
+  });
+
+  it('CloneClusterRole lets RDS (and only RDS, in this region) use the keys, and grants only for AWS resources', () => {
+    const kms = roleStatements('cloneCluster').filter((s: any) => s.Action.some((a: string) => a.startsWith('kms:')));
+    expect(kms.length).toBeGreaterThan(0);
+    for (const s of kms) expect(s.Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Sub': 'rds.${AWS::Region}.amazonaws.com' });
+    const grant = kms.find((s: any) => s.Action.includes('kms:CreateGrant'));
+    expect(grant.Condition.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+  });
+
+  it.each([
+    ['cloneCluster', 'rds:RestoreDBClusterToPointInTime', ['cluster', 'cluster-pg', 'subgrp', 'og']],
+    ['createWriter', 'rds:CreateDBInstance', ['db', 'cluster', 'og', 'pg', 'subgrp', 'secgrp']],
+    ['restoreSnapshot', 'rds:RestoreDBClusterFromSnapshot', ['cluster', 'cluster-snapshot', 'cluster-pg', 'subgrp', 'og']],
+  ])('%s: %s may use every resource type it authorises', (key, action, types) => {
+    const resources = roleStatements(key)
+      .filter((s: any) => s.Action.includes(action))
+      .flatMap((s: any) => s.Resource)
+      .map((r: any) => String(r['Fn::Sub'] ?? r).split(':').at(-2)); // arn:...:rds:REGION:ACCOUNT:<type>:<name>
+    expect(new Set(resources)).toEqual(new Set(types));
+  });
+});
