@@ -34,11 +34,16 @@ const PHASE_OF: Record<string, Phase> = {
   'Approve automatically': 'approval',
   'Ask for cutover approval': 'approval',
   'Cut over': 'cutover',
+  // A refused cutover (not ready: nothing changed) goes back to catching up.
+  'Count the cutover refusal': 'catchUp',
+  'Has the cutover refused too often?': 'catchUp',
+  'Wait before watching replication again': 'catchUp',
+  'Cutover never ready': 'finish',
   'Switch DNS': 'cutover',
   'Start reverse replication': 'cutover',
 };
 // The clone path's states all belong to the initial load.
-const CLONE_STATES = /clone|share|KMS key|writer|binlog position/i;
+const CLONE_STATES = /clone|share|KMS key|writer|binlog position|snapshot|restored cluster/i;
 
 export interface LagSample {
   at: number;
