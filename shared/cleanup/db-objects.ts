@@ -1,0 +1,29 @@
+// Cleanup, database half: crossmove's own tables (heartbeat, cutover_log, fallback_log) on one side,
+// and their schema when nothing else lives in it (the schema name is fixed, a user may have put
+// tables of their own there).
+import { logStep } from '../logger.js';
+import type { CleanupItem } from '../state.js';
+import { ident, q, type Conn } from '../mysql/connection.js';
+import { HEARTBEAT_TABLE } from '../mysql/heartbeat.js';
+import { FALLBACK_TABLE } from '../mysql/fallback-marker.js';
+import { item } from './types.js';
+
+export const CROSSMOVE_TABLES = [HEARTBEAT_TABLE, 'cutover_log', FALLBACK_TABLE];
+
+export async function dropCrossmoveObjects(conn: Conn, schema: string, side: 'source' | 'target'): Promise<CleanupItem> {
+  const id = `${schema} (${CROSSMOVE_TABLES.join(', ')}) on the ${side}`;
+  const [exists] = await q<{ n: number }>(conn, 'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [schema]);
+  if (!Number(exists?.n)) return item('heartbeat-objects', id, null, 'gone');
+  const ours = (await q<{ t: string }>(conn, 'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?)', [schema, CROSSMOVE_TABLES])).map((r) => r.t);
+  if (ours.length) {
+    logStep("drop crossmove's tables", { schema, tables: ours, side });
+    await q(conn, `DROP TABLE IF EXISTS ${ours.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')}`);
+  }
+  const [left] = await q<{ n: number }>(conn, 'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [schema]);
+  if (Number(left?.n)) {
+    return item('heartbeat-objects', id, null, ours.length ? 'removed' : 'gone', `schema ${schema} kept: it holds ${left!.n} other table(s)`);
+  }
+  logStep("drop crossmove's schema", { schema, side });
+  await q(conn, `DROP DATABASE IF EXISTS ${ident(schema)}`);
+  return item('heartbeat-objects', id, null, 'removed', ours.length ? `tables ${ours.join(', ')} and schema ${schema}` : `empty schema ${schema}`);
+}

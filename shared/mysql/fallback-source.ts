@@ -1,0 +1,46 @@
+// Making the old source writable again at fallback: the inverse of the write block the cutover put on
+// it. read_only (MySQL, MariaDB) is switched off; a security-group block (Aurora) is undone from the
+// rules the cutover stored in its past-point-of-no-return marker on the target (the marker rows are
+// the only record of what was removed).
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { sourceClientConfig } from '../aws/source-account.js';
+import { FallbackNotReadyError } from '../errors.js';
+import type { MigrationState } from '../state.js';
+import { ident, q, type Conn } from './connection.js';
+import type { Dialect } from './dialect.js';
+import { setReadOnly } from './replication.js';
+import { SecurityGroupBlocker } from './write-block-sg.js';
+
+/** The write-block plan the cutover stored before its point of no return, or null. */
+export async function cutoverBlockPlan(target: Conn, schema: string, migrationId: string): Promise<unknown> {
+  const [row] = await q<{ b: string | null }>(
+    target,
+    `SELECT block_state AS b FROM ${ident(schema)}.cutover_log
+      WHERE migration_id = ? AND phase = 'past-point-of-no-return' AND server_id = @@server_id ORDER BY seq DESC LIMIT 1`,
+    [migrationId],
+  );
+  return row?.b ? JSON.parse(row.b) : null;
+}
+
+export type SourceEnabler = () => Promise<void>;
+
+export async function sourceEnabler(state: MigrationState, source: Conn, sourceDialect: Dialect, target: Conn, ec2?: EC2Client): Promise<SourceEnabler> {
+  const wb = state.input.cutover.writeBlock;
+  const method = wb?.method ?? (sourceDialect.aurora ? 'security-group' : 'read-only');
+  if (method === 'read-only') return async () => void (await setReadOnly(source, sourceDialect, false));
+  if (!wb?.securityGroupId) {
+    throw new FallbackNotReadyError('Fallback refused, nothing changed: the source was blocked by security group but cutover.writeBlock.securityGroupId is not in the input');
+  }
+  const plan = await cutoverBlockPlan(target, state.input.names.heartbeatSchema, state.input.migrationId);
+  if (!plan) {
+    throw new FallbackNotReadyError(
+      `Fallback refused, nothing changed: the cutover's record of the inbound rules it removed from ${wb.securityGroupId} is missing on the target (${state.input.names.heartbeatSchema}.cutover_log); restore the rules by hand, then fall back.`,
+    );
+  }
+  const blocker = new SecurityGroupBlocker(ec2 ?? new EC2Client({ ...(await sourceClientConfig(state.input)) }), wb.securityGroupId);
+  return async () => {
+    await blocker.undo(plan);
+    // Aurora ignores read_only on the writer; anywhere else it may have been set too.
+    if (sourceDialect.canSetReadOnly) await setReadOnly(source, sourceDialect, false);
+  };
+}

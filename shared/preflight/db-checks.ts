@@ -1,0 +1,115 @@
+// The database half of the preflight (Vitess-style Inspector: it only reads). Connects to the source
+// and, when it exists already, the target, and reports every pitfall of aurora-facts.md that can be
+// seen from inside the databases as pass/warn/fail with the fix. Statements sent: SELECT, SHOW and,
+// on Aurora, CALL mysql.rds_show_configuration; a test records them all.
+import { sourceAdminCredentials, targetAdminCredentials } from '../db-credentials.js';
+import { sourceEndpoint, sourceEndpointForTarget, type Endpoint } from '../endpoints.js';
+import { TransientError } from '../errors.js';
+import { redact } from '../redact.js';
+import { closeQuietly, type Conn } from '../mysql/connection.js';
+import { resolveDialect } from '../mysql/dialect.js';
+import { reverseUserName } from '../mysql/replication-user.js';
+import type { MigrationState } from '../state.js';
+import { pass, warn, type CheckOutcome } from './checks.js';
+import { readBinlogFacts, readRetention, retentionChecks, sourceBinlogChecks, targetBinlogChecks, type BinlogFacts } from './db-binlog-checks.js';
+import { reach, type SideName } from './db-reach.js';
+import { engineCheck, primaryKeyCheck, readTables, scopeFilter, targetEmptyCheck } from './db-schema-checks.js';
+import { userChecks } from './db-user-checks.js';
+import { readVersion, versionCheck, type ServerVersion } from './db-version-checks.js';
+
+export type DbPreflightState = Pick<MigrationState, 'input' | 'accounts'> & Partial<Pick<MigrationState, 'preflight' | 'clone'>>;
+
+export interface InspectDatabasesOptions {
+  /** Tests wrap the connections to record every statement sent. */
+  wrap?: (conn: Conn, side: SideName) => Conn;
+}
+
+/** Above this a DNS switch takes effect too slowly for a seconds-long cutover. */
+export const MAX_DNS_TTL_SECONDS = 60;
+
+export async function inspectDatabases(state: DbPreflightState, opts: InspectDatabasesOptions = {}): Promise<CheckOutcome[]> {
+  const { input } = state;
+  const checks: CheckOutcome[] = [];
+  const wrap = (c: Conn | null, side: SideName) => (c && opts.wrap ? opts.wrap(c, side) : c);
+
+  let sourceEp: Endpoint | null = null;
+  try {
+    sourceEp = sourceEndpoint({ input, preflight: state.preflight });
+  } catch {
+    checks.push(warn('db-source-reachable', 'The source database was not checked: its endpoint is unknown (no source.endpoint, and the source cluster was not found).', 'Fix the source-cluster check, or give source.endpoint.'));
+  }
+  const targetEp = input.target.endpoint ?? (state.clone?.endpoint ? { host: state.clone.endpoint, port: state.clone.port ?? 3306 } : null);
+
+  let source: Conn | null = null;
+  let target: Conn | null = null;
+  try {
+    const users = [input.replication.userName, reverseUserName(input.replication.userName)];
+    if (sourceEp) {
+      const forTarget = sourceEndpointForTarget({ input, preflight: state.preflight });
+      const note = forTarget.host !== sourceEp.host ? ` (the target replicates from ${forTarget.host}:${forTarget.port}, which cannot be checked from here)` : '';
+      const r = await reach('source', sourceEp, () => sourceAdminCredentials(state), note);
+      checks.push(r.check);
+      source = wrap(r.conn, 'source');
+      if (r.username) users.push(r.username);
+    }
+    if (targetEp) {
+      const r = await reach('target', targetEp, () => targetAdminCredentials(state));
+      checks.push(r.check);
+      target = wrap(r.conn, 'target');
+      if (r.username) users.push(r.username);
+    }
+
+    let targetBinlogs: BinlogFacts | null = null;
+    let targetVersion: ServerVersion | null = null;
+    if (target) [targetBinlogs, targetVersion] = [await readBinlogFacts(target), await readVersion(target)];
+
+    if (source) {
+      const src = source;
+      const dialect = await resolveDialect(src, input.source.engine);
+      const scope = scopeFilter(input);
+      const tables = await readTables(src, scope);
+      const dataBytes = tables.reduce((n, t) => n + t.bytes, 0);
+      checks.push(...sourceBinlogChecks(await readBinlogFacts(src)));
+      checks.push(...(await guarded('db-source-binlog-retention', 'binlog retention', async () => retentionChecks(input, dialect, await readRetention(src, dialect), dataBytes))));
+      checks.push(...(await guarded('db-engine-versions', 'engine versions', async () => versionCheck(input, await readVersion(src), targetVersion))));
+      checks.push(primaryKeyCheck(tables), engineCheck(tables));
+      checks.push(...(await guarded('db-users', 'users and grants', () => userChecks(input, src, target, users))));
+      if (input.initialLoad.method === 'logical' && target) {
+        const tgt = target;
+        checks.push(...(await guarded('db-target-empty', 'the target tables', async () => [await targetEmptyCheck(tgt, tables, scope)])));
+      }
+    }
+    // Without a target yet (clone/snapshot), the reverse-replication check looks at the input instead.
+    if (target || !targetEp) checks.push(...targetBinlogChecks(input, targetBinlogs));
+  } finally {
+    await closeQuietly(source ?? undefined);
+    await closeQuietly(target ?? undefined);
+  }
+  checks.push(...dnsChecks(state));
+  return checks;
+}
+
+/** A check the admin user lacks privileges for (or that meets something unexpected) warns instead of failing the preflight; network errors still surface (retried). */
+async function guarded(id: string, what: string, fn: () => Promise<CheckOutcome[]>): Promise<CheckOutcome[]> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof TransientError) throw err;
+    return [warn(id, `Could not check ${what}: ${redact((err as Error).message)}.`, `Check ${what} by hand, or give the admin user the privileges to read them (SELECT on mysql.user and information_schema).`)];
+  }
+}
+
+export function dnsChecks(state: Pick<MigrationState, 'input'>): CheckOutcome[] {
+  const dns = state.input.cutover.dns;
+  if (!dns) return [];
+  if (dns.ttl > MAX_DNS_TTL_SECONDS) {
+    return [
+      warn(
+        'dns-ttl',
+        `cutover.dns.ttl is ${dns.ttl} s: after the switch, clients may keep using the old endpoint (now blocked) for up to ${dns.ttl} s, and as long as the record's current TTL.`,
+        `Set cutover.dns.ttl to ${MAX_DNS_TTL_SECONDS} s or less, and lower the TTL of ${dns.recordName} in Route 53 at least one old TTL before the cutover.`,
+      ),
+    ];
+  }
+  return [pass('dns-ttl', `cutover.dns.ttl is ${dns.ttl} s; lower the TTL of ${dns.recordName} in Route 53 to it at least one old TTL before the cutover.`)];
+}

@@ -1,0 +1,127 @@
+// Fallback after a crashed attempt (real MariaDB): an attempt that died before the point of no return
+// is undone by the next invocation (target writable, reverse replication resumed) which then falls
+// back with nothing lost; one that died after it is finished. And the Aurora way of re-enabling the
+// source: the security-group rules the cutover removed are read from its marker on the target and
+// authorised again (EC2 mocked, exact parameters).
+import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MariaDbServer } from '../../local/mariadb.js';
+import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
+import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
+import { handler as startReplication } from '../../handlers/start-replication.js';
+import { handler as checkReplication } from '../../handlers/check-replication.js';
+import { handler as cutOver } from '../../handlers/cut-over.js';
+import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
+import { handler as fallBack } from '../../handlers/fall-back.js';
+import { writeFallbackMarker, readFallbackMarker } from '../../shared/mysql/fallback-marker.js';
+import { sourceEnabler } from '../../shared/mysql/fallback-source.js';
+import { dialectFor } from '../../shared/mysql/dialect.js';
+import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
+import type { CutoverResult, FallbackResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
+import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
+import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+
+const ec2 = mockClient(EC2Client);
+let source: MariaDbServer;
+let target: MariaDbServer;
+let state: MigrationState;
+let load: WriteLoad;
+let first: FallbackResult;
+
+async function sql(server: MariaDbServer, text: string, params: unknown[] = []): Promise<void> {
+  const c = await server.connect();
+  try {
+    await c.query(text, params);
+  } finally {
+    await c.end();
+  }
+}
+
+beforeAll(async () => {
+  useLocalSecrets();
+  [source, target] = await startServers(2, 91);
+  state = stateFor(source, target, { migrationId: 'recovery-test' });
+  const [s, t] = [await source.connect(), await target.connect()];
+  await prepareLoadSchema(s);
+  await prepareLoadSchema(t, 'app', { user: true, table: false });
+  await s.end();
+  await t.end();
+  state = { ...state, binlogs: await invoke(keepBinlogs, state) };
+  load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 100 }).start();
+  await until(async () => load.acked.length > 20);
+  const position = await consistentCopy(source, target, ['app', 'crossmove']);
+  state = { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
+  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
+  state = { ...state, replication: await invoke(startReplication, state) };
+  await until(async () => (await invoke<ReplicationCheck>(checkReplication, state)).underLimit, 30_000, 50);
+  state = { ...state, cutover: await invoke<CutoverResult>(cutOver, state) };
+  load.repoint({ host: target.host, port: target.port, name: 'target' });
+  state = { ...state, reverse: await invoke(startReverseReplication, state) };
+  await until(async () => load.ackedIds('target').length > 50, 20_000);
+}, 120_000);
+
+afterAll(async () => {
+  await load?.stop();
+  await Promise.all([source?.stop(), target?.stop()]);
+});
+
+describe('fallback recovery', () => {
+  it('an attempt that died before the point of no return is undone, then the fallback completes with nothing lost', async () => {
+    // What a Lambda killed mid-fallback leaves: marker in-progress, target read-only, reverse SQL thread stopped.
+    const c = await source.connect();
+    await writeFallbackMarker(c as any, 'crossmove', 'recovery-test', { phase: 'in-progress', result: null, blockState: null });
+    await c.end();
+    await sql(target, 'SET GLOBAL read_only = ON');
+    await sql(source, 'STOP SLAVE SQL_THREAD');
+    await new Promise((r) => setTimeout(r, 200));
+
+    first = await invoke<FallbackResult>(fallBack, state);
+    load.repoint({ host: source.host, port: source.port, name: 'source-again' });
+    await until(async () => load.ackedIds('source-again').length > 30, 20_000);
+    await load.stop();
+
+    expect(first).toMatchObject({ ok: true, checksumsMatch: true });
+    const reader = await source.connect();
+    const rows = (await reader.query('SELECT id FROM app.writes'))[0] as { id: number }[];
+    await reader.end();
+    const onSource = new Set(rows.map((r) => Number(r.id)));
+    expect(load.ackedIds().filter((id) => !onSource.has(id))).toEqual([]);
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+    expect(await slaveStatus(source)).toBeUndefined();
+    const c2 = await source.connect();
+    expect((await readFallbackMarker(c2 as any, 'crossmove', 'recovery-test'))?.phase).toBe('done');
+    await c2.end();
+  });
+
+  it('an attempt that died after the point of no return is finished: source writable, the stored result returned', async () => {
+    const c = await source.connect();
+    await writeFallbackMarker(c as any, 'crossmove', 'recovery-test', { phase: 'past-point-of-no-return', result: first, blockState: null });
+    await c.end();
+    await sql(source, 'SET GLOBAL read_only = ON');
+    const again = await invoke<FallbackResult>(fallBack, state);
+    expect({ ...again, dns: undefined }).toEqual({ ...first, dns: undefined });
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+  });
+
+  it('Aurora source: re-authorises the inbound rules the cutover removed, read from its marker on the target', async () => {
+    const rules = [{ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, IpRanges: [{ CidrIp: '10.0.0.0/16' }] }];
+    const t = await target.connect();
+    await writeCutoverMarker(t as any, 'crossmove', 'sg-test', { phase: 'past-point-of-no-return', result: null, blockState: { groupId: 'sg-0123456789abcdef0', rules } });
+    ec2.reset();
+    ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    const sgState = stateFor(source, target, { migrationId: 'sg-test', source: { engine: 'aurora-mysql-3' }, cutover: { writeBlock: { method: 'security-group', securityGroupId: 'sg-0123456789abcdef0' } } });
+    const s = await source.connect();
+    const enable = await sourceEnabler(sgState, s as any, dialectFor('aurora-mysql-3'), t as any, new EC2Client({ region: 'us-east-1' }));
+    await enable();
+    const calls = ec2.commandCalls(AuthorizeSecurityGroupIngressCommand);
+    expect(calls.map((x) => x.args[0].input)).toEqual([{ GroupId: 'sg-0123456789abcdef0', IpPermissions: rules }]);
+    // Without the cutover's record, the fallback refuses before anything changes.
+    const missing = { ...sgState, input: { ...sgState.input, migrationId: 'sg-none' } };
+    const err = await sourceEnabler(missing, s as any, dialectFor('aurora-mysql-3'), t as any, new EC2Client({ region: 'us-east-1' })).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('FallbackNotReadyError');
+    expect(err?.message).toMatch(/restore the rules by hand/);
+    await s.end();
+    await t.end();
+  });
+});

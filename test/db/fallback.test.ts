@@ -1,0 +1,178 @@
+// Fallback on real MariaDB servers under ~200 writes/s: after a real cutover and reverse replication,
+// the application moves back to the source with zero acknowledged writes lost and equal checksums;
+// a fallback that cannot catch up within the budget rolls back (target writable, reverse replication
+// running); lag above the limit refuses (nothing changed); a second invocation returns the same
+// result; DNS is pointed back at the source (Route 53 mocked: the exact UPSERT).
+import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, type MariaDbServer } from '../../local/mariadb.js';
+import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
+import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
+import { handler as startReplication } from '../../handlers/start-replication.js';
+import { handler as checkReplication } from '../../handlers/check-replication.js';
+import { handler as cutOver } from '../../handlers/cut-over.js';
+import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
+import { handler as fallBack } from '../../handlers/fall-back.js';
+import type { CutoverResult, FallbackResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
+import { APP_PASSWORD, prepareLoadSchema, WriteLoad } from '../support/write-load.js';
+import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+
+const r53 = mockClient(Route53Client);
+let source: MariaDbServer;
+let target: MariaDbServer;
+let state: MigrationState;
+let load: WriteLoad;
+let result: FallbackResult;
+
+async function sql(server: MariaDbServer, text: string): Promise<void> {
+  const c = await server.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+function withInput(s: MigrationState, patch: (input: any) => void): MigrationState {
+  const input = structuredClone(s.input);
+  patch(input);
+  return { ...s, input };
+}
+
+beforeAll(async () => {
+  useLocalSecrets();
+  r53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C123', Status: 'PENDING', SubmittedAt: new Date() } });
+  [source, target] = await startServers(2, 71);
+  state = stateFor(source, target, { cutover: { verify: 'checksum', dns: { hostedZoneId: 'Z0FALLBACK', recordName: 'db.example.com', ttl: 5 } } });
+  const [s, t] = [await source.connect(), await target.connect()];
+  await prepareLoadSchema(s);
+  await prepareLoadSchema(t, 'app', { user: true, table: false });
+  await s.query('CREATE TABLE app.accounts (id INT PRIMARY KEY, balance DECIMAL(12,2), note TEXT)');
+  await s.query("INSERT INTO app.accounts VALUES (1, 10.50, 'a'), (2, 99.99, NULL)");
+  await s.end();
+  await t.end();
+  state = { ...state, binlogs: await invoke(keepBinlogs, state) };
+  load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 200 }).start();
+  await until(async () => load.acked.length > 40);
+  const position = await consistentCopy(source, target, ['app', 'crossmove']);
+  state = { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
+  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
+  state = { ...state, replication: await invoke(startReplication, state) };
+  await until(async () => {
+    const lag = await invoke<ReplicationCheck>(checkReplication, state);
+    state = { ...state, lag };
+    return lag.caughtUp;
+  }, 30_000, 50);
+  // A real cutover, the load moves to the target, reverse replication carries its writes back.
+  state = { ...state, cutover: await invoke<CutoverResult>(cutOver, state) };
+  load.repoint({ host: target.host, port: target.port, name: 'target' });
+  state = { ...state, reverse: await invoke(startReverseReplication, state) };
+  await until(async () => load.ackedIds('target').length > 100, 20_000);
+}, 120_000);
+
+afterAll(async () => {
+  await load?.stop();
+  await Promise.all([source?.stop(), target?.stop()]);
+});
+
+describe('fallback through reverse replication', () => {
+  it('refuses (nothing changed) without a successful cutover or reverse replication in the state', async () => {
+    const noCutover = await invoke(fallBack, { ...state, cutover: undefined }).then(() => null, (e: Error) => e);
+    expect(noCutover?.name).toBe('FallbackNotReadyError');
+    const noReverse = await invoke(fallBack, { ...state, reverse: undefined }).then(() => null, (e: Error) => e);
+    expect(noReverse?.name).toBe('FallbackNotReadyError');
+    expect(noReverse?.message).toMatch(/reverse replication was not started/);
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
+  });
+
+  it('refuses (nothing changed) when the reverse lag is above the limit', async () => {
+    await sql(source, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=3; START SLAVE');
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const tight = withInput(state, (i) => (i.replication.maxLagSeconds = 0.5));
+      const err = await invoke(fallBack, tight).then(() => null, (e: Error) => e);
+      expect(err?.name).toBe('FallbackNotReadyError');
+      expect(err?.message).toMatch(/maxLagSeconds/);
+      expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
+    } finally {
+      await sql(source, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE');
+    }
+  });
+
+  it('a catch-up that cannot finish within the budget rolls back: target writable, reverse replication running, load continues', async () => {
+    await sql(source, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=3; START SLAVE');
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const ackedBefore = load.ackedIds('target').length;
+      const slow = withInput(state, (i) => {
+        i.replication.maxLagSeconds = 10;
+        i.cutover.catchUpTimeoutSeconds = 1;
+      });
+      const err = await invoke(fallBack, slow).then(() => null, (e: Error) => e);
+      expect(err?.name).toBe('FallbackRolledBackError');
+      expect(err?.message).toMatch(/catchUpTimeoutSeconds/);
+      expect(err?.message).toMatch(/target is writable again and reverse replication is running/);
+      expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
+      expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(1);
+      const st = (await slaveStatus(source))!;
+      expect([st.Slave_IO_Running, st.Slave_SQL_Running]).toEqual(['Yes', 'Yes']);
+      expect(Number(st.Master_Port)).toBe(target.port);
+      // The application's killed sessions reconnect to the target and write again.
+      await until(async () => load.ackedIds('target').length > ackedBefore + 50, 20_000);
+      expect(r53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    } finally {
+      await sql(source, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE');
+    }
+  });
+
+  it('falls back under write load: the source takes writes again, zero acknowledged writes lost, checksums equal', async () => {
+    await until(async () => {
+      const st = await slaveStatus(source);
+      return st && Number(st.Seconds_Behind_Master) === 0 && st.Slave_SQL_Running === 'Yes';
+    }, 20_000);
+    result = await invoke<FallbackResult>(fallBack, state);
+    load.repoint({ host: source.host, port: source.port, name: 'source-again' });
+    await until(async () => load.ackedIds('source-again').length > 100, 20_000);
+    await load.stop();
+
+    expect(result).toMatchObject({ ok: true, rolledBack: false, tablesVerified: 2, checksumsMatch: true });
+    expect(result.steps.map((s) => s.step)).toEqual(
+      expect.arrayContaining(['block writes on the target', 'wait until the source executed that position', 'stop reverse replication on the source', 'make the source writable']),
+    );
+    // Every acknowledged write (on the source, then the target, then the source again) is on the source.
+    const c = await source.connect();
+    const [rows] = await c.query('SELECT id FROM app.writes');
+    await c.end();
+    const onSource = new Set((rows as { id: number }[]).map((r) => Number(r.id)));
+    expect(load.ackedIds().filter((id) => !onSource.has(id))).toEqual([]);
+    expect(load.ackedIds('target').length).toBeGreaterThan(100);
+    // Roles swapped back: source writable with no external source, target read-only.
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(1);
+    expect(await slaveStatus(source)).toBeUndefined();
+    const window = load.unavailableMs('target', 'source-again');
+    expect(window).not.toBeNull();
+    console.info(`fallback: write-unavailability ${window!.toFixed(1)} ms, critical section ${result.writeBlockedMs} ms, ${load.writesPerSec().toFixed(0)} writes/s`);
+    // DNS back at the source: one exact UPSERT.
+    expect(result.dns).toEqual({ recordName: 'db.example.com', value: source.host, changeId: '/change/C123', skipped: false });
+    const calls = r53.commandCalls(ChangeResourceRecordSetsCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toMatchObject({
+      HostedZoneId: 'Z0FALLBACK',
+      ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'db.example.com', Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: source.host }] } }] },
+    });
+  });
+
+  it('is idempotent: a second invocation returns the same result and changes nothing', async () => {
+    const again = await invoke<FallbackResult>(fallBack, state);
+    expect({ ...again, dns: undefined }).toEqual({ ...result, dns: undefined });
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+    expect(await slaveStatus(source)).toBeUndefined();
+  });
+
+  it('never puts a password in the result', async () => {
+    const text = JSON.stringify(result);
+    for (const pw of [ADMIN_PASSWORD, APP_PASSWORD]) expect(text).not.toContain(pw);
+  });
+});
