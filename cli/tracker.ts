@@ -19,6 +19,7 @@ const PHASE_OF: Record<string, Phase> = {
   'Validate the input': 'checks',
   'Run preflight checks': 'checks',
   'Did the preflight checks pass?': 'checks',
+  'Check the databases': 'checks',
   'Keep binlogs long enough': 'checks',
   'Which initial load?': 'initialLoad',
   'Copy the data consistently': 'initialLoad',

@@ -19,6 +19,7 @@ const entry = (file: string, load: () => Promise<unknown>): HandlerEntry => ({
 export const handlerRegistry = {
   validateInput: entry('validate-input', () => import('./validate-input.js')),
   runPreflight: entry('run-preflight', () => import('./run-preflight.js')),
+  checkDatabases: entry('check-databases', () => import('./check-databases.js')),
   keepBinlogs: entry('keep-binlogs', () => import('./keep-binlogs.js')),
   shareCluster: entry('share-cluster', () => import('./share-cluster.js')),
   acceptShare: entry('accept-share', () => import('./accept-share.js')),
@@ -44,6 +45,10 @@ export const handlerRegistry = {
   startReverseReplication: entry('start-reverse-replication', () => import('./start-reverse-replication.js')),
   reportSuccess: entry('report-success', () => import('./report-success.js')),
   reportFailure: entry('report-failure', () => import('./report-failure.js')),
+  // Operator actions after the migration: statemachine/cleanup.asl.yaml and fallback.asl.yaml.
+  cleanupDb: entry('cleanup-db', () => import('./cleanup-db.js')),
+  cleanupAws: entry('cleanup-aws', () => import('./cleanup-aws.js')),
+  fallBack: entry('fall-back', () => import('./fall-back.js')),
 } satisfies Record<string, HandlerEntry>;
 
 export type FunctionKey = keyof typeof handlerRegistry;

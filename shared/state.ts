@@ -262,6 +262,8 @@ export interface MigrationState {
   input: MigrationInput;
   accounts: Accounts;
   preflight?: PreflightResult;
+  /** The read-only database checks ("Check the databases"). */
+  databaseChecks?: PreflightResult;
   binlogs?: BinlogSettings;
   share?: ShareResult;
   shareAcceptance?: ShareAcceptance;

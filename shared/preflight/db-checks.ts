@@ -76,7 +76,7 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
       checks.push(...(await guarded('db-users', 'users and grants', () => userChecks(input, src, target, users))));
       if (input.initialLoad.method === 'logical' && target) {
         const tgt = target;
-        checks.push(...(await guarded('db-target-empty', 'the target tables', async () => [await targetEmptyCheck(tgt, tables, scope)])));
+        checks.push(...(await guarded('db-target-empty', 'the target tables', async () => [await targetEmptyCheck(tgt, tables, scope, input.migrationId)])));
       }
     }
     // Without a target yet (clone/snapshot), the reverse-replication check looks at the input instead.

@@ -6,6 +6,7 @@ import type { MigrationInput } from '../input/validate.js';
 import { q, type Conn } from '../mysql/connection.js';
 import { SYSTEM_SCHEMAS } from '../mysql/verify.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
+import { readMarker } from '../initial-load/marker.js';
 
 export interface TableFacts {
   schema: string;
@@ -65,8 +66,11 @@ export function engineCheck(tables: TableFacts[]): CheckOutcome {
 }
 
 /** Logical copy only: tables the copy would create that already exist on the target. */
-export async function targetEmptyCheck(target: Conn, sourceTables: TableFacts[], scope: { exclude: string[]; only?: string[] }): Promise<CheckOutcome> {
-  const existing = new Set((await readTables(target, scope)).map(name));
+export async function targetEmptyCheck(target: Conn, sourceTables: TableFacts[], scope: { exclude: string[]; only?: string[] }, migrationId?: string): Promise<CheckOutcome> {
+  // Schemas this migration's own copy created (a re-run after a crash or retry) are not a clash: the
+  // copy finds its marker and reuses or redoes them.
+  const ours = new Set(migrationId ? ((await readMarker(target, migrationId))?.schemas ?? []) : []);
+  const existing = new Set((await readTables(target, scope)).filter((t) => !ours.has(t.schema)).map(name));
   const clash = sourceTables.map(name).filter((n) => existing.has(n));
   if (!clash.length) return pass('db-target-empty', 'No table the logical copy creates exists on the target yet.');
   return fail(

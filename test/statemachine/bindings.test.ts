@@ -12,7 +12,7 @@ import { loadDefinition, runStateMachineLocally, taskBindings } from '../../loca
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const serverless = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'));
-const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml'].map((f) => join(root, 'statemachine', f));
+const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml', 'cleanup.asl.yaml', 'fallback.asl.yaml'].map((f) => join(root, 'statemachine', f));
 
 const boundKeys = () =>
   definitions.flatMap((path) =>

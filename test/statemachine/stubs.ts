@@ -64,6 +64,7 @@ export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: numb
       };
     },
     runPreflight: () => ({ ok: true, checks: [{ id: 'binlog-format', status: 'pass', message: 'binlog_format is ROW' }] }),
+    checkDatabases: () => ({ ok: true, checks: [{ id: 'db-source-reachable', status: 'pass', message: 'reachable' }] }),
     keepBinlogs: () => ({ logBin: true, format: 'ROW', retentionHours: 72, previousRetentionHours: null, changed: true }),
     shareCluster: () => ({ resourceShareArn: 'arn:aws:ram:us-east-1:111111111111:resource-share/abc', created: true }),
     acceptShare: () => ({ invitationArn: 'arn:aws:ram:us-east-1:111111111111:resource-share-invitation/def', status: 'ACCEPTED' }),

@@ -17,6 +17,9 @@ import {
 } from '@aws-sdk/client-ram';
 import { DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { sourceClientConfig } from '../../shared/aws/source-account.js';
+import { SecurityGroupBlocker } from '../../shared/mysql/write-block-sg.js';
 import { localLambdaContext } from '../../shared/handler.js';
 import { handler as runPreflight } from '../../handlers/run-preflight.js';
 import { handler as shareCluster } from '../../handlers/share-cluster.js';
@@ -34,6 +37,7 @@ const mocks = {
   kms: mockClient(KMSClient),
   ram: mockClient(RAMClient),
   secretsmanager: mockClient(SecretsManagerClient),
+  ec2: mockClient(EC2Client),
 };
 const sts = mockClient(STSClient);
 const ctx = localLambdaContext('test');
@@ -120,6 +124,17 @@ describe('source-account/role.yaml', () => {
     await cleanupAws({ ...snapshotState, cutover, cleanupOptions: { sourceCluster: 'stop' } }, ctx);
     await cleanupAws({ ...snapshotState, cutover, cleanupOptions: { sourceCluster: 'delete' } }, ctx);
 
+    // The cutover's security-group write block in the source account (built as shared/mysql/steps/cut-over.ts
+    // builds it: an EC2 client with the assumed role), blocked, rolled back, and undone after a crash.
+    const rule = { IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, IpRanges: [{ CidrIp: '10.0.0.0/16' }] };
+    mocks.ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-0fedcba9876543210', IpPermissions: [rule] }] });
+    mocks.ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    mocks.ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    const blocker = new SecurityGroupBlocker(new EC2Client({ ...(await sourceClientConfig(state.input)) }), 'sg-0fedcba9876543210');
+    const plan = await blocker.plan();
+    await blocker.block();
+    await blocker.undo(plan);
+
     const { policy } = templateStatements();
     expect([...new Set(actionsOf(policy))].sort()).toEqual(await recordedSourceAccountActions());
   });
@@ -140,8 +155,10 @@ describe('source-account/role.yaml', () => {
     const { policy, trust } = templateStatements();
     expect(actionsOf(policy).filter((a) => a.includes('*'))).toEqual([]);
     const star = policy.filter((s) => s.Resource === '*').map((s) => s.Sid);
-    // Only RAM calls without resource-level permissions (CreateResourceShare is limited by conditions).
-    expect(star.sort()).toEqual(['FindTheShare', 'ShareTheClusterWithTheTargetAccount']);
+    // Only calls without resource-level permissions (RAM reads, EC2 Describe; CreateResourceShare is
+    // limited by conditions); changing a security group is limited to the one write-block group.
+    expect(star.sort()).toEqual(['FindTheShare', 'ReadTheWriteBlockSecurityGroup', 'ShareTheClusterWithTheTargetAccount']);
+    expect(JSON.stringify(policy.find((s) => s.Sid === 'BlockAndRestoreSourceWrites')!.Resource)).toContain('security-group/${WriteBlockSecurityGroupId}');
     expect(policy.find((s) => s.Sid === 'ReadTheSourceCluster')!.Resource).toEqual({ Ref: 'SourceClusterArn' });
     expect(policy.find((s) => s.Sid === 'LetTheTargetUseTheKey')!.Resource).toEqual({ Ref: 'SourceKmsKeyArn' });
     expect(trust).toEqual([
