@@ -7,6 +7,7 @@ import { InputValidationError } from '../shared/errors.js';
 import { readInputFile } from './input-file.js';
 import { askApproval } from './prompt.js';
 import { runMigrationLocally } from './run.js';
+import { buildPlan, formatPlan } from './plan.js';
 
 export function buildProgram(): Command {
   const program = new Command('crossmove')
@@ -42,6 +43,15 @@ export function buildProgram(): Command {
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else printSummary(report, progress);
       process.exitCode = report.ok ? 0 : report.outcome === 'approval-not-given' ? 2 : 1;
+    });
+  program
+    .command('plan <input>')
+    .description('validate, run every preflight check read-only, and print each step with what it would create or change (changes nothing)')
+    .option('--json', 'print the plan as one JSON object', false)
+    .action(async (path: string, opts: { json: boolean }) => {
+      const plan = await buildPlan(await readInputFile(path));
+      process.stdout.write(opts.json ? `${redact(JSON.stringify(plan))}\n` : `${formatPlan(plan)}\n`);
+      process.exitCode = plan.ok ? 0 : 1;
     });
   registerOperationsCommands(program);
   return program;

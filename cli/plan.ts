@@ -1,0 +1,80 @@
+// `crossmove plan <input>`: validates, runs every preflight check read-only, and prints each step with
+// what it would create or change. It changes nothing: AWS calls are Describe/Get/List only and the
+// database connections send only SELECT/SHOW (test/e2e/plan.test.ts records both).
+import type { Engine } from '../shared/input/schema.js';
+import { validateMigrationInput, type MigrationInput } from '../shared/input/validate.js';
+import { resolveAccounts } from '../shared/aws/accounts.js';
+import { inspectPreflight } from '../shared/preflight/run.js';
+import { connectSource, connectTarget } from '../shared/mysql/connect.js';
+import { detectEngine } from '../shared/mysql/dialect.js';
+import { inspectDatabases } from '../shared/preflight/db-checks.js';
+import { planSteps, type PlannedStep } from '../shared/plan/steps.js';
+import type { Accounts, MigrationState, PreflightCheck } from '../shared/state.js';
+import { redact } from '../shared/redact.js';
+
+export interface PlanReport {
+  ok: boolean;
+  migrationId: string;
+  method: string;
+  engines: { source: Engine | null; target: Engine | null };
+  checks: PreflightCheck[];
+  steps: PlannedStep[];
+}
+
+async function detect(open: () => Promise<import('mysql2/promise').Connection>): Promise<Engine | null> {
+  const conn = await open().catch(() => null);
+  if (!conn) return null;
+  try {
+    return await detectEngine(conn);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+export async function buildPlan(raw: unknown): Promise<PlanReport> {
+  const input: MigrationInput = validateMigrationInput(raw);
+  const accounts: Accounts = await resolveAccounts(input);
+  const checks: PreflightCheck[] = [];
+  let state: MigrationState = { input, accounts };
+
+  if (input.source.clusterArn) {
+    const aws = await inspectPreflight(state).catch((err: Error) => ({ ok: false, checks: [{ id: 'aws', status: 'fail' as const, message: redact(err.message) }], sourceEndpoint: undefined }));
+    checks.push(...aws.checks);
+    state = { ...state, preflight: { ok: aws.ok, checks: aws.checks, sourceEndpoint: aws.sourceEndpoint } };
+  }
+  const hasTarget = Boolean(input.target.endpoint);
+  checks.push(...(await inspectDatabases(state)));
+
+  const sourceEngine = input.source.engine ?? (await detect(() => connectSource(state)));
+  const targetEngine = input.target.engine ?? (hasTarget ? await detect(() => connectTarget(state)) : null);
+  const assumed: Engine = input.source.clusterArn ? 'aurora-mysql-3' : 'mysql-8';
+  const steps = await planSteps({ input, accounts, sourceEngine: sourceEngine ?? assumed, targetEngine: targetEngine ?? sourceEngine ?? assumed });
+  return {
+    ok: !checks.some((c) => c.status === 'fail'),
+    migrationId: input.migrationId,
+    method: input.initialLoad.method,
+    // A clone or restored snapshot runs the source's engine.
+    engines: { source: sourceEngine, target: targetEngine ?? (input.initialLoad.method === 'logical' ? null : sourceEngine) },
+    checks,
+    steps,
+  };
+}
+
+export function formatPlan(plan: PlanReport): string {
+  const lines = [
+    `crossmove plan for ${plan.migrationId} (initial load: ${plan.method}; engines: ${plan.engines.source ?? 'unknown'} -> ${plan.engines.target ?? 'unknown, detected at run time'})`,
+    'Nothing below has been changed.',
+    '',
+    'Preflight checks:',
+    ...plan.checks.map((c) => `  ${c.status.toUpperCase().padEnd(4)} ${c.id}: ${c.message}${c.fix ? `\n       fix: ${c.fix}` : ''}`),
+    '',
+    'Steps:',
+  ];
+  plan.steps.forEach((s, i) => {
+    lines.push(`  ${String(i + 1).padStart(2)}. ${s.state} [${s.where}]${s.pointOfNoReturn ? '  <- point of no return inside' : ''}`);
+    if (!s.changes.length) lines.push('      reads only');
+    for (const c of s.changes) lines.push(`      ${c}`);
+  });
+  lines.push('', plan.ok ? 'Preflight passed: `crossmove run --local` or `crossmove start` would proceed.' : 'Preflight FAILED: fix the checks above before starting.');
+  return redact(lines.join('\n'));
+}

@@ -1,0 +1,169 @@
+// What each step of a migration would create or change, for `crossmove plan` (a dry run in the spirit of
+// Vitess's --dry_run and gh-ost's --noop). Pure: it reads only the validated input, the accounts and the
+// engines, and renders the SQL the dialects would really send by running them against a recording
+// connection that executes nothing. Passwords are masked.
+import mysql from 'mysql2/promise';
+import type { Engine } from '../input/schema.js';
+import type { MigrationInput } from '../input/validate.js';
+import { dialectFor, type Dialect } from '../mysql/dialect.js';
+import type { Conn } from '../mysql/connection.js';
+import type { Accounts } from '../state.js';
+
+export interface PlannedStep {
+  /** The state's name in statemachine/migration.asl.yaml. */
+  state: string;
+  /** Where it acts: source, target, both, aws (which account), or none. */
+  where: string;
+  /** What it would create or change; empty = read-only. */
+  changes: string[];
+  /** A step after which the cutover can no longer be undone by the tool alone. */
+  pointOfNoReturn?: boolean;
+}
+
+const MASK = '********';
+
+/** Runs dialect code against a fake connection and returns the SQL it would send, passwords masked. */
+async function recordSql(run: (conn: Conn) => Promise<void>, secrets: string[]): Promise<string[]> {
+  const sent: string[] = [];
+  const fake = {
+    query: async (sql: string | { sql: string; values?: unknown[] }, params?: unknown[]) => {
+      const text = typeof sql === 'string' ? sql : sql.sql;
+      const values = typeof sql === 'string' ? params : sql.values;
+      let formatted = mysql.format(text, (values ?? []) as never[]);
+      for (const s of secrets) formatted = formatted.split(mysql.escape(s)).join(`'${MASK}'`);
+      sent.push(formatted);
+      return [[], []];
+    },
+    execute: async (sql: string, params?: unknown[]) => fake.query(sql, params),
+  };
+  await run(fake as unknown as Conn);
+  return sent;
+}
+
+function retentionSql(dialect: Dialect, hours: number): string {
+  return dialect.aurora
+    ? `CALL mysql.rds_set_configuration('binlog retention hours', ${hours})`
+    : `SET GLOBAL binlog_expire_logs_seconds = ${hours * 3600}`;
+}
+
+export interface PlanContext {
+  input: MigrationInput;
+  accounts: Accounts;
+  sourceEngine: Engine;
+  targetEngine: Engine;
+}
+
+export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
+  const { input, accounts } = ctx;
+  const n = input.names;
+  const source = dialectFor(ctx.sourceEngine);
+  const target = dialectFor(ctx.targetEngine);
+  const user = input.replication.userName;
+  const fakePassword = 'plan-password-never-used';
+  const method = input.initialLoad.method;
+  const steps: PlannedStep[] = [
+    { state: 'Validate the input', where: 'none', changes: [] },
+    { state: 'Run preflight checks', where: 'both', changes: [] },
+    {
+      state: 'Keep binlogs long enough',
+      where: 'source',
+      changes: [
+        `${retentionSql(source, input.replication.binlogRetentionHours)} (only if lower now; the old value is kept for cleanup)`,
+        `CREATE SCHEMA IF NOT EXISTS ${n.heartbeatSchema} with tables heartbeat and cutover_log`,
+      ],
+    },
+  ];
+
+  if (method === 'clone') {
+    if (!accounts.sameAccount) {
+      steps.push(
+        { state: 'Share the cluster', where: `aws: source account ${accounts.source}`, changes: [`RAM resource share ${n.resourceShareName}: ${input.source.clusterArn} -> account ${accounts.target}`] },
+        { state: 'Accept the share', where: `aws: target account ${accounts.target}`, changes: ['accept the pending RAM invitation for that share'] },
+        { state: 'Let the target use the KMS key', where: `aws: source account ${accounts.source}`, changes: [`key policy statement ${n.kmsStatementSid} letting account ${accounts.target} use the source cluster's key`] },
+      );
+    }
+    steps.push(
+      {
+        state: 'Clone the cluster',
+        where: `aws: target account ${accounts.target ?? '(this account)'}`,
+        changes: [`RestoreDBClusterToPointInTime copy-on-write ${input.source.clusterArn} -> cluster ${n.targetClusterIdentifier}${input.target.kmsKeyId ? ` (key ${input.target.kmsKeyId})` : ''}`],
+      },
+      { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass}) in ${n.targetClusterIdentifier}, not publicly accessible`] },
+      { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
+    );
+  } else if (method === 'snapshot') {
+    steps.push(
+      { state: 'Snapshot the source', where: `aws: source account ${accounts.source}`, changes: [`CreateDBClusterSnapshot ${n.sourceSnapshotIdentifier}`] },
+      ...(accounts.sameAccount ? [] : [{ state: 'Share the snapshot', where: `aws: source account ${accounts.source}`, changes: [`snapshot attribute restore -> account ${accounts.target}`] }]),
+      { state: 'Copy the snapshot', where: 'aws: target account', changes: [`CopyDBClusterSnapshot -> ${n.targetSnapshotIdentifier}${input.target.kmsKeyId ? ` re-encrypted with ${input.target.kmsKeyId}` : ''}`] },
+      { state: 'Restore the snapshot', where: 'aws: target account', changes: [`RestoreDBClusterFromSnapshot -> cluster ${n.targetClusterIdentifier}`] },
+      { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass})`] },
+      { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
+    );
+  } else {
+    const schemas = input.initialLoad.schemas?.join(', ') ?? 'every non-system schema';
+    steps.push({
+      state: 'Copy the data consistently',
+      where: 'target',
+      changes: [`create and load ${schemas} (${input.initialLoad.parallelism} workers, ${input.initialLoad.chunkRows} rows per chunk) from one consistent snapshot; marker schema crossmove_load`],
+    });
+  }
+
+  const tls = input.replication.ssl ? 'REQUIRE SSL' : 'REQUIRE NONE';
+  steps.push(
+    {
+      state: 'Create the replication user',
+      where: 'source',
+      changes: [
+        `CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${MASK}' ${tls}`,
+        `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '${user}'@'%'`,
+        `secret ${n.replicationSecretName} (generated password; only its reference travels)`,
+      ],
+    },
+    {
+      state: 'Start replication on the target',
+      where: 'target',
+      changes: await recordSql(async (conn) => {
+        await target.configureSource(conn, { host: input.replication.sourceHostForTarget ?? input.source.endpoint?.host ?? '<source cluster endpoint>', port: input.source.endpoint?.port ?? 3306, user, password: fakePassword, file: '<binlog file>', position: 0, ssl: input.replication.ssl });
+        await target.start(conn);
+      }, [fakePassword]),
+    },
+    { state: 'Watch replication for one window', where: 'both', changes: [`heartbeat row in ${n.heartbeatSchema}.heartbeat on the source each check (until lag < ${input.replication.maxLagSeconds} s for ${input.replication.requiredConsecutiveChecks} checks)`] },
+    {
+      state: 'Ask for cutover approval',
+      where: 'none',
+      changes: input.cutover.approval === 'manual' ? [`waits up to ${input.cutover.approvalTimeoutHours} h for approve/reject`] : ['skipped: cutover.approval auto'],
+    },
+    {
+      state: 'Cut over',
+      where: 'both',
+      pointOfNoReturn: true,
+      changes: [
+        `within ${input.cutover.catchUpTimeoutSeconds} s, else rolled back (source writable, replication resumed):`,
+        input.cutover.writeBlock?.method === 'security-group' || (!input.cutover.writeBlock && source.aurora)
+          ? `block source writes: remove the MySQL inbound rules of ${input.cutover.writeBlock?.securityGroupId ?? '<security group>'} and kill application sessions`
+          : `block source writes: SET GLOBAL read_only = ON and kill application sessions`,
+        `wait until the target executed the source's last position; ${(await recordSql(async (c) => { await target.stop(c); await target.reset(c); }, [])).join('; ')}`,
+        `verify: ${input.cutover.verify}; compare users and grants${input.cutover.applyMissingGrants ? ' and create the missing ones on the target' : ''}`,
+        'make the target writable (point of no return: after this the application may write to the target)',
+      ],
+    },
+    {
+      state: 'Switch DNS',
+      where: 'aws: target account',
+      changes: input.cutover.dns ? [`UPSERT CNAME ${input.cutover.dns.recordName} -> target endpoint (TTL ${input.cutover.dns.ttl})`] : ['skipped: no cutover.dns'],
+    },
+    {
+      state: 'Start reverse replication',
+      where: 'source',
+      changes: input.cutover.reverseReplication
+        ? await recordSql(async (conn) => {
+            await source.configureSource(conn, { host: '<target endpoint>', port: input.target.endpoint?.port ?? 3306, user: `${user.slice(0, 30)}_r`, password: fakePassword, file: '<target file at switch>', position: 0, ssl: input.replication.ssl });
+            await source.start(conn);
+          }, [fakePassword])
+        : ['skipped: cutover.reverseReplication false'],
+    },
+    { state: 'Report success', where: 'none', changes: input.notify ? [`publish to ${input.notify.topicArn}`] : [] },
+  );
+  return steps;
+}
