@@ -26,7 +26,8 @@ export interface DemoReport {
   ok: boolean;
   rowsSource: number;
   rowsTarget: number;
-  lostRows: number;
+  /** Acknowledged writes missing where they should be; null when that cannot be said (failed mid-switch). */
+  lostRows: number | null;
   tablesVerified: number;
   checksumsMatch: boolean;
   writeUnavailableMs: number | null;
@@ -99,7 +100,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const [rowsSource, rowsTarget] = await Promise.all([countRows(srcAdmin, tables), countRows(dstAdmin, tables)]);
     const [sumSource, sumTarget] = await Promise.all([checksums(srcAdmin, tables), checksums(dstAdmin, tables)]);
     const checksumsMatch = tables.length > 0 && tables.every((t) => sumSource.get(t) !== undefined && sumSource.get(t) === sumTarget.get(t));
-    const lostRows = report.ok ? await missingWrites(dstAdmin, load.ackedIds()) : 0;
+    // A failed run is counted too: before the switch every acknowledged write must still be on the
+    // source; after a switch that did not finish, where a write should be is unknown (null).
+    const lostRows = report.ok
+      ? await missingWrites(dstAdmin, load.ackedIds())
+      : load.ackedIds('target').length === 0 && !report.cutover?.ok
+        ? await missingWrites(srcAdmin, load.ackedIds())
+        : null;
     const lag = report.lag;
     const problems = [
       ...(report.ok ? [] : [`the migration ended ${report.outcome}${report.error ? ` (${report.error})` : ''}`]),

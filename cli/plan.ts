@@ -37,7 +37,8 @@ export async function buildPlan(raw: unknown): Promise<PlanReport> {
   const checks: PreflightCheck[] = [];
   let state: MigrationState = { input, accounts };
 
-  if (input.source.clusterArn) {
+  {
+    // Endpoint-only inputs make no AWS call here; the secret checks run for every input.
     const aws = await inspectPreflight(state).catch((err: Error) => ({ ok: false, checks: [{ id: 'aws', status: 'fail' as const, message: redact(err.message) }], sourceEndpoint: undefined }));
     checks.push(...aws.checks);
     state = { ...state, preflight: { ok: aws.ok, checks: aws.checks, sourceEndpoint: aws.sourceEndpoint } };

@@ -112,7 +112,17 @@ export class WriteLoad {
       const id = this.nextId++;
       const target = this.endpoint;
       try {
-        this.conn ??= await mysql.createConnection({ host: target.host, port: target.port, user: APP_USER, password: APP_PASSWORD, database: db, connectTimeout: 2000 });
+        if (!this.conn) {
+          const conn = await mysql.createConnection({ host: target.host, port: target.port, user: APP_USER, password: APP_PASSWORD, database: db, connectTimeout: 2000 });
+          // repoint() may have run while this connection was being opened: a connection to the old
+          // server would keep writing to it under the new server's name.
+          if (this.endpoint !== target) {
+            conn.destroy();
+            this.nextId--;
+            continue;
+          }
+          this.conn = conn;
+        }
         // Bounded, so a stuck statement never stalls the load (it counts as a failed, unacknowledged write).
         await this.conn.query({ sql: 'INSERT INTO writes (id, payload, created) VALUES (?, ?, NOW(6))', values: [id, `w${id}`], timeout: 2000 });
         this.acked.push({ id, at: now(), server: target.name });

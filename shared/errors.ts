@@ -168,3 +168,12 @@ export class FallbackRolledBackError extends CrossmoveError {}
 
 /** The fallback could not finish AND its rollback failed: a human must act now. */
 export class FallbackRollbackFailedError extends CrossmoveError {}
+
+/**
+ * The cutover passed its point of no return (the target is the primary, the source stays blocked) but
+ * did not finish. Retryable: the next invocation reads the marker and finishes the switch.
+ */
+export class CutoverIncompleteError extends CrossmoveError {}
+
+/** replication.ssl cannot work with the target's engine as configured (named field and fix in the message). */
+export class ReplicationSslUnsupportedError extends CrossmoveError {}

@@ -82,8 +82,14 @@ export async function describeTables(conn: Conn, schemas: string[]): Promise<Tab
   });
 }
 
-function isGenerated(extra: string | null, expression: string | null): boolean {
-  return /GENERATED|VIRTUAL|PERSISTENT|STORED/i.test(extra ?? '') || Boolean(expression);
+/**
+ * A computed column (not copied: the target computes it). MySQL 8 / Aurora 3 report DEFAULT_GENERATED in
+ * EXTRA for ordinary columns with DEFAULT CURRENT_TIMESTAMP or DEFAULT (expr): those hold data and must
+ * be copied, so only a generation expression or the VIRTUAL/STORED/PERSISTENT kinds count.
+ */
+export function isGenerated(extra: string | null, expression: string | null): boolean {
+  if (expression && expression.trim() !== '') return true;
+  return /\b(VIRTUAL|PERSISTENT|STORED)\b/i.test((extra ?? '').replace(/DEFAULT_GENERATED/gi, ''));
 }
 
 /** Every object of a schema as CREATE statements, as the source shows them. */

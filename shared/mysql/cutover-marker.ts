@@ -22,14 +22,30 @@ export interface CutoverMarker {
   blockState: unknown;
 }
 
+/**
+ * Which server wrote a row: the target, for this migration. Not @@server_id: an Aurora failover
+ * promotes another instance with another server_id, and the markers must survive it.
+ */
+export function targetSide(migrationId: string): string {
+  return `target:${migrationId}`;
+}
+
 export async function ensureCutoverTable(conn: Conn, schema: string): Promise<void> {
   await q(conn, `CREATE DATABASE IF NOT EXISTS ${ident(schema)}`);
   await q(
     conn,
     `CREATE TABLE IF NOT EXISTS ${ident(schema)}.${TABLE} (
        seq BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, migration_id VARCHAR(64) NOT NULL, phase VARCHAR(32) NOT NULL,
-       result TEXT NULL, block_state TEXT NULL, server_id INT UNSIGNED NOT NULL, at DATETIME(6) NOT NULL, KEY (migration_id, seq)) ENGINE=InnoDB`,
+       result TEXT NULL, block_state TEXT NULL, server_id INT UNSIGNED NOT NULL, side VARCHAR(80) NOT NULL DEFAULT '',
+       at DATETIME(6) NOT NULL, KEY (migration_id, seq)) ENGINE=InnoDB`,
   );
+  // Tables made before the side column existed get it (information_schema: MySQL 8 has no ADD COLUMN IF NOT EXISTS).
+  const [has] = await q<{ n: number }>(
+    conn,
+    `SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = 'side'`,
+    [schema, TABLE],
+  );
+  if (!Number(has?.n)) await q(conn, `ALTER TABLE ${ident(schema)}.${TABLE} ADD COLUMN side VARCHAR(80) NOT NULL DEFAULT '' AFTER server_id`);
 }
 
 /** The latest phase of this migration's cutover, or null when it never started. */
@@ -37,9 +53,9 @@ export async function readCutoverMarker(target: Conn, schema: string, migrationI
   try {
     const [row] = await q<{ phase: CutoverPhase; result: string | null; block_state: string | null }>(
       target,
-      // Only rows this server wrote: rows that came back from the other side by replication do not count.
-      `SELECT phase, result, block_state FROM ${ident(schema)}.${TABLE} WHERE migration_id = ? AND server_id = @@server_id ORDER BY seq DESC LIMIT 1`,
-      [migrationId],
+      // Only rows the target side wrote: rows that came back from the other side by replication do not count.
+      `SELECT phase, result, block_state FROM ${ident(schema)}.${TABLE} WHERE migration_id = ? AND side = ? ORDER BY seq DESC LIMIT 1`,
+      [migrationId, targetSide(migrationId)],
     );
     if (!row) return null;
     return {
@@ -55,11 +71,12 @@ export async function readCutoverMarker(target: Conn, schema: string, migrationI
 
 export async function writeCutoverMarker(target: Conn, schema: string, migrationId: string, marker: CutoverMarker): Promise<void> {
   await ensureCutoverTable(target, schema);
-  await q(target, `INSERT INTO ${ident(schema)}.${TABLE} (migration_id, phase, result, block_state, server_id, at) VALUES (?, ?, ?, ?, @@server_id, NOW(6))`, [
+  await q(target, `INSERT INTO ${ident(schema)}.${TABLE} (migration_id, phase, result, block_state, server_id, side, at) VALUES (?, ?, ?, ?, @@server_id, ?, NOW(6))`, [
     migrationId,
     marker.phase,
     marker.result ? JSON.stringify(marker.result) : null,
     marker.blockState === undefined || marker.blockState === null ? null : JSON.stringify(marker.blockState),
+    targetSide(migrationId),
   ]);
 }
 

@@ -8,6 +8,7 @@ import { FallbackNotReadyError } from '../errors.js';
 import type { MigrationState } from '../state.js';
 import { ident, q, type Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
+import { targetSide } from './cutover-marker.js';
 import { setReadOnly } from './replication.js';
 import { SecurityGroupBlocker } from './write-block-sg.js';
 
@@ -16,8 +17,8 @@ export async function cutoverBlockPlan(target: Conn, schema: string, migrationId
   const [row] = await q<{ b: string | null }>(
     target,
     `SELECT block_state AS b FROM ${ident(schema)}.cutover_log
-      WHERE migration_id = ? AND phase = 'past-point-of-no-return' AND server_id = @@server_id ORDER BY seq DESC LIMIT 1`,
-    [migrationId],
+      WHERE migration_id = ? AND phase = 'past-point-of-no-return' AND side = ? ORDER BY seq DESC LIMIT 1`,
+    [migrationId, targetSide(migrationId)],
   );
   return row?.b ? JSON.parse(row.b) : null;
 }

@@ -105,9 +105,10 @@ export async function runFallback(deps: FallbackDeps): Promise<FallbackResult> {
     blockedAt = Date.now();
     blocked = true; // before the call: a block that half-worked is still undone
     await step('block writes on the target', { method: deps.blocker.method }, () => deps.blocker.block());
-    await step("kill the application's sessions on the target", { keepUsers: deps.keepUsers ?? [] }, () =>
-      killAppSessions(target, deps.targetDialect, [...(deps.keepUsers ?? []), ...deps.crossmoveUsers]),
-    );
+    await step("kill the application's sessions on the target", { keepUsers: deps.keepUsers ?? [] }, async () => {
+      const killed = await killAppSessions(target, deps.targetDialect, [...(deps.keepUsers ?? []), ...deps.crossmoveUsers], { deadline: deadline() });
+      if (!killed.gone) throw new RollBack(`sessions ${killed.remaining.map((r) => `${r.id} (${r.user})`).join(', ')} were still open on the target at the end of the budget (cutover.catchUpTimeoutSeconds)`);
+    });
     finalTargetPosition = await step("read the target's final binlog position", {}, async () => {
       const pos = await binlogStatus(target);
       if (!pos) throw new RollBack('SHOW MASTER STATUS returned nothing on the target (binary logging off?)');

@@ -1,6 +1,6 @@
-// Application sessions on the source, and killing them at cutover. Never killed: this connection,
-// crossmove's admin user (its own sessions), replication (binlog dump threads, the replication users),
-// system threads and cutover.writeBlock.keepUsers.
+// Application sessions on the source, and killing them at cutover. Spared: crossmove's own connection
+// ids (not its whole admin user: an admin session bypasses read_only and would keep writing),
+// replication (binlog dump threads), system threads and cutover.writeBlock.keepUsers.
 import { errnoOf, q, type Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 
@@ -12,21 +12,33 @@ export interface Session {
   user: string;
 }
 
-export async function appSessions(conn: Conn, keepUsers: string[]): Promise<Session[]> {
+export async function appSessions(conn: Conn, keepUsers: string[], spareIds: number[] = []): Promise<Session[]> {
   const keep = [...SYSTEM_USERS, ...keepUsers];
   const rows = await q<{ id: number; user: string }>(
     conn,
     `SELECT ID AS id, USER AS user FROM information_schema.PROCESSLIST
-      WHERE ID <> CONNECTION_ID() AND USER NOT IN (?) AND USER <> SUBSTRING_INDEX(CURRENT_USER(), '@', 1)
-        AND COALESCE(COMMAND, '') NOT IN (?)`,
-    [keep, KEEP_COMMANDS],
+      WHERE ID <> CONNECTION_ID() AND ID NOT IN (?) AND USER NOT IN (?) AND COALESCE(COMMAND, '') NOT IN (?)`,
+    [spareIds.length ? spareIds : [-1], keep, KEEP_COMMANDS],
   );
   return rows.map((r) => ({ id: Number(r.id), user: String(r.user) }));
 }
 
-/** Kills every application session; returns how many. Sessions gone meanwhile are not an error. */
-export async function killAppSessions(conn: Conn, dialect: Dialect, keepUsers: string[]): Promise<number> {
-  const sessions = await appSessions(conn, keepUsers);
+export interface KillOptions {
+  /** Connection ids that are crossmove's own (besides the one doing the killing). */
+  spareIds?: number[];
+  /** Epoch ms by which the killed sessions must be gone. */
+  deadline: number;
+  pollMs?: number;
+}
+
+export type KillOutcome = { killed: number; gone: true } | { killed: number; gone: false; remaining: Session[] };
+
+/**
+ * Kills every application session and waits until they are gone: KILL only flags a thread, which may
+ * still commit its current statement (and write the binlog) before it notices.
+ */
+export async function killAppSessions(conn: Conn, dialect: Dialect, keepUsers: string[], opts: KillOptions): Promise<KillOutcome> {
+  const sessions = await appSessions(conn, keepUsers, opts.spareIds);
   await Promise.all(
     sessions.map(async (s) => {
       try {
@@ -36,5 +48,12 @@ export async function killAppSessions(conn: Conn, dialect: Dialect, keepUsers: s
       }
     }),
   );
-  return sessions.length;
+  const ids = sessions.map((s) => s.id);
+  for (;;) {
+    if (!ids.length) return { killed: 0, gone: true };
+    const left = await q<{ id: number; user: string }>(conn, 'SELECT ID AS id, USER AS user FROM information_schema.PROCESSLIST WHERE ID IN (?)', [ids]);
+    if (!left.length) return { killed: ids.length, gone: true };
+    if (Date.now() >= opts.deadline) return { killed: ids.length, gone: false, remaining: left.map((r) => ({ id: Number(r.id), user: String(r.user) })) };
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 5));
+  }
 }

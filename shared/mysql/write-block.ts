@@ -11,25 +11,48 @@ export interface WriteBlocker {
    * invocation after a crash can undo a block it did not make itself (JSON-serialisable, no secrets).
    */
   plan(): Promise<unknown>;
-  block(): Promise<void>;
-  /** Rollback: writes allowed again exactly as before block(). */
+  /** Blocks writes; gives up by `deadline` (epoch ms) when given. */
+  block(deadline?: number): Promise<void>;
+  /** Writes allowed again exactly as before block() (from what this instance did). */
   unblock(): Promise<void>;
-  /** Rollback from a stored plan (the invocation that blocked is gone). */
+  /** Rollback from a stored plan: works whatever happened to the block calls (the cutover's rollback uses it). */
   undo(plan: unknown): Promise<void>;
 }
 
+const DEFAULT_BLOCK_MS = 10_000;
+
 export class ReadOnlyBlocker implements WriteBlocker {
   readonly method = 'read-only';
-  constructor(private readonly conn: Conn, private readonly timeoutMs = 10_000) {}
+  /**
+   * @param openAnother a second connection to the same server, to KILL QUERY a block that outlives the
+   * client-side timeout (the server would otherwise keep waiting for the global lock, and every write
+   * queues behind that wait).
+   */
+  constructor(private readonly conn: Conn, private readonly openAnother?: () => Promise<Conn>) {}
   async plan(): Promise<unknown> {
     return null;
   }
-  async block(): Promise<void> {
-    // Waits for running commits; bounded so a long transaction cannot hold the cutover.
-    await q(this.conn, 'SET GLOBAL read_only = ON', [], this.timeoutMs);
+  async block(deadline = Date.now() + DEFAULT_BLOCK_MS): Promise<void> {
+    const budgetMs = Math.max(1000, deadline - Date.now());
+    // The server gives up the wait for running statements itself, within the budget.
+    await q(this.conn, 'SET SESSION lock_wait_timeout = ?', [Math.max(1, Math.floor(budgetMs / 1000))]);
+    const [{ id }] = await q<{ id: number }>(this.conn, 'SELECT CONNECTION_ID() AS id');
+    try {
+      await q(this.conn, 'SET GLOBAL read_only = ON', [], budgetMs + 1000);
+    } catch (err) {
+      if ((err as { cause?: { code?: string } }).cause?.code === 'PROTOCOL_SEQUENCE_TIMEOUT' && this.openAnother) {
+        const other = await this.openAnother();
+        try {
+          await q(other, 'KILL QUERY ?', [Number(id)]);
+        } finally {
+          await other.end().catch(() => other.destroy());
+        }
+      }
+      throw err;
+    }
   }
   async unblock(): Promise<void> {
-    await q(this.conn, 'SET GLOBAL read_only = OFF', [], this.timeoutMs);
+    await q(this.conn, 'SET GLOBAL read_only = OFF', [], DEFAULT_BLOCK_MS);
   }
   async undo(): Promise<void> {
     await this.unblock();

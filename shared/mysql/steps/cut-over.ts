@@ -1,48 +1,103 @@
 // "Cut over": picks the write blocker for the source's engine and runs the critical section.
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { CutoverNotReadyError } from '../../errors.js';
+import { CutoverNotReadyError, CutoverRollbackFailedError } from '../../errors.js';
 import { sourceClientConfig } from '../../aws/source-account.js';
 import { sourceAdminCredentials, targetAdminCredentials } from '../../db-credentials.js';
+import { logStep } from '../../logger.js';
+import { redact } from '../../redact.js';
 import type { CutoverResult, MigrationState } from '../../state.js';
-import type { Conn } from '../connection.js';
+import { closeQuietly, type Conn } from '../connection.js';
+import { connectSource } from '../connect.js';
+import { readCutoverMarker } from '../cutover-marker.js';
 import { runCutover } from '../cutover.js';
 import type { Dialect } from '../dialect.js';
 import { reverseUserName } from '../replication-user.js';
 import { SecurityGroupBlocker } from '../write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
-import { withSides } from './sides.js';
+import { openSource, openTarget, type Side } from './sides.js';
 
 export type BlockerFactory = (state: MigrationState, source: Conn, dialect: Dialect) => Promise<WriteBlocker>;
+/** The security-group blocker, made without a source connection (crash recovery runs it before connecting). */
+export type SgBlockerFactory = (state: MigrationState) => Promise<SecurityGroupBlocker>;
 
-export const defaultBlocker: BlockerFactory = async (state, source, dialect) => {
+/** Security groups whose rules the block never removes (input.cutover.writeBlock.keepSecurityGroupIds, default none). */
+export function keepSecurityGroupIds(state: MigrationState): string[] {
+  const ids = (state.input.cutover.writeBlock as { keepSecurityGroupIds?: unknown } | undefined)?.keepSecurityGroupIds;
+  return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
+}
+
+export const defaultSgBlocker: SgBlockerFactory = async (state) => {
+  const wb = state.input.cutover.writeBlock;
+  if (!wb?.securityGroupId) {
+    throw new CutoverNotReadyError('Cutover refused, nothing changed: the security-group write block needs cutover.writeBlock.securityGroupId (the source cluster\'s VPC security group)');
+  }
+  const config = await sourceClientConfig(state.input);
+  return new SecurityGroupBlocker(new EC2Client({ ...config }), wb.securityGroupId, 3306, keepSecurityGroupIds(state));
+};
+
+export const defaultBlocker: BlockerFactory = (state, source, dialect) => chooseBlocker(state, source, dialect, defaultSgBlocker);
+
+async function chooseBlocker(state: MigrationState, source: Conn, dialect: Dialect, sg: SgBlockerFactory): Promise<WriteBlocker> {
   const wb = state.input.cutover.writeBlock;
   const method = wb?.method ?? (dialect.aurora ? 'security-group' : 'read-only');
   if (method === 'read-only') {
     if (!dialect.canSetReadOnly) {
       throw new CutoverNotReadyError(`Cutover refused, nothing changed: ${dialect.engine} cannot be made read-only; set cutover.writeBlock.method to security-group with securityGroupId`);
     }
-    return new ReadOnlyBlocker(source);
+    return new ReadOnlyBlocker(source, () => connectSource(state));
   }
-  if (!wb?.securityGroupId) {
-    throw new CutoverNotReadyError('Cutover refused, nothing changed: the security-group write block needs cutover.writeBlock.securityGroupId (the source cluster\'s VPC security group)');
-  }
-  const config = await sourceClientConfig(state.input);
-  return new SecurityGroupBlocker(new EC2Client({ ...config }), wb.securityGroupId);
-};
+  return sg(state);
+}
 
-export async function cutOverStep(state: MigrationState, opts: { blocker?: BlockerFactory; beforeBlock?: () => Promise<void> } = {}): Promise<CutoverResult> {
+function isSgPlan(plan: unknown): boolean {
+  return typeof plan === 'object' && plan !== null && typeof (plan as { groupId?: unknown }).groupId === 'string' && Array.isArray((plan as { rules?: unknown }).rules);
+}
+
+/**
+ * A previous attempt that died with the network closed may have locked this Lambda out of the source:
+ * its security-group rules are restored from the target's marker BEFORE connecting to the source.
+ */
+async function restoreNetworkFirst(state: MigrationState, target: Conn, sg: SgBlockerFactory): Promise<void> {
+  const marker = await readCutoverMarker(target, state.input.names.heartbeatSchema, state.input.migrationId);
+  if (marker?.phase !== 'in-progress' || !isSgPlan(marker.blockState)) return;
+  logStep('cutover: a previous attempt left the source network closed: restoring its inbound rules before connecting', {
+    groupId: (marker.blockState as { groupId: string }).groupId,
+  });
+  try {
+    await (await sg(state)).undo(marker.blockState);
+  } catch (err) {
+    throw new CutoverRollbackFailedError(
+      redact(`A previous cutover attempt stopped midway and restoring the source's inbound rules failed: ${(err as Error).message}. Act now: restore the rules and start replication on the target by hand.`),
+    );
+  }
+}
+
+export async function cutOverStep(
+  state: MigrationState,
+  opts: { blocker?: BlockerFactory; sgBlocker?: SgBlockerFactory; beforeBlock?: () => Promise<void> } = {},
+): Promise<CutoverResult> {
   const [sourceAdmin, targetAdmin] = await Promise.all([sourceAdminCredentials(state), targetAdminCredentials(state)]);
   const userName = state.input.replication.userName;
-  return withSides(state, { target: true, source: true }, async ({ source, target }) =>
-    runCutover({
-      source: source!.conn,
-      target: target!.conn,
-      sourceDialect: source!.dialect,
-      targetDialect: target!.dialect,
+  const sg = opts.sgBlocker ?? defaultSgBlocker;
+  let target: Side | null = null;
+  let source: Side | null = null;
+  try {
+    target = await openTarget(state);
+    await restoreNetworkFirst(state, target.conn, sg);
+    source = await openSource(state);
+    const blocker = opts.blocker ? await opts.blocker(state, source.conn, source.dialect) : await chooseBlocker(state, source.conn, source.dialect, sg);
+    return await runCutover({
+      source: source.conn,
+      target: target.conn,
+      sourceDialect: source.dialect,
+      targetDialect: target.dialect,
       input: state.input,
-      blocker: await (opts.blocker ?? defaultBlocker)(state, source!.conn, source!.dialect),
+      blocker,
       crossmoveUsers: [sourceAdmin.username, targetAdmin.username, userName, reverseUserName(userName)],
       beforeBlock: opts.beforeBlock,
-    }),
-  );
+    });
+  } finally {
+    await closeQuietly(source?.conn);
+    await closeQuietly(target?.conn);
+  }
 }
