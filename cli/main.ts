@@ -8,6 +8,8 @@ import { readInputFile } from './input-file.js';
 import { askApproval } from './prompt.js';
 import { runMigrationLocally } from './run.js';
 import { buildPlan, formatPlan } from './plan.js';
+import { registerFollowUpCommands } from './follow-up.js';
+import { join } from 'node:path';
 
 export function buildProgram(): Command {
   const program = new Command('crossmove')
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
         progress,
         tty: Boolean(progress.isTTY),
         ask: (request, signal) => askApproval(request, { input: process.stdin, output: progress }, signal),
+        // Saved for `crossmove cleanup|fallback --local` (references only, no secret).
+        stateDir: join(process.cwd(), '.crossmove'),
       });
       process.removeListener('SIGINT', onSigint);
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -53,6 +57,7 @@ export function buildProgram(): Command {
       process.stdout.write(opts.json ? `${redact(JSON.stringify(plan))}\n` : `${formatPlan(plan)}\n`);
       process.exitCode = plan.ok ? 0 : 1;
     });
+  registerFollowUpCommands(program);
   registerOperationsCommands(program);
   return program;
 }

@@ -10,6 +10,7 @@ import { redactDeep } from '../shared/redact.js';
 import type { MigrationState } from '../shared/state.js';
 import { createDisplay } from './display.js';
 import { RunTracker } from './tracker.js';
+import { saveFinalState } from './follow-up.js';
 
 export interface LocalRunOptions {
   input: unknown;
@@ -24,6 +25,8 @@ export interface LocalRunOptions {
   /** Called when a main-execution state completes (the demo repoints its application after "Switch DNS"). */
   onStateExited?: (state: string, payload: unknown) => void;
   secretDir?: string;
+  /** Where the final state of a successful run is saved for `crossmove cleanup|fallback --local` (default: none). */
+  stateDir?: string;
   /** Stops the run after the running state (Ctrl-C). */
   signal?: AbortSignal;
 }
@@ -89,6 +92,7 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
     tracker.finish();
     display.stop();
     const state = (result.status === 'SUCCEEDED' ? (result.output as Partial<MigrationState>) : tracker.lastState) ?? {};
+    if (options.stateDir && migrationId && result.status === 'SUCCEEDED' && state.cutover?.ok) saveFinalState(options.stateDir, migrationId, state);
     return redactDeep(buildReport(tracker, state, result, migrationId));
   } finally {
     copyProgressEvents.off('progress', onCopy);

@@ -5,6 +5,8 @@
 import { ident, q, type Conn } from './connection.js';
 
 export const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+/** The logical copy's marker schema (shared/initial-load/inspect.ts MARKER_SCHEMA): only ever on the target, never verified. */
+const BOOKKEEPING_SCHEMAS = ['crossmove_load'];
 
 export interface TableDiff {
   table: string;
@@ -28,7 +30,9 @@ export async function listTables(conn: Conn, excludeSchemas: string[], onlySchem
     `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.TABLES
       WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (?) ${onlySchemas?.length ? 'AND TABLE_SCHEMA IN (?)' : ''}
       ORDER BY TABLE_SCHEMA, TABLE_NAME`,
-    onlySchemas?.length ? [[...SYSTEM_SCHEMAS, ...excludeSchemas], onlySchemas] : [[...SYSTEM_SCHEMAS, ...excludeSchemas]],
+    onlySchemas?.length
+      ? [[...SYSTEM_SCHEMAS, ...BOOKKEEPING_SCHEMAS, ...excludeSchemas], onlySchemas]
+      : [[...SYSTEM_SCHEMAS, ...BOOKKEEPING_SCHEMAS, ...excludeSchemas]],
   );
   return rows.map((r) => `${ident(r.s)}.${ident(r.t)}`);
 }

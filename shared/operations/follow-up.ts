@@ -1,0 +1,76 @@
+// The operator's actions after a migration, on AWS: cleanup and fallback. Each runs its own state
+// machine (statemachine/cleanup.asl.yaml, fallback.asl.yaml) on the final state of the migration's
+// newest successful run, read from that execution's output (the payload holds only references, never a
+// secret). Execution names derive from the migration id, so asking twice while one runs (or after one
+// succeeded) answers with that execution instead of starting another.
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { BadRequestError, MigrationNotFoundError } from '../errors.js';
+import { logStep } from '../logger.js';
+import { describeExecution, executionArnFor, runsOf } from './executions.js';
+import { sfnClient } from './sfn-client.js';
+
+export type FollowUpKind = 'cleanup' | 'fallback';
+
+export interface FollowUpResult {
+  migrationId: string;
+  kind: FollowUpKind;
+  executionName: string;
+  executionArn: string;
+  /** true: started now; false: an execution of this action already ran or runs (its status says which). */
+  started: boolean;
+  status: string;
+}
+
+/** crossmove-migration-<stage> -> crossmove-<kind>-<stage> in the same account and region. */
+export function followUpStateMachineArn(migrationStateMachineArn: string, kind: FollowUpKind): string {
+  return migrationStateMachineArn.replace(/:stateMachine:crossmove-migration-/, `:stateMachine:crossmove-${kind}-`);
+}
+
+export function followUpExecutionName(migrationId: string, kind: FollowUpKind, attempt: number): string {
+  return attempt <= 1 ? `${migrationId}--${kind}` : `${migrationId}--${kind}-${attempt}`;
+}
+
+const MAX_ATTEMPTS = 20;
+
+export async function startFollowUp(
+  kind: FollowUpKind,
+  migrationId: string,
+  migrationStateMachineArn: string,
+  options: Record<string, unknown> = {},
+): Promise<FollowUpResult> {
+  const runs = await runsOf(migrationStateMachineArn, migrationId);
+  if (!runs.length) throw new MigrationNotFoundError(`No migration ${migrationId} on ${migrationStateMachineArn}`);
+  const done = runs.find((r) => r.status === 'SUCCEEDED');
+  if (!done) {
+    throw new BadRequestError(
+      `Migration ${migrationId} has no successful run (latest: ${runs[0]!.name} ${runs[0]!.status}): there is nothing to ${kind === 'cleanup' ? 'clean up' : 'fall back from'} yet.`,
+    );
+  }
+  const out = await describeExecution(done.executionArn);
+  const finalState = JSON.parse(out.output ?? '{}') as Record<string, unknown>;
+  const input = JSON.stringify({ ...finalState, [kind === 'cleanup' ? 'cleanupOptions' : 'fallbackOptions']: options });
+  const stateMachineArn = followUpStateMachineArn(migrationStateMachineArn, kind);
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const executionName = followUpExecutionName(migrationId, kind, attempt);
+    const executionArn = executionArnFor(stateMachineArn, executionName);
+    const existing = await describeExecution(executionArn).catch((err: Error) => {
+      if (err.name === 'ExecutionDoesNotExist') return null;
+      throw err;
+    });
+    // A failed attempt may be retried under the next name; a running or finished one is the answer.
+    if (existing && existing.status !== 'FAILED' && existing.status !== 'ABORTED' && existing.status !== 'TIMED_OUT') {
+      return { migrationId, kind, executionName, executionArn, started: false, status: existing.status! };
+    }
+    if (existing) continue;
+    logStep(`start the ${kind}`, { migrationId, executionName, fromRun: done.name });
+    try {
+      const started = await sfnClient().send(new StartExecutionCommand({ stateMachineArn, name: executionName, input }));
+      return { migrationId, kind, executionName, executionArn: started.executionArn!, started: true, status: 'RUNNING' };
+    } catch (err) {
+      if (!(err instanceof ExecutionAlreadyExists) && (err as Error).name !== 'ExecutionAlreadyExists') throw err;
+      return { migrationId, kind, executionName, executionArn, started: false, status: 'RUNNING' };
+    }
+  }
+  throw new BadRequestError(`${kind} of ${migrationId} failed ${MAX_ATTEMPTS} times; look at the executions of ${stateMachineArn}`);
+}
