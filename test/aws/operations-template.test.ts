@@ -63,6 +63,43 @@ afterAll(() => {
 });
 
 describe('packaged operations template', () => {
+  it('gives the approval request the API URL (for the approve/reject links in its message)', () => {
+    const fn = resources.RequestApprovalLambdaFunction.Properties;
+    expect(fn.Environment.Variables.CROSSMOVE_API_URL).toEqual({ 'Fn::Sub': 'https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}' });
+    expect(resources.HttpApi?.Type).toBe('AWS::ApiGatewayV2::Api');
+  });
+
+  it('has no dependency cycle between resources (CloudFormation would refuse the stack)', () => {
+    const deps = (value: unknown, out: Set<string>): Set<string> => {
+      if (Array.isArray(value)) value.forEach((v) => deps(v, out));
+      else if (value && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value as Json)) {
+          if (k === 'Ref' && typeof v === 'string' && v in resources) out.add(v);
+          else if (k === 'Fn::GetAtt') out.add(Array.isArray(v) ? v[0] : String(v).split('.')[0]);
+          else if (k === 'Fn::Sub') {
+            const text = Array.isArray(v) ? v[0] : v;
+            for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}/g)) if (m[1]! in resources) out.add(m[1]!);
+            if (Array.isArray(v)) deps(v[1], out);
+          } else deps(v, out);
+        }
+      }
+      return out;
+    };
+    const graph = new Map(Object.entries(resources).map(([id, r]) => [id, [...deps({ p: r.Properties, d: [r.DependsOn ?? []].flat().map((x: string) => ({ Ref: x })) }, new Set())]]));
+    const state = new Map<string, 'visiting' | 'done'>();
+    const cycle: string[] = [];
+    const visit = (id: string, path: string[]): boolean => {
+      if (state.get(id) === 'done') return false;
+      if (state.get(id) === 'visiting') return cycle.push(...path, id), true;
+      state.set(id, 'visiting');
+      for (const d of graph.get(id) ?? []) if (visit(d, [...path, id])) return true;
+      state.set(id, 'done');
+      return false;
+    };
+    for (const id of graph.keys()) if (visit(id, [])) break;
+    expect(cycle).toEqual([]);
+  });
+
   it('has the five API routes, each authorised by IAM', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     const keys = routes.map((r) => r.RouteKey).sort();
