@@ -53,7 +53,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const say = (text: string) => options.progress.write(`${text}\n`);
   say(`source MariaDB on 127.0.0.1:${source.port}, target on 127.0.0.1:${target.port} (${options.baseDir})`);
 
-  const srcAdmin = await source.connect();
+  let srcAdmin = await source.connect();
   const dstAdmin = await target.connect();
   let load: WriteLoad | undefined;
   try {
@@ -95,6 +95,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     if (report.ok) await new Promise((r) => setTimeout(r, 500)); // a few writes on the target after the switch
     await load.stop();
 
+    // The cutover kills every session on the source but its own (this one included, as it would an
+    // operator's): the report reads through a new one.
+    await srcAdmin.end().catch(() => srcAdmin.destroy());
+    srcAdmin = await source.connect();
     const reverseProblem = report.reverse?.started ? await waitForReverse(dstAdmin, srcAdmin) : null;
     const tables = await listTables(srcAdmin, [DEMO_SCHEMA, APP_SCHEMA]);
     const [rowsSource, rowsTarget] = await Promise.all([countRows(srcAdmin, tables), countRows(dstAdmin, tables)]);

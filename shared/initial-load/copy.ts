@@ -14,7 +14,7 @@ import type { LogicalCopyResult } from '../state.js';
 import { closeQuietly, openConnection, q, skipBinlogIfAllowed, type Conn } from './connections.js';
 import { createRoutines, createTables, createTriggersAndEvents, createViews } from './ddl.js';
 import { describeTables, listSchemas, readSchemaObjects, type SchemaObjects } from './inspect.js';
-import { objectCount, readMarker, writeMarker } from './marker.js';
+import { copyPositionPurged, objectCount, readMarker, writeMarker } from './marker.js';
 import { describeChunk, planChunks, scheduleOrder, type Chunk } from './chunks.js';
 import { copyChunk } from './rows.js';
 import type { RowFormat } from './values.js';
@@ -77,6 +77,12 @@ async function copyOnce(options: LogicalCopyOptions): Promise<LogicalCopyOutcome
     const binlogSkipped = await skipBinlogIfAllowed(dstControl);
 
     const marker = await readMarker(dstControl, options.migrationId);
+    // A finished copy whose binlog position is purged from the source (replication from it failed with
+    // BinlogPurgedError) cannot be replicated from: copy again instead of returning it.
+    if (marker?.status === 'done' && marker.result && (await copyPositionPurged(srcControl, dstControl, marker.result.position))) {
+      marker.status = 'copying';
+      marker.result = null;
+    }
     if (marker?.status === 'done' && marker.result) {
       progress.setPhase('done');
       return { ...marker.result, reused: true, lockMs: 0, snapshotMethod: 'reused', binlogSkippedOnTarget: binlogSkipped, format: 'reused' };

@@ -5,7 +5,7 @@
 // migration created are dropped and copied again. A non-empty schema it did not create is never
 // touched: that is a ResourceConflictError.
 import type { RowDataPacket } from 'mysql2/promise';
-import type { LogicalCopyResult } from '../state.js';
+import type { BinlogPosition, LogicalCopyResult } from '../state.js';
 import type { Conn } from './connections.js';
 import { MARKER_SCHEMA } from './inspect.js';
 
@@ -52,4 +52,22 @@ export async function objectCount(conn: Conn, schema: string): Promise<number | 
     [schema, schema, schema],
   );
   return Number(rows[0]!.n);
+}
+
+/**
+ * The copy's binlog file is gone from the source AND the target is not replicating past it (no replica,
+ * or its IO thread stopped): the copy is useless and must run again. A replica that runs is past the
+ * file, so a purge then is normal.
+ */
+export async function copyPositionPurged(source: Conn, target: Conn, position: BinlogPosition): Promise<boolean> {
+  const [logs] = await source.query<RowDataPacket[]>('SHOW BINARY LOGS');
+  if (logs.some((l) => l.Log_name === position.file)) return false;
+  let replica: RowDataPacket | undefined;
+  try {
+    [[replica]] = (await target.query<RowDataPacket[]>('SHOW SLAVE STATUS')) as unknown as [RowDataPacket[]];
+  } catch {
+    [[replica]] = (await target.query<RowDataPacket[]>('SHOW REPLICA STATUS')) as unknown as [RowDataPacket[]];
+  }
+  const io = replica ? String(replica.Slave_IO_Running ?? replica.Replica_IO_Running ?? 'No') : 'No';
+  return io !== 'Yes';
 }

@@ -237,8 +237,11 @@ async function finishAfterCrash(deps: CutoverDeps, result: CutoverResult): Promi
     await deps.targetDialect.reset(deps.target);
   }
   await setReadOnly(deps.target, deps.targetDialect, false);
-  await writeCutoverMarker(deps.target, deps.input.names.heartbeatSchema, deps.input.migrationId, { phase: 'done', result, blockState: null });
-  return result;
+  // What the dead invocation may not have reached (never fatal: the switch is done).
+  const diff = deps.input.cutover.applyMissingGrants ? await diffGrants(deps.source, deps.target, deps.crossmoveUsers).catch(() => undefined) : undefined;
+  const finished = { ...result, grantDifferences: [...result.grantDifferences, ...(await afterSwitch(deps, diff, []))] };
+  await writeCutoverMarker(deps.target, deps.input.names.heartbeatSchema, deps.input.migrationId, { phase: 'done', result: finished, blockState: null });
+  return finished;
 }
 
 async function rollBack(deps: CutoverDeps, blockPlan: unknown, replicationStopped: boolean, why: string): Promise<void> {

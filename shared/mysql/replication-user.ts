@@ -2,7 +2,7 @@
 // derived from the migration id, and only the secret's reference leaves this module. Re-running
 // reuses the stored password (or generates one when there is none) and makes the user match it:
 // nothing is created twice.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -54,10 +54,28 @@ export async function ensureReplicationUser(conn: Conn, spec: ReplicationUserSpe
   // Stored first: if the ALTER below fails, the secret holds a password nobody uses (harmless); the
   // other order could leave a working user whose password exists nowhere.
   const secretRef = await storeCredentials(spec.secretName, { username: spec.userName, password }, { description: 'crossmove replication user', secretsManager: sm });
-  await q(conn, `CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY ? ${tls}`, [spec.userName, password]);
-  await q(conn, `ALTER USER ${account} IDENTIFIED BY ? ${tls}`, [spec.userName, password]);
+  const identified = await identifiedClause(conn, password);
+  await q(conn, `CREATE USER IF NOT EXISTS ${account} ${identified.sql} ${tls}`, [spec.userName, identified.value]);
+  await q(conn, `ALTER USER ${account} ${identified.sql} ${tls}`, [spec.userName, identified.value]);
   await q(conn, `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ${account}`, [spec.userName]);
   return { userName: spec.userName, secretRef, requireSsl: spec.requireSsl };
+}
+
+/** mysql_native_password's stored form: '*' + upper(hex(sha1(sha1(password)))). */
+export function nativePasswordHash(password: string): string {
+  const once = createHash('sha1').update(password, 'utf8').digest();
+  return '*' + createHash('sha1').update(once).digest('hex').toUpperCase();
+}
+
+/**
+ * MariaDB writes CREATE/ALTER USER ... IDENTIFIED BY '<plaintext>' to its binlog verbatim (and replicas
+ * copy it), so there the hash is sent instead. MySQL 8 / Aurora rewrite the statement to the hash in
+ * the binlog themselves, and their default plugin (caching_sha2_password) has no client-side hash.
+ */
+async function identifiedClause(conn: Conn, password: string): Promise<{ sql: string; value: string }> {
+  const [row] = await q<{ v: string }>(conn, 'SELECT VERSION() AS v');
+  if (/mariadb/i.test(String(row?.v ?? ''))) return { sql: 'IDENTIFIED BY PASSWORD ?', value: nativePasswordHash(password) };
+  return { sql: 'IDENTIFIED BY ?', value: password };
 }
 
 /** Name of the user the source logs in to the target with for reverse replication. */

@@ -21,7 +21,10 @@ export type StartOutcome = 'configured' | 'resumed' | 'already-running';
 export async function configureAndStart(conn: Conn, dialect: Dialect, spec: ReplicationSpec): Promise<StartOutcome> {
   const status = await readReplicaStatus(conn, dialect);
   const sameSource = status && status.sourceHost === spec.host && status.sourcePort === spec.port;
-  if (sameSource && status.execFile) {
+  // Resumed only when the replica already executed from these coordinates on; a replica behind them
+  // (a newer initial load) or stuck on a purged binlog (error 1236) is configured afresh.
+  const resumable = sameSource && status.execFile && status.lastIoErrno !== 1236 && !isBefore({ file: status.execFile, position: status.execPosition ?? 0 }, spec.from);
+  if (resumable) {
     if (status.sqlRunning && status.ioState !== 'No') return 'already-running';
     await dialect.start(conn);
     return 'resumed';
@@ -39,6 +42,13 @@ export async function configureAndStart(conn: Conn, dialect: Dialect, spec: Repl
   });
   await dialect.start(conn);
   return 'configured';
+}
+
+/** a < b in binlog order (file numbers compared as numbers). */
+export function isBefore(a: BinlogPosition, b: BinlogPosition): boolean {
+  const n = (f: string) => Number(f.slice(f.lastIndexOf('.') + 1));
+  if (a.file !== b.file) return n(a.file) < n(b.file);
+  return a.position < b.position;
 }
 
 /** Keeps applications off a replica (replication threads and admins are not affected). */

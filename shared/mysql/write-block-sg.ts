@@ -48,7 +48,9 @@ export class SecurityGroupBlocker implements WriteBlocker {
   }
 
   async block(): Promise<void> {
-    const rules = this.planned?.rules ?? (await this.mysqlRules());
+    // Recorded before the call: a revoke that fails may still have been applied.
+    this.planned ??= { groupId: this.groupId, rules: await this.mysqlRules() };
+    const rules = this.planned.rules;
     logger.info('security-group write block: removing inbound rules', { groupId: this.groupId, rules, keepGroupIds: this.keepGroupIds });
     if (!rules.length) return;
     await this.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: this.groupId, IpPermissions: rules }));

@@ -2,7 +2,9 @@
 // (test/support/aurora-emulation.ts): source detected as aurora-mysql-3 (retention through
 // rds_set_configuration, sessions killed with rds_kill), target as aurora-mysql-2 (replication
 // configured with rds_set_external_master, reset with rds_reset_external_master). Aurora's writer
-// cannot be set read-only, so the cutover needs the security-group write block (injected here).
+// cannot be set read-only, so the cutover needs the security-group write block: emulated here by
+// locking the application's account (new connections fail, like a closed network) and killing its
+// sessions, with read_only never set: the kill-only path Aurora has.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
@@ -13,10 +15,12 @@ import { handler as cutOver } from '../../handlers/cut-over.js';
 import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
 import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
 import { detectEngine } from '../../shared/mysql/dialect.js';
-import { ReadOnlyBlocker } from '../../shared/mysql/write-block.js';
+import type { WriteBlocker } from '../../shared/mysql/write-block.js';
+import { ADMIN_PASSWORD, ADMIN_USER } from '../../local/mariadb.js';
+import mysql from 'mysql2/promise';
 import type { BinlogSettings, CutoverResult, MigrationState, ReplicationCheck, ReplicationStartResult } from '../../shared/state.js';
 import { installAuroraEmulation } from '../support/aurora-emulation.js';
-import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
+import { APP_USER, prepareLoadSchema, WriteLoad } from '../support/write-load.js';
 import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;
@@ -75,6 +79,18 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
     }, 30_000, 50);
   });
 
+  it('refuses encrypted replication where Aurora cannot do it, naming replication.ssl', async () => {
+    const withSsl = (engine: string) => ({ ...state, input: { ...state.input, target: { ...state.input.target, engine }, replication: { ...state.input.replication, ssl: true } } }) as MigrationState;
+    const v2 = await invoke(startReplication, withSsl('aurora-mysql-2')).then(() => null, (e: Error) => e);
+    expect(v2?.name).toBe('ReplicationSslUnsupportedError');
+    expect(v2?.message).toMatch(/replication\.ssl.*Aurora MySQL 2/);
+    const v3 = await invoke(startReplication, withSsl('aurora-mysql-3')).then(() => null, (e: Error) => e);
+    expect(v3?.name).toBe('ReplicationSslUnsupportedError');
+    expect(v3?.message).toMatch(/rds_import_binlog_ssl_material.*replication\.sslMaterialImported/);
+    // Nothing was changed on the target: replication still runs from the same source.
+    expect((await slaveStatus(target))!.Slave_SQL_Running).toBe('Yes');
+  });
+
   it('refuses the cutover without a security group to block writes (Aurora ignores read_only)', async () => {
     const err = await invoke(cutOver, state).then(() => null, (e: Error) => e);
     expect(err?.name).toBe('CutoverNotReadyError');
@@ -82,10 +98,30 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
     expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
   });
 
+  it('rolls back when a session the block cannot stop keeps writing (the source binlog moved after the block)', async () => {
+    // An admin-user writer: no network rule or read_only stops it, only the kill, and it reconnects.
+    const writer = new AdminWriter(source.port, 5_000_000);
+    await until(async () => writer.acked > 20, 20_000);
+    const unverified = { ...state, input: { ...state.input, cutover: { ...state.input.cutover, verify: 'none' as const } } };
+    const err = await cutOverStep(unverified, { blocker: async (_s, conn) => accountLock(conn) }).then(() => null, (e: Error) => e);
+    await writer.stop();
+    expect(err?.name).toBe('CutoverRolledBackError');
+    expect(err?.message).toMatch(/source binlog moved|still open/);
+    // Rolled back: the application can log in again, replication runs.
+    await until(async () => {
+      const st = await slaveStatus(target);
+      return st?.Slave_IO_Running === 'Yes' && st?.Slave_SQL_Running === 'Yes';
+    }, 20_000);
+    const before = load.acked.length;
+    await until(async () => load.acked.length > before + 20, 20_000);
+  });
+
   it('cuts over with an injected network block: sessions killed with rds_kill, nothing lost, replication reset', async () => {
     await until(async () => load.acked.length > 300, 20_000);
-    // The emulated "security group": new writes from the application fail, like a closed network.
-    const result = await cutOverStep(state, { blocker: async (_s, conn) => new ReadOnlyBlocker(conn) });
+    // The emulated "security group": the application cannot log in again, like a closed network.
+    const result = await cutOverStep(state, { blocker: async (_s, conn) => accountLock(conn) });
+    // The kill-only path: read_only was never used.
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
     load.repoint({ host: target.host, port: target.port, name: 'target' });
     await until(async () => load.ackedIds('target').length > 50, 20_000);
     await load.stop();
@@ -109,3 +145,48 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
     await until(async () => Number(await scalar(source, 'SELECT COUNT(*) FROM app.writes WHERE id = 999999')) === 1, 20_000);
   });
 });
+
+/** A block without read_only: the application's account is locked (not replicated), sessions are killed by the cutover. */
+function accountLock(conn: any): WriteBlocker {
+  const set = async (how: 'LOCK' | 'UNLOCK') => {
+    await conn.query('SET SESSION sql_log_bin = 0');
+    await conn.query(`ALTER USER '${APP_USER}'@'%' ACCOUNT ${how}`);
+    await conn.query('SET SESSION sql_log_bin = 1');
+  };
+  return {
+    method: 'test-account-lock',
+    plan: async () => null,
+    block: async () => void (await set('LOCK')),
+    unblock: async () => void (await set('UNLOCK')),
+    undo: async () => void (await set('UNLOCK')),
+  };
+}
+
+/** Writes as the admin user every few ms, reconnecting at once when its session is killed. */
+class AdminWriter {
+  acked = 0;
+  private running = true;
+  private readonly loop: Promise<void>;
+  constructor(port: number, private nextId: number) {
+    this.loop = this.run(port);
+  }
+  private async run(port: number): Promise<void> {
+    let conn: mysql.Connection | null = null;
+    while (this.running) {
+      try {
+        conn ??= await mysql.createConnection({ host: '127.0.0.1', port, user: ADMIN_USER, password: ADMIN_PASSWORD, multipleStatements: true });
+        await conn.query("INSERT INTO app.writes VALUES (?, 'admin', NOW(6))", [this.nextId++]);
+        this.acked++;
+      } catch {
+        conn?.destroy();
+        conn = null;
+      }
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    conn?.destroy();
+  }
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}

@@ -142,9 +142,29 @@ describe('cutover under write load', () => {
     expect(logs).toContain('step: cutover: block writes on the source');
     expect(logs).toContain('POINT OF NO RETURN');
     const payload = JSON.stringify(state);
+    // Replicated statements: user DDL must never carry a plaintext password into either binlog.
+    const binlogText = (await Promise.all([source, target].map(binlogEvents))).join('\n');
+    expect(binlogText).toMatch(/CREATE USER/);
     for (const pw of passwords) {
       expect(logs).not.toContain(pw);
       expect(payload).not.toContain(pw);
     }
+    for (const pw of passwords.slice(-2)) expect(binlogText).not.toContain(pw);
   });
 });
+
+/** Every statement in every binlog of a server (SHOW BINLOG EVENTS). */
+async function binlogEvents(server: MariaDbServer): Promise<string> {
+  const c = await server.connect();
+  try {
+    const [logs] = await c.query('SHOW BINARY LOGS');
+    const out: string[] = [];
+    for (const l of logs as { Log_name: string }[]) {
+      const [events] = await c.query('SHOW BINLOG EVENTS IN ?', [l.Log_name]);
+      for (const e of events as { Info: string }[]) out.push(String(e.Info));
+    }
+    return out.join('\n');
+  } finally {
+    await c.end();
+  }
+}

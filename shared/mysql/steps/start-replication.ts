@@ -1,11 +1,32 @@
 // "Start replication on the target" from the initial load's coordinates ($.binlogPosition.position).
-import { ResourceNotFoundError } from '../../errors.js';
+import { ReplicationSslUnsupportedError, ResourceNotFoundError } from '../../errors.js';
 import { sourceEndpointForTarget } from '../../endpoints.js';
 import { logStep } from '../../logger.js';
 import type { MigrationState, ReplicationStartResult } from '../../state.js';
 import { ensureHeartbeatTable } from '../heartbeat.js';
 import { configureAndStart, setReadOnly } from '../replication.js';
+import type { Dialect } from '../dialect.js';
 import { withSides } from './sides.js';
+
+/**
+ * Encrypted binlog replication into Aurora: v2's ssl_encryption argument is not implemented, and v3
+ * needs the source's certificates imported first with mysql.rds_import_binlog_ssl_material, which
+ * cannot be read back: the input must say it was done (replication.sslMaterialImported).
+ */
+export function checkSslSupport(state: MigrationState, dialect: Dialect): void {
+  if (!state.input.replication.ssl) return;
+  if (dialect.engine === 'aurora-mysql-2') {
+    throw new ReplicationSslUnsupportedError(
+      'replication.ssl is true but Aurora MySQL 2 does not implement encrypted binlog replication (ssl_encryption of mysql.rds_set_external_master). Set replication.ssl to false (the replication traffic then stays inside the VPC path you configure), or use an Aurora MySQL 3 target.',
+    );
+  }
+  const imported = (state.input.replication as { sslMaterialImported?: unknown }).sslMaterialImported === true;
+  if (dialect.engine === 'aurora-mysql-3' && !imported) {
+    throw new ReplicationSslUnsupportedError(
+      "replication.ssl is true but Aurora MySQL 3 needs the source's CA and client certificate imported on the target first: run CALL mysql.rds_import_binlog_ssl_material('<json>') on the target, then set replication.sslMaterialImported to true, or set replication.ssl to false.",
+    );
+  }
+}
 
 export async function startReplicationStep(state: MigrationState): Promise<ReplicationStartResult> {
   const from = state.binlogPosition?.position ?? state.logicalCopy?.position;
@@ -14,6 +35,7 @@ export async function startReplicationStep(state: MigrationState): Promise<Repli
   const at = sourceEndpointForTarget(state);
   return withSides(state, { target: true }, async ({ target }) => {
     const { conn, dialect } = target!;
+    checkSslSupport(state, dialect);
     // A target that got no heartbeat table from its initial load gets it here; the source only
     // UPDATEs the row, so the replicated beats apply either way.
     await ensureHeartbeatTable(conn, state.input.names.heartbeatSchema);
