@@ -77,7 +77,7 @@ try {
   const lines = [
     '',
     report.ok ? 'Demo migration succeeded.' : `Demo migration did NOT succeed: ${report.problems.join('; ')}.`,
-    `  rows: source ${report.rowsSource.toLocaleString('en-US')}, target ${report.rowsTarget.toLocaleString('en-US')}, lost ${report.lostRows}`,
+    `  rows: source ${report.rowsSource.toLocaleString('en-US')}, target ${report.rowsTarget.toLocaleString('en-US')}, lost ${report.lostRows ?? 'unknown (the load could not be counted)'}`,
     `  tables verified: ${report.tablesVerified}, checksums ${report.checksumsMatch ? 'match' : 'DIFFER'}`,
     `  application writes: ${report.writesDuringRun} acknowledged (${report.writeFailures} refused/retried during the cutover)`,
     `  write unavailability (writer's view): ${report.writeUnavailableMs ?? 'n/a'} ms (source writes blocked by the cutover: ${report.migration.cutover?.writeBlockedMs ?? 'n/a'} ms)`,

@@ -156,7 +156,7 @@ export interface CutoverResult {
   writeBlockedMs: number;
   finalSourcePosition: BinlogPosition;
   /** Target position right after replication stopped: where reverse replication starts. */
-  targetPositionAtSwitch: BinlogPosition;
+  targetPositionAtSwitch: BinlogPosition | null;
   tablesVerified: number;
   checksumsMatch: boolean | null;
   grantDifferences: string[];

@@ -72,6 +72,8 @@ export const initialLoadSchema = z.strictObject({
 export const replicationSchema = z.strictObject({
   binlogRetentionHours: z.number().int().min(1).max(2160).default(72),
   ssl: z.boolean().default(true),
+  /** Aurora MySQL 3 with ssl: the source's CA and client certificate were imported on the target (mysql.rds_import_binlog_ssl_material). */
+  sslMaterialImported: z.boolean().default(false),
   maxLagSeconds: z.number().positive().max(3600).default(1),
   pollSeconds: z.number().int().min(1).max(3600).default(60),
   /** Consecutive checks under the limit before lag counts as caught up. */
@@ -97,6 +99,8 @@ export const cutoverSchema = z.strictObject({
       securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id sg-...').optional(),
       /** Users whose sessions are not killed (besides crossmove's own). */
       keepUsers: z.array(z.string()).default([]),
+      /** security-group: rules that let these groups in are never removed (crossmove's Lambdas, the target's replication path). */
+      keepSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id sg-...')).default([]),
     })
     .optional(),
   verify: z.enum(['checksum', 'counts', 'none']).default('checksum'),

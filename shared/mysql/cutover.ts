@@ -195,7 +195,7 @@ export async function runCutover(deps: CutoverDeps): Promise<CutoverResult> {
       writeBlockedMs: Date.now() - blockedAt,
       finalSourcePosition: finalSourcePosition!,
       // null only when the target has no binlog and reverse replication is off.
-      targetPositionAtSwitch: targetPositionAtSwitch as BinlogPosition,
+      targetPositionAtSwitch,
       tablesVerified: verified.tablesVerified,
       checksumsMatch: verified.checksumsMatch,
       grantDifferences: grantLines,

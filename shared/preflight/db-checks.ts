@@ -15,6 +15,8 @@ import { readBinlogFacts, readRetention, retentionChecks, sourceBinlogChecks, ta
 import { reach, type SideName } from './db-reach.js';
 import { engineCheck, primaryKeyCheck, readTables, scopeFilter, targetEmptyCheck } from './db-schema-checks.js';
 import { userChecks } from './db-user-checks.js';
+import { sslChecks } from './db-ssl-checks.js';
+import { detectEngine } from '../mysql/dialect.js';
 import { readVersion, versionCheck, type ServerVersion } from './db-version-checks.js';
 
 export type DbPreflightState = Pick<MigrationState, 'input' | 'accounts'> & Partial<Pick<MigrationState, 'preflight' | 'clone'>>;
@@ -66,6 +68,9 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
     if (source) {
       const src = source;
       const dialect = await resolveDialect(src, input.source.engine);
+      // A clone or restored snapshot runs the source's engine; a logical copy's target is detected.
+      const targetEngine = input.target.engine ?? (target ? await detectEngine(target) : dialect.engine);
+      checks.push(...sslChecks(input, dialect.engine, targetEngine));
       const scope = scopeFilter(input);
       const tables = await readTables(src, scope);
       const dataBytes = tables.reduce((n, t) => n + t.bytes, 0);

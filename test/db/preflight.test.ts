@@ -98,6 +98,7 @@ describe('inspectDatabases (real MariaDB)', () => {
         'db-target-reachable',
         'db-users',
         'dns-ttl',
+        'replication-ssl',
       ].sort(),
     );
     expect(log.length).toBeGreaterThan(8);

@@ -85,9 +85,10 @@ describe.each(Object.keys(DEFINITIONS))('%s', (file) => {
   it.each(tasks.map(([n]) => n))('Task "%s" has a timeout, retries only retryable names with backoff and jitter, and catches', (name) => {
     const state = def.States[name];
     expect(state.TimeoutSeconds ?? state.TimeoutSecondsPath).toBeDefined();
-    expect(state.Retry).toEqual([
-      { ErrorEquals: [...RETRYABLE_ERROR_NAMES], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
-    ]);
+    const transient = { ErrorEquals: [...RETRYABLE_ERROR_NAMES], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' };
+    // Only "Cut over" retries one typed error too: past its point of no return a retry finishes the switch.
+    const finishing = { ErrorEquals: ['CutoverIncompleteError'], IntervalSeconds: 2, MaxAttempts: 10, BackoffRate: 1.5, MaxDelaySeconds: 30 };
+    expect(state.Retry).toEqual(name === 'Cut over' ? [finishing, transient] : [transient]);
     const caught = (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals);
     expect(caught).toContain('States.ALL');
   });

@@ -250,6 +250,22 @@ describe('cutover not ready', () => {
     expect(stubs.calls.switchDns).toBeUndefined();
   });
 
+  it('a cutover stopped past its point of no return is retried until it finishes the switch', async () => {
+    const stubs = stubHandlers();
+    const real = stubs.handlers.cutOver!;
+    let calls = 0;
+    stubs.handlers.cutOver = async (state) => {
+      calls += 1;
+      if (calls <= 2) await failing('CutoverIncompleteError', 'RESET SLAVE ALL failed after the point of no return; the source stays blocked, a retry finishes the switch')(state);
+      return real(state);
+    };
+    const { result, events } = await run(CROSS_ACCOUNT_CLONE_INPUT, stubs);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(calls).toBe(3);
+    expect(events.filter((e) => e.type === 'StateRetried').map((e) => e.state)).toEqual(['Cut over', 'Cut over']);
+    expect(stubs.calls.switchDns).toBe(1);
+  });
+
   it('a cutover that rolled back is reported, not retried', async () => {
     const stubs = stubHandlers();
     stubs.handlers.cutOver = failing('CutoverRolledBackError', 'Target did not reach the source position within 30 s; rolled back, source writable again');
