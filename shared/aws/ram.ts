@@ -77,3 +77,23 @@ export async function findInvitation(client: RAMClient, shareArn: string): Promi
   mine.sort((a, b) => (b.invitationTimestamp?.getTime() ?? 0) - (a.invitationTimestamp?.getTime() ?? 0));
   return mine[0] ?? null;
 }
+
+/** Accounts a resource is shared with through any of the owner's RAM shares (read-only). */
+export async function accountsSharedWith(client: RAMClient, resourceArn: string): Promise<string[]> {
+  const shareArns = new Set<string>();
+  let nextToken: string | undefined;
+  do {
+    const out = await awsCall(`RAM GetResourceShareAssociations ${resourceArn}`, () =>
+      client.send(new GetResourceShareAssociationsCommand({ associationType: 'RESOURCE', resourceArn, associationStatus: 'ASSOCIATED', nextToken })),
+    );
+    for (const a of out?.resourceShareAssociations ?? []) if (a.resourceShareArn) shareArns.add(a.resourceShareArn);
+    nextToken = out?.nextToken;
+  } while (nextToken);
+  const accounts = new Set<string>();
+  for (const shareArn of shareArns) {
+    for (const p of await shareAssociations(client, shareArn, 'PRINCIPAL')) {
+      if (p.status === 'ASSOCIATED' && p.associatedEntity && /^\d{12}$/.test(p.associatedEntity)) accounts.add(p.associatedEntity);
+    }
+  }
+  return [...accounts];
+}

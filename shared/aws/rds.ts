@@ -110,3 +110,15 @@ export async function clusterEvents(client: RDSClient, clusterId: string, startT
   } while (marker);
   return events;
 }
+
+/** Clusters of this account in the clone group (copy-on-write family) of a source cluster. */
+export async function clustersInCloneGroup(client: RDSClient, cloneGroupId: string): Promise<DBCluster[]> {
+  const found: DBCluster[] = [];
+  let Marker: string | undefined;
+  do {
+    const out = await awsCall('RDS DescribeDBClusters', () => client.send(new DescribeDBClustersCommand({ Marker })));
+    found.push(...(out?.DBClusters ?? []).filter((c) => c.CloneGroupId === cloneGroupId));
+    Marker = out?.Marker;
+  } while (Marker);
+  return found;
+}

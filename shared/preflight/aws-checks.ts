@@ -8,6 +8,7 @@ import { findCluster, findClusterParameter, madeByMigration, sourceRdsClient, ta
 import { conflictMessage } from '../aws/clone.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 import { snapshotPathChecks } from './snapshot-checks.js';
+import { cloneLimitChecks } from './clone-checks.js';
 
 const BINLOG_FORMATS = new Set(['ROW', 'MIXED', 'STATEMENT']);
 
@@ -41,6 +42,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   const kmsKeyArn = cluster.StorageEncrypted ? (cluster.KmsKeyId ?? null) : null;
   checks.push(...(await keyChecks(input, accounts, kmsKeyArn)));
   checks.push(...(await snapshotPathChecks(input, accounts, kmsKeyArn)));
+  checks.push(...(await cloneLimitChecks(input, accounts, cluster)));
   checks.push(...(await binlogChecks(input, cluster)));
   checks.push(...(await targetIdentifierChecks(input)));
   checks.push(...(await targetKeyChecks(input)));
