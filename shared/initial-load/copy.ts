@@ -3,7 +3,8 @@
 //      the binlog position (snapshot.ts).
 //   2. Schemas, tables, views and routines are created on the target (ddl.ts).
 //   3. The data of every table is copied by N workers, each on its own snapshot connection, in primary
-//      key ranges of about chunkRows rows (chunks.ts, rows.ts); unique and foreign key checks are off.
+//      key ranges of about chunkRows rows (chunks.ts, rows.ts); unique and foreign key checks are off,
+//      and plain secondary keys are added only after the rows, by sorting (ddl.ts, as myloader does).
 //   4. Triggers and events last, so the load neither fires triggers nor races events.
 // Replication then starts from the returned position and applies exactly what the snapshot missed.
 // DDL on the source while the copy runs is not supported (as with mysqldump --single-transaction).
@@ -12,7 +13,7 @@ import type { Endpoint } from '../endpoints.js';
 import type { DbCredentials } from '../secrets.js';
 import type { LogicalCopyResult } from '../state.js';
 import { closeQuietly, openConnection, q, skipBinlogIfAllowed, type Conn } from './connections.js';
-import { createRoutines, createTables, createTriggersAndEvents, createViews } from './ddl.js';
+import { addDeferredKeys, createRoutines, createTables, createTriggersAndEvents, createViews, type DeferredKeys } from './ddl.js';
 import { describeTables, listSchemas, readSchemaObjects, type SchemaObjects } from './inspect.js';
 import { copyPositionPurged, objectCount, readMarker, writeMarker } from './marker.js';
 import { describeChunk, planChunks, scheduleOrder, type Chunk } from './chunks.js';
@@ -122,7 +123,8 @@ async function copyOnce(options: LogicalCopyOptions): Promise<LogicalCopyOutcome
     progress.setPhase('schema');
     const objects: SchemaObjects[] = [];
     for (const schema of schemas) objects.push(await readSchemaObjects(srcControl, schema));
-    for (const o of objects) await step(`creating the tables of ${o.schema}`, () => createTables(dstControl, o));
+    const deferred: DeferredKeys[] = [];
+    for (const o of objects) await step(`creating the tables of ${o.schema}`, async () => void deferred.push(...(await createTables(dstControl, o))));
     for (const o of objects) await step(`creating the views of ${o.schema}`, () => createViews(dstControl, o));
     for (const o of objects) await step(`creating the routines of ${o.schema}`, () => createRoutines(dstControl, o));
 
@@ -167,6 +169,16 @@ async function copyOnce(options: LogicalCopyOptions): Promise<LogicalCopyOutcome
       }),
     );
     await Promise.all(active.map((w) => w.src.query('COMMIT')));
+    // The secondary keys left out of the CREATEs, one table per worker connection at a time.
+    let nextKeys = 0;
+    await Promise.all(
+      active.map(async (w) => {
+        while (nextKeys < deferred.length) {
+          const d = deferred[nextKeys++]!;
+          await step(`adding the secondary keys of ${d.schema}.${d.table}`, () => addDeferredKeys(w.dst, d));
+        }
+      }),
+    );
 
     progress.setPhase('objects');
     for (const o of objects) await step(`creating the triggers and events of ${o.schema}`, () => createTriggersAndEvents(dstControl, o));
