@@ -1,6 +1,6 @@
 // "Clone the cluster" and "Check the clone" in the target account: a copy-on-write restore from the
 // source ARN, named and tagged from the migrationId so a retry finds it instead of cloning twice.
-import type { DBCluster } from '@aws-sdk/client-rds';
+import type { DBCluster, RDSClient } from '@aws-sdk/client-rds';
 import { ResourceConflictError, ResourceFailedError, ResourceNotFoundError } from '../errors.js';
 import { logStep } from '../logger.js';
 import type { ClusterPoll, MigrationState } from '../state.js';
@@ -36,6 +36,24 @@ export function conflictMessage(id: string, migrationId: string): string {
   return `Target cluster identifier ${id} is already used by a cluster crossmove did not make for migration ${migrationId} (no tag crossmove:migrationId=${migrationId}); choose another target.clusterIdentifier or delete that cluster`;
 }
 
+/** Where the target cluster goes: the input's key, parameter group and network (clone and restore alike). */
+export function targetClusterSettings(input: MigrationState['input']) {
+  return {
+    migrationId: input.migrationId,
+    kmsKeyId: input.target.kmsKeyId,
+    dbClusterParameterGroupName: input.target.dbClusterParameterGroupName,
+    vpcSecurityGroupIds: input.target.vpcSecurityGroupIds,
+    dbSubnetGroupName: input.target.dbSubnetGroupName,
+  };
+}
+
+/** The create call said the cluster already exists: an earlier attempt won the race. Ours is reused. */
+export async function reuseAfterCreateRace(rds: RDSClient, id: string, migrationId: string): Promise<ClusterPoll> {
+  const again = await findCluster(rds, id);
+  if (again && madeByMigration(again, migrationId)) return clusterPoll(again, 0, false);
+  throw new ResourceConflictError(conflictMessage(id, migrationId));
+}
+
 export async function ensureClone(state: Pick<MigrationState, 'input'>): Promise<ClusterPoll> {
   const { input } = state;
   const id = input.names.targetClusterIdentifier;
@@ -48,23 +66,14 @@ export async function ensureClone(state: Pick<MigrationState, 'input'>): Promise
   const spec = {
     sourceClusterArn: input.source.clusterArn!,
     clusterIdentifier: id,
-    migrationId: input.migrationId,
-    kmsKeyId: input.target.kmsKeyId,
-    dbClusterParameterGroupName: input.target.dbClusterParameterGroupName,
-    vpcSecurityGroupIds: input.target.vpcSecurityGroupIds,
-    dbSubnetGroupName: input.target.dbSubnetGroupName,
+    ...targetClusterSettings(input),
   };
   logStep('clone the source cluster (copy-on-write)', { source: spec.sourceClusterArn, clusterIdentifier: id });
   try {
     return clusterPoll(await restoreCopyOnWriteClone(rds, spec), 0, true);
   } catch (err) {
     const name = errorName(err);
-    if (name === 'DBClusterAlreadyExistsFault') {
-      // An earlier attempt won the race: reuse it if it is ours.
-      const again = await findCluster(rds, id);
-      if (again && madeByMigration(again, input.migrationId)) return clusterPoll(again, 0, false);
-      throw new ResourceConflictError(conflictMessage(id, input.migrationId));
-    }
+    if (name === 'DBClusterAlreadyExistsFault') return reuseAfterCreateRace(rds, id, input.migrationId);
     if (name === 'DBClusterNotFoundFault') {
       throw new ResourceNotFoundError(
         `Source cluster ${spec.sourceClusterArn} is not visible to the target account: check the RAM share was accepted ("Accept the share") and that both sides are in the same region`,

@@ -6,7 +6,7 @@ import { ResourceConflictError, ResourceNotFoundError, TransientError } from '..
 import { logStep } from '../logger.js';
 import type { ClusterPoll, MigrationState } from '../state.js';
 import { errorName } from './call.js';
-import { clusterPoll, conflictMessage } from './clone.js';
+import { clusterPoll, conflictMessage, reuseAfterCreateRace, targetClusterSettings } from './clone.js';
 import { findCluster, madeByMigration, targetRdsClient } from './rds.js';
 import { restoreClusterFromSnapshot, type RestoreSpec } from './snapshot-changes.js';
 
@@ -26,22 +26,14 @@ export async function ensureRestoredCluster(state: Pick<MigrationState, 'input' 
     snapshotIdentifier: copy.snapshotIdentifier,
     clusterIdentifier: id,
     engineVersion: sourceVersion && sourceVersion !== 'unknown' ? sourceVersion : copy.engineVersion,
-    migrationId: input.migrationId,
-    kmsKeyId: input.target.kmsKeyId,
-    dbClusterParameterGroupName: input.target.dbClusterParameterGroupName,
-    vpcSecurityGroupIds: input.target.vpcSecurityGroupIds,
-    dbSubnetGroupName: input.target.dbSubnetGroupName,
+    ...targetClusterSettings(input),
   };
   logStep('restore the target cluster from the snapshot copy', { snapshotIdentifier: spec.snapshotIdentifier, clusterIdentifier: id, engineVersion: spec.engineVersion });
   try {
     return clusterPoll(await restoreClusterFromSnapshot(rds, spec), 0, true);
   } catch (err) {
     const name = errorName(err);
-    if (name === 'DBClusterAlreadyExistsFault') {
-      const again = await findCluster(rds, id);
-      if (again && madeByMigration(again, input.migrationId)) return clusterPoll(again, 0, false);
-      throw new ResourceConflictError(conflictMessage(id, input.migrationId));
-    }
+    if (name === 'DBClusterAlreadyExistsFault') return reuseAfterCreateRace(rds, id, input.migrationId);
     if (name === 'DBClusterSnapshotNotFoundFault') throw new ResourceNotFoundError(`Snapshot copy ${spec.snapshotIdentifier} does not exist in the target account: start the migration again (it is copied again)`);
     if (name === 'InvalidDBClusterSnapshotStateFault') throw new TransientError(`Snapshot copy ${spec.snapshotIdentifier} is not available yet; the step is retried`, { cause: err });
     if (name === 'KMSKeyNotAccessibleFault') throw new ResourceNotFoundError(`target.kmsKeyId ${spec.kmsKeyId ?? '(none)'} is not usable by the pipeline role for restoring ${id}`);
