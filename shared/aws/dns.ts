@@ -1,21 +1,32 @@
 // "Switch DNS": point the application's CNAME at the target's cluster endpoint (which survives a
-// failover, unlike an instance address).
+// failover, unlike an instance address); the fallback points it back at the source the same way.
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import { targetEndpoint } from '../endpoints.js';
 import { logStep } from '../logger.js';
 import type { DnsResult, MigrationState } from '../state.js';
 import { targetRoute53Client, upsertCname } from './route53.js';
 
-export async function switchDns(state: Pick<MigrationState, 'input' | 'clone'>): Promise<DnsResult> {
-  const dns = state.input.cutover.dns;
+/** UPSERTs cutover.dns.recordName -> host (skipped without cutover.dns). Idempotent. */
+export async function pointCname(
+  input: MigrationState['input'],
+  host: string,
+  purpose: { step: string; comment: string },
+  client?: Route53Client,
+): Promise<DnsResult> {
+  const dns = input.cutover.dns;
   if (!dns) return { recordName: '', value: '', changeId: null, skipped: true };
-  const value = targetEndpoint(state).host;
-  logStep('point the CNAME at the target', { recordName: dns.recordName, value, ttl: dns.ttl });
-  const changeId = await upsertCname(targetRoute53Client(state.input), {
+  logStep(purpose.step, { recordName: dns.recordName, value: host, ttl: dns.ttl });
+  const changeId = await upsertCname(client ?? targetRoute53Client(input), {
     hostedZoneId: dns.hostedZoneId,
     recordName: dns.recordName,
-    value,
+    value: host,
     ttl: dns.ttl,
-    comment: `crossmove ${state.input.migrationId}: cut over to the target`,
+    comment: `crossmove ${input.migrationId}: ${purpose.comment}`,
   });
-  return { recordName: dns.recordName, value, changeId, skipped: false };
+  return { recordName: dns.recordName, value: host, changeId, skipped: false };
+}
+
+export async function switchDns(state: Pick<MigrationState, 'input' | 'clone'>): Promise<DnsResult> {
+  if (!state.input.cutover.dns) return { recordName: '', value: '', changeId: null, skipped: true };
+  return pointCname(state.input, targetEndpoint(state).host, { step: 'point the CNAME at the target', comment: 'cut over to the target' });
 }
