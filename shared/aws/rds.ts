@@ -5,10 +5,12 @@ import {
   DescribeDBClusterParametersCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  DescribeDBSubnetGroupsCommand,
   DescribeEventsCommand,
   RDSClient,
   type DBCluster,
   type DBInstance,
+  type DBSubnetGroup,
   type Event,
   type Parameter,
   type Tag,
@@ -121,4 +123,15 @@ export async function clustersInCloneGroup(client: RDSClient, cloneGroupId: stri
     Marker = out?.Marker;
   } while (Marker);
   return found;
+}
+
+/** A DB subnet group (its VPC and subnets), or null when it does not exist. */
+export async function findSubnetGroup(client: RDSClient, name: string): Promise<DBSubnetGroup | null> {
+  try {
+    const out = await awsCall(`RDS DescribeDBSubnetGroups ${name}`, () => client.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name })));
+    return out?.DBSubnetGroups?.[0] ?? null;
+  } catch (err) {
+    if (errorName(err) === 'DBSubnetGroupNotFoundFault') return null;
+    throw err;
+  }
 }

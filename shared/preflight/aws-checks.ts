@@ -9,6 +9,7 @@ import { conflictMessage } from '../aws/clone.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 import { snapshotPathChecks } from './snapshot-checks.js';
 import { cloneLimitChecks } from './clone-checks.js';
+import { networkPathChecks } from './network-checks.js';
 
 const BINLOG_FORMATS = new Set(['ROW', 'MIXED', 'STATEMENT']);
 
@@ -47,6 +48,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   checks.push(...(await targetIdentifierChecks(input)));
   checks.push(...(await targetKeyChecks(input)));
   checks.push(...networkChecks(input, accounts));
+  checks.push(...(await networkPathChecks(input, accounts, cluster)));
   return {
     checks,
     sourceEndpoint: cluster.Endpoint ? { host: cluster.Endpoint, port: cluster.Port ?? 3306 } : undefined,

@@ -36,7 +36,7 @@ export interface SourceFixture {
 
 export async function createSourceCluster(
   opts: ClientOptions,
-  spec: { name: string; binlogFormat?: string | null; encrypted?: boolean; instances?: number },
+  spec: { name: string; binlogFormat?: string | null; encrypted?: boolean; instances?: number; dbSubnetGroupName?: string; vpcSecurityGroupIds?: string[] },
 ): Promise<SourceFixture> {
   const rds = new RDSClient(opts);
   const kms = new KMSClient(opts);
@@ -64,6 +64,8 @@ export async function createSourceCluster(
         StorageEncrypted: keyArn !== null,
         ...(keyArn ? { KmsKeyId: keyArn } : {}),
         ...(spec.binlogFormat !== null ? { DBClusterParameterGroupName: parameterGroup } : {}),
+        ...(spec.dbSubnetGroupName ? { DBSubnetGroupName: spec.dbSubnetGroupName } : {}),
+        ...(spec.vpcSecurityGroupIds ? { VpcSecurityGroupIds: spec.vpcSecurityGroupIds } : {}),
       }),
     )
   ).DBCluster!;

@@ -14,6 +14,7 @@ import { startMariaDb, type MariaDbServer, ADMIN_PASSWORD } from '../../local/ma
 import { buildPlan, formatPlan } from '../../cli/plan.js';
 import { planSteps } from '../../shared/plan/steps.js';
 import { validateMigrationInput } from '../../shared/input/validate.js';
+import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 import { crossAccounts, REGION, SOURCE_ARN, SOURCE_KEY, TGT, assumeRoleResponse, rawCrossAccountInput, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
 
 const mocks = {
@@ -65,21 +66,27 @@ beforeEach(() => {
   resetCaches();
 });
 
+const awsCallNames = () => Object.values(mocks).flatMap((m) => m.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, '')));
+
 describe('crossmove plan', () => {
   it('plans a cross-account clone with only AWS reads and database reads, and names what each step would change', async () => {
     mocks.sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
     mocks.sts.on(GetCallerIdentityCommand).resolves({ Account: TGT, Arn: `arn:aws:sts::${TGT}:user/dba`, UserId: 'AIDAEXAMPLE' });
-    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [placedSourceCluster()] });
+    mockNetworkCalls(mocks.rds, mocks.ec2);
     mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).rejects(Object.assign(new Error('DBCluster orders-prod-moved not found.'), { name: 'DBClusterNotFoundFault' }));
     mocks.rds.on(DescribeDBClusterParametersCommand).resolves({ Parameters: [{ ParameterName: 'binlog_format', ParameterValue: 'ROW', Source: 'user' }] });
     mocks.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled', Enabled: true } });
     // Both admin secrets resolve to the local server's admin (the source endpoint is overridden to it).
     mocks.secretsmanager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
 
-    const raw = rawCrossAccountInput({ source: { endpoint: { host: '127.0.0.1', port: source.port } } });
+    const raw = rawCrossAccountInput({ source: { endpoint: { host: '127.0.0.1', port: source.port } }, target: placedTarget });
     const { result: plan, statements } = await withGeneralLog([source], () => buildPlan(raw));
+    // The network path from the target's subnets was analysed from EC2 reads, both ways.
+    expect(plan.checks.filter((c) => c.id.startsWith('network-')).map((c) => [c.id, c.status])).toEqual([['network-target-to-source', 'pass'], ['network-source-to-target', 'pass']]);
+    expect(awsCallNames()).toEqual(expect.arrayContaining(['DescribeDBSubnetGroups', 'DescribeSubnets', 'DescribeRouteTables', 'DescribeNetworkAcls', 'DescribeSecurityGroups', 'DescribeVpcPeeringConnections']));
 
-    const awsCalls = Object.values(mocks).flatMap((m) => m.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, '')));
+    const awsCalls = awsCallNames();
     expect(awsCalls.length).toBeGreaterThan(0);
     expect(awsCalls.filter((name) => !/^(Describe|Get|List)/.test(name) && name !== 'AssumeRole')).toEqual([]);
     expect(statements.length).toBeGreaterThan(0);

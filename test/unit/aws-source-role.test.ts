@@ -31,6 +31,7 @@ import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { sourceAdminCredentials } from '../../shared/db-credentials.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
 import { ASSUMED_KEY_ID, SOURCE_ARN, SOURCE_KEY, SRC, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
+import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 
 const mocks = {
   rds: mockClient(RDSClient),
@@ -79,7 +80,8 @@ describe('source-account/role.yaml', () => {
   it('grants exactly the calls the source-account steps make', async () => {
     // Every source-account path: preflight (cluster, parameter, key, secret), share created, share
     // repaired, key policy written.
-    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [placedSourceCluster()] });
+    mockNetworkCalls(mocks.rds, mocks.ec2);
     mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).rejects(Object.assign(new Error('not found'), { name: 'DBClusterNotFoundFault' }));
     mocks.rds.on(DescribeDBClusterParametersCommand).resolves({ Parameters: [{ ParameterName: 'binlog_format', ParameterValue: 'ROW' }] });
     mocks.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });
@@ -91,8 +93,10 @@ describe('source-account/role.yaml', () => {
     mocks.ram.on(GetResourceShareAssociationsCommand).resolves({ resourceShareAssociations: [] });
     mocks.ram.on(AssociateResourceShareCommand).resolves({ resourceShareAssociations: [] });
 
-    const state = crossAccountState();
+    const state = crossAccountState({ target: placedTarget });
     const preflight = await runPreflight(state, ctx);
+    // The network path was read in the source account (recorded below), and passed.
+    expect(preflight.checks.find((c) => c.id === 'network-target-to-source')?.status).toBe('pass');
     await sourceAdminCredentials(state);
     await shareCluster(state, ctx); // creates
     await shareCluster(state, ctx); // finds it, re-associates
@@ -157,7 +161,7 @@ describe('source-account/role.yaml', () => {
     const star = policy.filter((s) => s.Resource === '*').map((s) => s.Sid);
     // Only calls without resource-level permissions (RAM reads, EC2 Describe; CreateResourceShare is
     // limited by conditions); changing a security group is limited to the one write-block group.
-    expect(star.sort()).toEqual(['FindTheShare', 'ReadTheWriteBlockSecurityGroup', 'ShareTheClusterWithTheTargetAccount']);
+    expect(star.sort()).toEqual(['FindTheShare', 'ReadTheSourceVpc', 'ShareTheClusterWithTheTargetAccount']);
     expect(JSON.stringify(policy.find((s) => s.Sid === 'BlockAndRestoreSourceWrites')!.Resource)).toContain('security-group/${WriteBlockSecurityGroupId}');
     expect(policy.find((s) => s.Sid === 'ReadTheSourceCluster')!.Resource).toEqual({ Ref: 'SourceClusterArn' });
     expect(policy.find((s) => s.Sid === 'LetTheTargetUseTheKey')!.Resource).toEqual({ Ref: 'SourceKmsKeyArn' });

@@ -33,6 +33,8 @@ import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
 import { handler as switchDns } from '../../handlers/switch-dns.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 import {
   ASSUMED_KEY_ID, REGION, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, rawCrossAccountInput, resetCaches, sourceCluster, targetCluster, writerInstance,
 } from '../aws/mock-fixtures.js';
@@ -43,6 +45,7 @@ const mocks = {
   ram: mockClient(RAMClient),
   secretsmanager: mockClient(SecretsManagerClient),
   route53: mockClient(Route53Client),
+  ec2: mockClient(EC2Client),
 };
 const sts = mockClient(STSClient);
 const ctx = localLambdaContext('test');
@@ -89,12 +92,16 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
     return validateInput(rawCrossAccountInput(), ctx);
   },
   runPreflight: async () => {
-    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [placedSourceCluster()] });
+    mockNetworkCalls(mocks.rds, mocks.ec2);
     mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).rejects(notFound('DBClusterNotFoundFault'));
     mocks.rds.on(DescribeDBClusterParametersCommand).resolves({ Parameters: [{ ParameterName: 'binlog_format', ParameterValue: 'ROW' }] });
     mocks.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });
     mocks.secretsmanager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'admin', password: 'iam-test-pw-1' }) });
-    return runPreflight(crossAccountState(), ctx);
+    const preflight = await runPreflight(crossAccountState({ target: placedTarget }), ctx);
+    // Both ends of the network path were read (the target's with these credentials, recorded here).
+    if (preflight.checks.find((c) => c.id === 'network-target-to-source')?.status !== 'pass') throw new Error(`network check did not pass: ${JSON.stringify(preflight.checks)}`);
+    return preflight;
   },
   shareCluster: async () => {
     mocks.ram.on(GetResourceSharesCommand).resolves({ resourceShares: [] });
