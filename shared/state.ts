@@ -207,6 +207,7 @@ export type CleanupItemKind =
   | 'target-snapshot-copy'
   | 'source-instance'
   | 'source-cluster'
+  | 'cloudwatch-alarm'
   // Database half (shared/cleanup/db.ts):
   | 'reverse-replication'
   | 'replication-user'

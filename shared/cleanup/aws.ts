@@ -1,9 +1,11 @@
 // "Clean up (AWS)" after a successful cutover, started by the operator when ready: the RAM share, the
-// key policy statement, the replication user's secret, the snapshot path's snapshots and, only when
+// key policy statement, the replication user's secret, the snapshot path's snapshots, the per-migration
+// alarms the scheduled lag check created and, only when
 // asked, the old source cluster. Each part is idempotent (already gone = `gone`), so cleanup can be run
 // again until the report is complete. The database half (replication user, heartbeat, binlog
 // retention, reverse replication) is shared/mysql's.
 import type { CleanupReport } from '../state.js';
+import { removeMigrationAlarms } from './alarms.js';
 import { removeKeyStatement } from './key-statement.js';
 import { removeShare } from './ram-share.js';
 import { removeReplicationSecret } from './replication-secret.js';
@@ -19,6 +21,7 @@ export async function cleanupAws(state: CleanupState): Promise<CleanupReport> {
     await removeKeyStatement(state),
     await removeReplicationSecret(state),
     ...(await removeSnapshots(state)),
+    ...(await removeMigrationAlarms(state)),
     // Last: once the source is stopped, nothing else can be undone from it.
     ...(await shutDownSource(state)),
   ];

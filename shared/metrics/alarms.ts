@@ -1,7 +1,8 @@
 // Per-migration alarms, created by the scheduled lag check the first time it sees a migration
 // replicating (PutMetricAlarm is idempotent by name). Missing data counts as fine: once the migration
 // is over no figures arrive and the alarms fall quiet instead of firing.
-import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { DeleteAlarmsCommand, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { awsCall } from '../aws/call.js';
 import { cloudWatchClient } from './cloudwatch-client.js';
 import { METRIC_NAMES } from './publish.js';
 
@@ -54,4 +55,16 @@ export async function ensureMigrationAlarms(o: AlarmOptions): Promise<string[]> 
     }),
   );
   return [names.lag, names.stopped];
+}
+
+/** Which of `names` exist (DescribeAlarms by name; at most 100 names per call, we pass two). */
+export async function existingAlarms(names: string[]): Promise<string[]> {
+  const out = await awsCall(`CloudWatch DescribeAlarms ${names.join(',')}`, () => cloudWatchClient().send(new DescribeAlarmsCommand({ AlarmNames: names })));
+  return (out?.MetricAlarms ?? []).map((a) => a.AlarmName!).filter((n) => names.includes(n));
+}
+
+/** Deletes alarms that exist (DeleteAlarms fails as a whole when one name is unknown). */
+export async function deleteAlarms(names: string[]): Promise<void> {
+  if (!names.length) return;
+  await awsCall(`CloudWatch DeleteAlarms ${names.join(',')}`, () => cloudWatchClient().send(new DeleteAlarmsCommand({ AlarmNames: names })));
 }

@@ -7,6 +7,9 @@ import { DescribeDBClusterSnapshotsCommand, DescribeDBClustersCommand, DescribeD
 import { CreateKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { ensureMigrationAlarms } from '../../shared/metrics/alarms.js';
+import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
 import { localLambdaContext } from '../../shared/handler.js';
 import type { CleanupReport, CutoverResult, MigrationState } from '../../shared/state.js';
 import { storeCredentials } from '../../shared/secrets.js';
@@ -90,6 +93,27 @@ describe('cleanup across accounts (moto)', () => {
     const again = await cleanup(state);
     expect(outcomes(again)).toEqual({ 'ram-share': 'gone', 'kms-key-statement': 'gone', 'replication-secret': 'gone', 'source-cluster': 'kept' });
     expect(JSON.stringify([report, again])).not.toContain('repl-pw-Secret-1');
+  });
+
+  it("deletes the migration's two lag alarms on AWS (another migration's stay), then finds them gone", async () => {
+    process.env.CROSSMOVE_ALARM_PREFIX = 'crossmove-test';
+    try {
+      const cw = new CloudWatchClient({ region: REGION });
+      setCloudWatchClient(cw);
+      const alarms = (id: string) => ensureMigrationAlarms({ namespace: 'Crossmove', migrationId: id, maxLagSeconds: 5, lagAlertMinutes: 5, topicArn: null, prefix: 'crossmove-test' });
+      const ours = await alarms('orders-2026-12');
+      await alarms('billing-2026-12');
+      const report = await cleanup(state);
+      expect(report.items.filter((i) => i.kind === 'cloudwatch-alarm').map((i) => [i.id, i.outcome])).toEqual(ours.map((n) => [n, 'removed']));
+      const left = (await cw.send(new DescribeAlarmsCommand({}))).MetricAlarms!.map((a) => a.AlarmName).sort();
+      expect(left).toEqual(['crossmove-test-billing-2026-12-heartbeat-lag', 'crossmove-test-billing-2026-12-replication-stopped']);
+      const again = await cleanup(state);
+      expect(again.items.filter((i) => i.kind === 'cloudwatch-alarm').map((i) => i.outcome)).toEqual(['gone', 'gone']);
+      expect(again.complete).toBe(true);
+    } finally {
+      delete process.env.CROSSMOVE_ALARM_PREFIX;
+      setCloudWatchClient(undefined);
+    }
   });
 
   it('stops the old source only when asked, after a successful cutover, and never before', async () => {

@@ -24,9 +24,11 @@ import { handler as copySnapshot } from '../../handlers/copy-snapshot.js';
 import { handler as checkSnapshotCopy } from '../../handlers/check-snapshot-copy.js';
 import { handler as restoreSnapshot } from '../../handlers/restore-snapshot.js';
 import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
+import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
 import { ASSUMED_KEY_ID, REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
 
-const mocks = { rds: mockClient(RDSClient), kms: mockClient(KMSClient), ram: mockClient(RAMClient), secretsmanager: mockClient(SecretsManagerClient) };
+const mocks = { rds: mockClient(RDSClient), kms: mockClient(KMSClient), ram: mockClient(RAMClient), secretsmanager: mockClient(SecretsManagerClient), cloudwatch: mockClient(CloudWatchClient) };
 const sts = mockClient(STSClient);
 const ctx = localLambdaContext('test');
 const FRAGMENT = parse(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8'), { merge: true, maxAliasCount: -1 });
@@ -115,12 +117,21 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
     mocks.rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [snap('crossmove-orders-2026-12-copy')] });
     mocks.rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source' }).resolves({ DBClusterSnapshots: [snap('crossmove-orders-2026-12-source')] });
     mocks.rds.on(DeleteDBClusterSnapshotCommand).resolves({});
-    return cleanupAws(state(), ctx);
+    // The deployed stack's alarm prefix: the per-migration alarms are looked up and deleted.
+    mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'crossmove-prod-orders-2026-12-heartbeat-lag' }] });
+    mocks.cloudwatch.on(DeleteAlarmsCommand).resolves({});
+    process.env.CROSSMOVE_ALARM_PREFIX = 'crossmove-prod';
+    try {
+      return await cleanupAws(state(), ctx);
+    } finally {
+      delete process.env.CROSSMOVE_ALARM_PREFIX;
+    }
   },
 };
 
 beforeEach(() => {
   Object.values(mocks).forEach((m) => m.reset());
+  setCloudWatchClient(undefined);
   sts.reset();
   resetCaches();
   sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
