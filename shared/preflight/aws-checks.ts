@@ -21,8 +21,9 @@ export interface AwsPreflight {
 
 export async function awsPreflight(input: MigrationInput, accounts: Accounts): Promise<AwsPreflight> {
   const arn = input.source.clusterArn;
-  // Endpoint-only sources (self-managed MySQL, local runs): nothing to ask AWS.
-  if (!arn) return { checks: [] };
+  // Endpoint-only sources (self-managed MySQL, local runs): only the target's network, when it is an
+  // AWS cluster, is there to ask about (nothing at all in local runs).
+  if (!arn) return { checks: await networkPathChecks(input, accounts, null) };
   const checks: CheckOutcome[] = [];
   const rds = await sourceRdsClient(input);
   const cluster = await findCluster(rds, arn);

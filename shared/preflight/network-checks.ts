@@ -2,6 +2,7 @@
 // with reverse replication, the source reach the target's)? Checked from the network configuration
 // both accounts describe (network-path.ts), before the clone exists: a connection test from where
 // crossmove runs (db-reach.ts) says nothing about the target's subnets. Read-only.
+import { lookup } from 'node:dns/promises';
 import type { DBCluster } from '@aws-sdk/client-rds';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { defaultSecurityGroup, describeVpcNetwork, ec2Client } from '../aws/ec2.js';
@@ -13,7 +14,7 @@ import type { MigrationInput } from '../input/validate.js';
 import { redact } from '../redact.js';
 import type { Accounts } from '../state.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
-import { analysePath, type PathFinding, type Placement } from './network-path.js';
+import { analyseAddressPath, analysePath, type AddressDestination, type PathFinding, type Placement } from './network-path.js';
 
 const FORWARD = 'network-target-to-source';
 const REVERSE = 'network-source-to-target';
@@ -22,23 +23,32 @@ const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOp
 /** What the analysis needs about one side, or a check outcome that says why it cannot be had. */
 type Side = { placement: Placement; port: number } | { outcome: CheckOutcome | null };
 
-export async function networkPathChecks(input: MigrationInput, accounts: Accounts, sourceCluster: DBCluster): Promise<CheckOutcome[]> {
+export async function networkPathChecks(input: MigrationInput, accounts: Accounts, sourceCluster: DBCluster | null): Promise<CheckOutcome[]> {
   try {
-    const source = await sourceSide(input, sourceCluster);
-    if ('outcome' in source) return source.outcome ? [source.outcome] : [];
-    const target = await targetSide(input, accounts, sourceCluster, source);
+    const source = sourceCluster ? await sourceSide(input, sourceCluster) : null;
+    if (source && 'outcome' in source) return source.outcome ? [source.outcome] : [];
+    const target = await targetSide(input, accounts, sourceCluster, source?.port ?? input.source.endpoint?.port ?? 3306);
     if ('outcome' in target) return target.outcome ? [target.outcome] : [];
-    if (input.replication.sourceHostForTarget) {
-      return [
-        warn(
-          FORWARD,
-          `Replication connects to replication.sourceHostForTarget ${input.replication.sourceHostForTarget}, not to the source cluster's subnets, so the path from the target's subnets was not analysed.`,
-          `Make sure ${input.replication.sourceHostForTarget} forwards TCP ${source.port} to the source and is reachable from the target's subnets ${target.placement.subnetIds.join(', ')}.`,
-        ),
-      ];
+    const out: CheckOutcome[] = [];
+    // The target connects to sourceHostForTarget (a proxy, a load balancer) when set, else to the
+    // source cluster's subnets, else to the source endpoint's address.
+    const replicationHost = input.replication.sourceHostForTarget ?? (source ? null : input.source.endpoint?.host);
+    const replicationPort = input.source.endpoint?.port ?? source?.port ?? 3306;
+    const sourceAddress = replicationHost ? await resolveAddress(replicationHost) : null;
+    if (replicationHost) {
+      out.push(
+        sourceAddress
+          ? addressOutcome(FORWARD, 'replication', target.placement, sourceAddress, replicationPort, 'to')
+          : warn(FORWARD, `${replicationHost} (the address the target replicates from) does not resolve to an IPv4 address from where crossmove runs, so the path from the target's subnets was not analysed.`, `Check the name, or that the target's subnets reach ${replicationHost}:${replicationPort}.`),
+      );
+    } else if (source) {
+      out.push(outcome(FORWARD, 'replication', target.placement, source.placement, source.port));
     }
-    const out = [outcome(FORWARD, 'replication', target.placement, source.placement, source.port)];
-    if (input.cutover.reverseReplication) out.push(outcome(REVERSE, 'reverse replication (cutover.reverseReplication)', source.placement, target.placement, target.port));
+    if (input.cutover.reverseReplication) {
+      // Reverse replication connects from the source itself (never through sourceHostForTarget).
+      if (source) out.push(outcome(REVERSE, 'reverse replication (cutover.reverseReplication)', source.placement, target.placement, target.port));
+      else if (sourceAddress && !input.replication.sourceHostForTarget) out.push(addressOutcome(REVERSE, 'reverse replication (cutover.reverseReplication)', target.placement, sourceAddress, target.port, 'from'));
+    }
     return out;
   } catch (err) {
     if (err instanceof TransientError || !DENIED.has(errorName(err) ?? '')) throw err;
@@ -50,6 +60,32 @@ export async function networkPathChecks(input: MigrationInput, accounts: Account
       ),
     ];
   }
+}
+
+/** The first IPv4 address of `host` as seen from where crossmove runs (an address is itself). */
+async function resolveAddress(host: string): Promise<AddressDestination | null> {
+  try {
+    const [first] = await lookup(host, { all: true, family: 4 });
+    return first ? { side: 'source', host, address: first.address } : null;
+  } catch {
+    return null;
+  }
+}
+
+function addressOutcome(id: string, purpose: string, placed: Placement, dest: AddressDestination, port: number, direction: 'to' | 'from'): CheckOutcome {
+  const { findings, via } = analyseAddressPath(placed, dest, port, direction);
+  const where = `${dest.host} (${dest.address}, resolved from where crossmove runs)`;
+  const path = direction === 'to' ? `the ${placed.side}'s subnets (${placed.subnetIds.join(', ')}) to ${where}` : `${where} to the ${placed.side}'s subnets (${placed.subnetIds.join(', ')})`;
+  const blocking = findings.filter((f) => f.severity === 'blocked');
+  const shown = blocking.length ? blocking : findings;
+  const text = shown.map(describe).join('; ');
+  const fixes = [...new Set(shown.map((f) => f.fix))].join(' ');
+  if (blocking.length) return fail(id, `The path from ${path} on TCP ${port} for ${purpose} is closed on the ${placed.side}'s side: ${text}.`, fixes);
+  if (findings.length) return warn(id, `crossmove could not confirm the path from ${path} on TCP ${port} for ${purpose}: ${text}.`, fixes);
+  return pass(
+    id,
+    `The ${placed.side}'s side of the path from ${path} on TCP ${port} for ${purpose} is open: security groups, network ACLs and routes (${via.join(', ')}). The ${dest.side}'s own firewall is not visible to crossmove: it must let ${direction === 'to' ? `the ${placed.side}'s subnets in` : `TCP ${port} out`}.`,
+  );
 }
 
 function outcome(id: string, purpose: string, client: Placement, server: Placement, port: number): CheckOutcome {
@@ -89,13 +125,13 @@ async function sourceSide(input: MigrationInput, cluster: DBCluster): Promise<Si
   return { placement: placement.placement, port: cluster.Port ?? 3306 };
 }
 
-async function targetSide(input: MigrationInput, accounts: Accounts, sourceCluster: DBCluster, source: { placement: Placement; port: number }): Promise<Side> {
+async function targetSide(input: MigrationInput, accounts: Accounts, sourceCluster: DBCluster | null, sourcePort: number): Promise<Side> {
   const method = input.initialLoad.method;
   const targetRds = targetRdsClient(input);
   const region = input.target.region ?? process.env.AWS_REGION ?? '';
   let groupName: string | undefined;
   let groupIds: string[] | undefined;
-  let port = source.port; // a clone or a restored snapshot keeps the source's port
+  let port = sourcePort; // a clone or a restored snapshot keeps the source's port
   let what: string;
   if (method === 'logical') {
     // The target already exists: read where it is. Given by endpoint only, it is not in AWS's view.
@@ -109,7 +145,7 @@ async function targetSide(input: MigrationInput, accounts: Accounts, sourceClust
   } else {
     // A same-account clone without a subnet group keeps the source's (RestoreDBClusterToPointInTime
     // copies the source's configuration); a cross-account one is refused by target-network already.
-    groupName = input.target.dbSubnetGroupName ?? (method === 'clone' && accounts.sameAccount ? sourceCluster.DBSubnetGroup : undefined);
+    groupName = input.target.dbSubnetGroupName ?? (method === 'clone' && accounts.sameAccount ? sourceCluster?.DBSubnetGroup : undefined);
     groupIds = input.target.vpcSecurityGroupIds;
     what = input.target.dbSubnetGroupName ? 'target.dbSubnetGroupName' : "the source's DB subnet group (kept by a same-account clone)";
     if (!groupName) {

@@ -8,6 +8,7 @@
 // Transit gateways, prefix lists and other routes crossmove cannot follow are "unknown" (a warning),
 // never guessed to be open.
 import type { IpPermission, NetworkAcl, NetworkAclEntry, Route, RouteTable, SecurityGroup, Subnet } from '@aws-sdk/client-ec2';
+import ipaddr from 'ipaddr.js';
 import type { VpcNetwork } from '../aws/ec2.js';
 import { cidrRelation, EPHEMERAL_PORTS, formatPorts, intersectPorts, prefixLength, subtractPorts, type PortRange } from './cidr.js';
 
@@ -76,7 +77,7 @@ export function analysePath(client: Placement, server: Placement, port: number):
           cPeer,
         ],
         [acl(client, c, true, s.CidrBlock!, [port, port]), aclLabel(client, c), `Allow outbound TCP ${port} to ${serverCidrs} in ${aclOf(client.net, c.SubnetId!)?.NetworkAclId} (a rule numbered below the deny).`, cPeer],
-        [route(client, c, server, s, via), rtbLabel(client, c), routeFix(client, server, s.CidrBlock!), cPeer],
+        [route(client, c, toSubnet(server, s), via), rtbLabel(client, c), routeFix(client, server, s.CidrBlock!), cPeer],
         [acl(server, s, false, c.CidrBlock!, [port, port]), aclLabel(server, s), `Allow inbound TCP ${port} from ${clientCidrs} in ${aclOf(server.net, s.SubnetId!)?.NetworkAclId} (a rule numbered below the deny).`, sPeer],
         [
           groups(serverGroups, 'in', c.CidrBlock!, groupRefsWork ? client.securityGroupIds : [], port),
@@ -85,13 +86,70 @@ export function analysePath(client: Placement, server: Placement, port: number):
           sPeer,
         ],
         [acl(server, s, true, c.CidrBlock!, EPHEMERAL_PORTS), aclLabel(server, s), `Allow outbound TCP ${formatPorts(EPHEMERAL_PORTS)} to ${clientCidrs} (the replies) in ${aclOf(server.net, s.SubnetId!)?.NetworkAclId}.`, sPeer],
-        [route(server, s, client, c, via), rtbLabel(server, s), routeFix(server, client, c.CidrBlock!), sPeer],
+        [route(server, s, toSubnet(client, c), via), rtbLabel(server, s), routeFix(server, client, c.CidrBlock!), sPeer],
         [acl(client, c, false, s.CidrBlock!, EPHEMERAL_PORTS), aclLabel(client, c), `Allow inbound TCP ${formatPorts(EPHEMERAL_PORTS)} from ${serverCidrs} (the replies) in ${aclOf(client.net, c.SubnetId!)?.NetworkAclId}.`, cPeer],
       ];
       for (const [verdict, resource, fix, peer] of checks) if (!verdict.ok) note(verdict.severity, resource, verdict.problem, fix, peer);
     }
   }
   return { findings: [...found.values()], via: [...via] };
+}
+
+/** A database crossmove knows only by address (a self-managed source, a proxy in front of one). */
+export interface AddressDestination {
+  side: Placement['side'];
+  /** What the operator wrote (host name or address). */
+  host: string;
+  /** The IPv4 address it resolves to. */
+  address: string;
+}
+
+/**
+ * A database in AWS and one known only by address, on `port`: 'to' = the placed database connects to
+ * the address (replication into the target), 'from' = the address connects to it (reverse replication).
+ * Only the placed side can be read (security groups, network ACL both ways, route); the far side's
+ * firewall is not visible and the caller says so.
+ */
+export function analyseAddressPath(placed: Placement, dest: AddressDestination, port: number, direction: 'to' | 'from'): PathAnalysis {
+  const found = new Map<string, PathFinding>();
+  const via = new Set<string>();
+  const cidr = `${dest.address}/32`;
+  const peer = `${dest.side} ${dest.host} (${dest.address})`;
+  const to: RouteDestination = { side: dest.side, cidr, vpcId: null, isPublic: isPublicAddress(dest.address) };
+  const out = direction === 'to';
+  const sg = placed.securityGroupIds[0];
+  for (const c of subnetsOf(placed)) {
+    const aclId = aclOf(placed.net, c.SubnetId!)?.NetworkAclId;
+    const checks: Array<[Verdict, string, string]> = [
+      [
+        groups(placed.net.securityGroups, out ? 'out' : 'in', cidr, [], port),
+        `security groups ${placed.securityGroupIds.join(', ')} of the ${placed.side}`,
+        out ? `Add an outbound rule TCP ${port} to ${cidr} to ${sg}.` : `Add an inbound rule TCP ${port} from ${cidr} to ${sg}.`,
+      ],
+      out
+        ? [acl(placed, c, true, cidr, [port, port]), aclLabel(placed, c), `Allow outbound TCP ${port} to ${cidr} in ${aclId} (a rule numbered below the deny).`]
+        : [acl(placed, c, false, cidr, [port, port]), aclLabel(placed, c), `Allow inbound TCP ${port} from ${cidr} in ${aclId} (a rule numbered below the deny).`],
+      [route(placed, c, to, via), rtbLabel(placed, c), `Add a route to ${cidr} (the network of ${dest.host}) through the peering, transit gateway, VPN or NAT gateway that reaches it.`],
+      out
+        ? [acl(placed, c, false, cidr, EPHEMERAL_PORTS), aclLabel(placed, c), `Allow inbound TCP ${formatPorts(EPHEMERAL_PORTS)} from ${cidr} (the replies) in ${aclId}.`]
+        : [acl(placed, c, true, cidr, EPHEMERAL_PORTS), aclLabel(placed, c), `Allow outbound TCP ${formatPorts(EPHEMERAL_PORTS)} to ${cidr} (the replies) in ${aclId}.`],
+    ];
+    for (const [verdict, resource, fix] of checks) {
+      if (verdict.ok) continue;
+      const key = `${verdict.severity}|${resource}|${verdict.problem}`;
+      if (!found.has(key)) found.set(key, { severity: verdict.severity, resource, problem: verdict.problem, fix, peers: [peer] });
+    }
+  }
+  return { findings: [...found.values()], via: [...via] };
+}
+
+const NOT_ROUTED_ON_THE_INTERNET = new Set(['private', 'loopback', 'linkLocal', 'carrierGradeNat', 'unspecified', 'broadcast', 'multicast']);
+function isPublicAddress(address: string): boolean {
+  try {
+    return !NOT_ROUTED_ON_THE_INTERNET.has(ipaddr.parse(address).range());
+  } catch {
+    return false;
+  }
 }
 
 function subnetsOf(p: Placement): Subnet[] {
@@ -173,10 +231,21 @@ function routeFix(from: Placement, to: Placement, toCidr: string): string {
     : `Add a route to ${toCidr} (or ${to.side} VPC ${to.net.vpcId}'s CIDR) through the active VPC peering connection or transit gateway between ${from.net.vpcId} and ${to.net.vpcId}.`;
 }
 
-function route(from: Placement, s: Subnet, to: Placement, peer: Subnet, via: Set<string>): Verdict {
+/** Where a route must lead: a VPC crossmove can see, or an address whose network it cannot. */
+interface RouteDestination {
+  side: Placement['side'];
+  cidr: string;
+  vpcId: string | null;
+  /** Addresses outside the private ranges may be reached through an internet or NAT gateway. */
+  isPublic: boolean;
+}
+
+const toSubnet = (p: Placement, s: Subnet): RouteDestination => ({ side: p.side, cidr: s.CidrBlock!, vpcId: p.net.vpcId, isPublic: false });
+
+function route(from: Placement, s: Subnet, to: RouteDestination, via: Set<string>): Verdict {
   const table = tableOf(from.net, s.SubnetId!);
   if (!table) return unknown('no route table is visible for the subnet (ec2:DescribeRouteTables answered none)');
-  const dest = peer.CidrBlock!;
+  const dest = to.cidr;
   const best = (table.Routes ?? [])
     .filter((r) => r.DestinationCidrBlock && cidrRelation(r.DestinationCidrBlock, dest) === 'covers')
     .sort((a, b) => prefixLength(b.DestinationCidrBlock!) - prefixLength(a.DestinationCidrBlock!))[0];
@@ -186,7 +255,7 @@ function route(from: Placement, s: Subnet, to: Placement, peer: Subnet, via: Set
   }
   if (best.State === 'blackhole') return blocked(`routes ${dest} to ${routeTarget(best)}, which is a blackhole (deleted or not active)`);
   if (best.GatewayId === 'local') {
-    if (from.net.vpcId === to.net.vpcId) {
+    if (to.vpcId === null || from.net.vpcId === to.vpcId) {
       via.add(`the same VPC ${from.net.vpcId}`);
       return OK;
     }
@@ -197,16 +266,20 @@ function route(from: Placement, s: Subnet, to: Placement, peer: Subnet, via: Set
     if (!pcx) return unknown(`routes ${dest} through peering ${best.VpcPeeringConnectionId}, which is not visible`);
     if (pcx.Status?.Code !== 'active') return blocked(`routes ${dest} through peering ${pcx.VpcPeeringConnectionId}, which is ${pcx.Status?.Code ?? 'not active'} (accept it in the other account)`);
     const ends = [pcx.RequesterVpcInfo?.VpcId, pcx.AccepterVpcInfo?.VpcId];
-    if (!ends.includes(from.net.vpcId) || !ends.includes(to.net.vpcId)) {
-      return blocked(`routes ${dest} through peering ${pcx.VpcPeeringConnectionId}, which connects ${ends.join(' and ')}, not ${to.side} VPC ${to.net.vpcId}`);
+    if (to.vpcId !== null && (!ends.includes(from.net.vpcId) || !ends.includes(to.vpcId))) {
+      return blocked(`routes ${dest} through peering ${pcx.VpcPeeringConnectionId}, which connects ${ends.join(' and ')}, not ${to.side} VPC ${to.vpcId}`);
     }
     via.add(`peering ${pcx.VpcPeeringConnectionId}`);
     return OK;
   }
   if (best.GatewayId?.startsWith('igw-') || best.NatGatewayId || best.EgressOnlyInternetGatewayId) {
+    if (to.isPublic) {
+      via.add(`the internet (${routeTarget(best)})`);
+      return OK;
+    }
     return blocked(`routes ${dest} to ${routeTarget(best)} (the internet), but the ${to.side}'s addresses are private`);
   }
-  return unknown(`routes ${dest} through ${routeTarget(best)}, which crossmove does not follow: check that it forwards to ${to.side} VPC ${to.net.vpcId} and back`);
+  return unknown(`routes ${dest} through ${routeTarget(best)}, which crossmove does not follow: check that it forwards to ${to.vpcId ? `${to.side} VPC ${to.vpcId}` : `the ${to.side} (${dest})`} and back`);
 }
 
 function routeTarget(r: Route): string {

@@ -6,10 +6,10 @@
 // test/unit/network-path.test.ts.)
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  AcceptVpcPeeringConnectionCommand, AuthorizeSecurityGroupIngressCommand, CreateNetworkAclEntryCommand, CreateRouteCommand, CreateSecurityGroupCommand, CreateSubnetCommand,
+  AcceptVpcPeeringConnectionCommand, AttachVpnGatewayCommand, AuthorizeSecurityGroupIngressCommand, CreateVpnGatewayCommand, CreateNetworkAclEntryCommand, CreateRouteCommand, CreateSecurityGroupCommand, CreateSubnetCommand,
   CreateVpcCommand, CreateVpcPeeringConnectionCommand, DeleteRouteCommand, DescribeNetworkAclsCommand, DescribeRouteTablesCommand, EC2Client, RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
-import { CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
+import { CreateDBClusterCommand, CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
 import { localLambdaContext } from '../../shared/handler.js';
 import type { MigrationState } from '../../shared/state.js';
 import { inspectPreflight } from '../../shared/preflight/run.js';
@@ -151,5 +151,48 @@ describe('preflight: can the target subnets reach the source replication port (m
     expect(reverse!.status).toBe('fail');
     expect(reverse!.message).toMatch(/security groups sg-[0-9a-f]+ of the target let no TCP 3306 in from 10\.1\.1\.0\/24/);
     expect(reverse!.message).not.toContain(tgt.sg);
+  });
+
+  it('analyses the target half toward replication.sourceHostForTarget (a proxy address), and the reverse path from the source subnets', async () => {
+    const viaProxy = { ...state, input: { ...state.input, replication: { ...state.input.replication, sourceHostForTarget: '10.1.1.200' } } };
+    const forward = await check('network-target-to-source', viaProxy);
+    expect(forward!.status).toBe('pass');
+    expect(forward!.message).toContain(`path from the target's subnets (${tgt.subnets.join(', ')}) to 10.1.1.200 (10.1.1.200, resolved from where crossmove runs) on TCP 3306 for replication is open`);
+    expect(forward!.message).toContain("The source's own firewall is not visible to crossmove");
+    expect(await check('network-source-to-target', viaProxy)).toMatchObject({ status: 'pass' });
+    // A proxy outside every route: the target's route table sends it to nowhere.
+    const lost = { ...state, input: { ...state.input, replication: { ...state.input.replication, sourceHostForTarget: '172.16.9.9' } } };
+    expect((await check('network-target-to-source', lost))!.message).toContain(`route table ${tgt.routeTable} of target subnet ${tgt.subnets[0]} (10.2.1.0/24) has no route to 172.16.9.9/32`);
+  });
+});
+
+describe('preflight: a source known only by endpoint, an existing Aurora target (logical copy, moto)', () => {
+  it("checks the target cluster's side toward the source address, both ways", async () => {
+    await moto.reset();
+    const tgt = await buildSide({ region: REGION }, '10.2', 'orders-private');
+    await tgt.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: tgt.sg, IpPermissions: mysqlFrom('192.168.40.0/24') }));
+    await new RDSClient({ region: REGION }).send(
+      new CreateDBClusterCommand({ DBClusterIdentifier: 'orders-aurora', Engine: 'aurora-mysql', MasterUsername: 'admin', MasterUserPassword: 'fixture-master-pw', DBSubnetGroupName: 'orders-private', VpcSecurityGroupIds: [tgt.sg] }),
+    );
+    const raw = {
+      migrationId: 'orders-2026-12',
+      source: { endpoint: { host: '192.168.40.12', port: 3306 }, adminSecret: await createSecret({ region: REGION }, 'orders-source-admin') },
+      target: { clusterIdentifier: 'orders-aurora', adminSecret: await createSecret({ region: REGION }, 'orders-target-admin') },
+      initialLoad: { method: 'logical' },
+    };
+    const logical: MigrationState = await call(validateInput, raw);
+    // On-premises behind a VPN: the route table has none yet.
+    let forward = (await inspectPreflight(logical)).outcomes.find((c) => c.id === 'network-target-to-source')!;
+    expect(forward.status).toBe('fail');
+    expect(forward.message).toContain(`route table ${tgt.routeTable} of target subnet ${tgt.subnets[0]} (10.2.1.0/24) has no route to 192.168.40.12/32`);
+    // A route through a virtual private gateway: crossmove cannot follow it, so it warns, never passes.
+    const vgw = (await tgt.ec2.send(new CreateVpnGatewayCommand({ Type: 'ipsec.1' }))).VpnGateway!.VpnGatewayId!;
+    await tgt.ec2.send(new AttachVpnGatewayCommand({ VpcId: tgt.vpcId, VpnGatewayId: vgw }));
+    await tgt.ec2.send(new CreateRouteCommand({ RouteTableId: tgt.routeTable, DestinationCidrBlock: '192.168.0.0/16', GatewayId: vgw }));
+    const outcomes = (await inspectPreflight(logical)).outcomes;
+    forward = outcomes.find((c) => c.id === 'network-target-to-source')!;
+    expect(forward.status).toBe('warn');
+    expect(forward.message).toContain(`routes 192.168.40.12/32 through ${vgw}, which crossmove does not follow`);
+    expect(outcomes.find((c) => c.id === 'network-source-to-target')).toMatchObject({ status: 'warn' });
   });
 });

@@ -1,7 +1,7 @@
 // The static path analysis on EC2-shaped networks: the peered pair passes, and each hop broken on its
 // own is named (resource, problem, the subnets it hits) with its fix.
 import { describe, expect, it } from 'vitest';
-import { analysePath } from '../../shared/preflight/network-path.js';
+import { analyseAddressPath, analysePath } from '../../shared/preflight/network-path.js';
 import { cidrRelation, subtractPorts } from '../../shared/preflight/cidr.js';
 import { NET, PCX, peeredNetwork, placement } from '../aws/network-fixtures.js';
 
@@ -172,5 +172,33 @@ describe('analysePath (target subnets -> source replication port)', () => {
     expect(analysePath(source(), target(), 3306).findings).toEqual([]);
     const r = analysePath(source(), target(), 3307);
     expect(r.findings[0]).toMatchObject({ resource: `security groups ${NET.target.sg} of the target`, problem: 'let no TCP 3307 in from 10.1.1.0/24' });
+  });
+});
+
+describe('analyseAddressPath (a source known only by address)', () => {
+  const dest = (address: string) => ({ side: 'source' as const, host: 'mysql.example.internal', address });
+
+  it('passes a private address reached through the peering, and a public one through the NAT gateway', () => {
+    const peered = analyseAddressPath(target(), dest('10.1.7.20'), 3306, 'to');
+    expect(peered).toEqual({ findings: [], via: [`peering ${PCX}`] });
+    const internet = analyseAddressPath(target(), dest('203.0.113.10'), 3306, 'to');
+    expect(internet).toEqual({ findings: [], via: ['the internet (nat-0a1b2c3d4e5f60718)'] });
+  });
+
+  it('fails a private address the route table sends to the NAT gateway, naming the address', () => {
+    const r = analyseAddressPath(target(), dest('172.16.4.9'), 3306, 'to');
+    expect(r.findings[0]).toMatchObject({
+      severity: 'blocked',
+      resource: `route table ${NET.target.rtb} of ${T1}`,
+      problem: "routes 172.16.4.9/32 to nat-0a1b2c3d4e5f60718 (the internet), but the source's addresses are private",
+      peers: ['source mysql.example.internal (172.16.4.9)'],
+    });
+  });
+
+  it("checks the target's inbound side for reverse replication from the address", () => {
+    // The target group lets MySQL in from 10.1.0.0/16 only.
+    expect(analyseAddressPath(target(), dest('10.1.7.20'), 3306, 'from').findings).toEqual([]);
+    const r = analyseAddressPath(target(), dest('203.0.113.10'), 3306, 'from');
+    expect(r.findings[0]).toMatchObject({ severity: 'blocked', problem: 'let no TCP 3306 in from 203.0.113.10/32', fix: `Add an inbound rule TCP 3306 from 203.0.113.10/32 to ${NET.target.sg}.` });
   });
 });
