@@ -10,6 +10,7 @@ import { fail, pass, warn, type CheckOutcome } from './checks.js';
 import { snapshotPathChecks } from './snapshot-checks.js';
 import { cloneLimitChecks } from './clone-checks.js';
 import { networkPathChecks } from './network-checks.js';
+import { writeBlockChecks } from './write-block-checks.js';
 
 const BINLOG_FORMATS = new Set(['ROW', 'MIXED', 'STATEMENT']);
 
@@ -50,6 +51,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   checks.push(...(await targetKeyChecks(input)));
   checks.push(...networkChecks(input, accounts));
   checks.push(...(await networkPathChecks(input, accounts, cluster)));
+  checks.push(...(await writeBlockChecks(input, cluster)));
   return {
     checks,
     sourceEndpoint: cluster.Endpoint ? { host: cluster.Endpoint, port: cluster.Port ?? 3306 } : undefined,

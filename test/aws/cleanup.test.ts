@@ -21,7 +21,7 @@ import { handler as snapshotSource } from '../../handlers/snapshot-source.js';
 import { handler as copySnapshot } from '../../handlers/copy-snapshot.js';
 import { handler as cleanupAwsHandler } from '../../handlers/cleanup-aws.js';
 import { startMoto, type Moto } from '../support/moto.js';
-import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, type SourceFixture } from './fixtures.js';
+import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, type SourceFixture, auroraWriteBlock } from './fixtures.js';
 
 const ctx = localLambdaContext('test');
 const call = <T>(h: (e: any, c: any) => Promise<T>, event: unknown) => h(event, ctx);
@@ -59,6 +59,7 @@ describe('cleanup across accounts (moto)', () => {
       source: { clusterArn: source.clusterArn, adminSecret: source.adminSecretArn, accessRoleArn: `arn:aws:iam::${SOURCE_ACCOUNT}:role/crossmove-source-access`, externalId: 'orders-2026-12-3f9c' },
       target: { adminSecret: targetSecret, kmsKeyId: targetKey, dbSubnetGroupName: 'orders-private', vpcSecurityGroupIds: ['sg-0123456789abcdef0'] },
       initialLoad: { method: 'clone' },
+      cutover: auroraWriteBlock(source),
     });
     state.preflight = await call(runPreflight, state);
     // What the clone path leaves behind: the RAM share, the key statement, the replication user's secret.
@@ -145,6 +146,7 @@ describe('cleanup of the snapshot path and deletion of the source, same account 
       source: { clusterArn: source.clusterArn, adminSecret: source.adminSecretArn },
       target: { adminSecret: targetSecret, kmsKeyId: targetKey },
       initialLoad: { method: 'snapshot' },
+      cutover: auroraWriteBlock(source),
     });
     state.preflight = await call(runPreflight, state);
     state.sourceSnapshot = { ...(await call(snapshotSource, state)), done: true };

@@ -17,7 +17,7 @@ import { handler as shareCluster } from '../../handlers/share-cluster.js';
 import { handler as grantKeyAccess } from '../../handlers/grant-key-access.js';
 import { sourceAdminCredentials } from '../../shared/db-credentials.js';
 import { startMoto, type Moto } from '../support/moto.js';
-import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, type SourceFixture } from './fixtures.js';
+import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, type SourceFixture, auroraWriteBlock } from './fixtures.js';
 
 const ctx = localLambdaContext('test');
 const call = <T>(h: (e: any, c: any) => Promise<T>, event: unknown) => h(event, ctx);
@@ -53,6 +53,7 @@ describe('cross-account source steps through the assumed role (moto)', () => {
       },
       target: { adminSecret: targetSecret, kmsKeyId: targetKeyArn, dbSubnetGroupName: 'orders-private', vpcSecurityGroupIds: ['sg-0123456789abcdef0'] },
       initialLoad: { method: 'clone' },
+      cutover: auroraWriteBlock(source),
     });
     state = validated;
   });

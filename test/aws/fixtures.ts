@@ -4,6 +4,7 @@ import { CreateDBClusterCommand, CreateDBClusterParameterGroupCommand, CreateDBI
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 
 export const REGION = 'us-east-1';
@@ -27,6 +28,8 @@ export async function credentialsFor(account: string): Promise<AwsCredentialIden
 
 export interface SourceFixture {
   clusterArn: string;
+  /** The cluster's VPC security group (the cutover's write block empties it). */
+  securityGroupId: string;
   clusterIdentifier: string;
   endpoint: string;
   keyArn: string | null;
@@ -53,6 +56,12 @@ export async function createSourceCluster(
       }),
     );
   }
+  // The applications' way in: MySQL from the private network, in the group the write block empties.
+  const ec2 = new EC2Client(opts);
+  const securityGroupId = spec.vpcSecurityGroupIds?.[0] ?? (await ec2.send(new CreateSecurityGroupCommand({ GroupName: `${spec.name}-db`, Description: `${spec.name} database` }))).GroupId!;
+  if (!spec.vpcSecurityGroupIds) {
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: securityGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] }));
+  }
   const cluster = (
     await rds.send(
       new CreateDBClusterCommand({
@@ -65,7 +74,7 @@ export async function createSourceCluster(
         ...(keyArn ? { KmsKeyId: keyArn } : {}),
         ...(spec.binlogFormat !== null ? { DBClusterParameterGroupName: parameterGroup } : {}),
         ...(spec.dbSubnetGroupName ? { DBSubnetGroupName: spec.dbSubnetGroupName } : {}),
-        ...(spec.vpcSecurityGroupIds ? { VpcSecurityGroupIds: spec.vpcSecurityGroupIds } : {}),
+        VpcSecurityGroupIds: spec.vpcSecurityGroupIds ?? [securityGroupId],
       }),
     )
   ).DBCluster!;
@@ -77,6 +86,7 @@ export async function createSourceCluster(
   );
   return {
     clusterArn: cluster.DBClusterArn!,
+    securityGroupId,
     clusterIdentifier: spec.name,
     endpoint: cluster.Endpoint!,
     keyArn,
@@ -91,3 +101,6 @@ export async function createSecret(opts: ClientOptions, name: string): Promise<s
   );
   return out.ARN!;
 }
+
+/** The cutover settings of an Aurora source: its security group is the write block. */
+export const auroraWriteBlock = (source: Pick<SourceFixture, 'securityGroupId'>) => ({ writeBlock: { method: 'security-group' as const, securityGroupId: source.securityGroupId } });

@@ -17,6 +17,8 @@ export const SOURCE_SECRET = `arn:aws:secretsmanager:${REGION}:${SRC}:secret:ord
 export const TARGET_SECRET = `arn:aws:secretsmanager:${REGION}:${TGT}:secret:orders-target-admin-XyZabc`;
 /** What the mocked AssumeRole hands out: lets a test tell source-account calls from target-account ones. */
 export const ASSUMED_KEY_ID = 'ASIASOURCEACCOUNTKEY';
+/** The source cluster's VPC security group: the one the cutover's write block empties. */
+export const SOURCE_SG = 'sg-0a1b2c3d4e5f60718';
 
 export function rawCrossAccountInput(overrides: Record<string, any> = {}) {
   return {
@@ -33,7 +35,8 @@ export function rawCrossAccountInput(overrides: Record<string, any> = {}) {
       ...overrides.target,
     },
     initialLoad: { method: 'clone', ...overrides.initialLoad },
-    ...(overrides.cutover ? { cutover: overrides.cutover } : {}),
+    // Aurora ignores read_only: the write block empties the source's security group.
+    cutover: { writeBlock: { method: 'security-group', securityGroupId: SOURCE_SG }, ...overrides.cutover },
   };
 }
 
@@ -75,6 +78,7 @@ export function sourceCluster(overrides: Partial<DBCluster> = {}): DBCluster {
     KmsKeyId: SOURCE_KEY,
     DBClusterParameterGroup: 'orders-binlog',
     DBClusterMembers: [{ DBInstanceIdentifier: 'orders-prod-1', IsClusterWriter: true, DBClusterParameterGroupStatus: 'in-sync', PromotionTier: 1 }],
+    VpcSecurityGroups: [{ VpcSecurityGroupId: SOURCE_SG, Status: 'active' }],
     TagList: [],
     ...overrides,
   };

@@ -9,11 +9,11 @@ import {
 import { DescribeDBSubnetGroupsCommand, type DBSubnetGroup } from '@aws-sdk/client-rds';
 import type { VpcNetwork } from '../../shared/aws/ec2.js';
 import type { Placement } from '../../shared/preflight/network-path.js';
-import { REGION, SRC, TGT, sourceCluster } from './mock-fixtures.js';
+import { REGION, SOURCE_SG, SRC, TGT, sourceCluster } from './mock-fixtures.js';
 
 export const PCX = 'pcx-0a1b2c3d4e5f60789';
 export const NET = {
-  source: { account: SRC, vpcId: 'vpc-0a1b2c3d4e5f60718', cidr: '10.1.0.0/16', subnets: [['subnet-0a1b2c3d4e5f60001', '10.1.1.0/24'], ['subnet-0a1b2c3d4e5f60002', '10.1.2.0/24']], sg: 'sg-0a1b2c3d4e5f60718', acl: 'acl-0a1b2c3d4e5f60718', rtb: 'rtb-0a1b2c3d4e5f60718', subnetGroup: 'orders-prod-private' },
+  source: { account: SRC, vpcId: 'vpc-0a1b2c3d4e5f60718', cidr: '10.1.0.0/16', subnets: [['subnet-0a1b2c3d4e5f60001', '10.1.1.0/24'], ['subnet-0a1b2c3d4e5f60002', '10.1.2.0/24']], sg: SOURCE_SG, acl: 'acl-0a1b2c3d4e5f60718', rtb: 'rtb-0a1b2c3d4e5f60718', subnetGroup: 'orders-prod-private' },
   target: { account: TGT, vpcId: 'vpc-0f1e2d3c4b5a69788', cidr: '10.2.0.0/16', subnets: [['subnet-0f1e2d3c4b5a60001', '10.2.1.0/24'], ['subnet-0f1e2d3c4b5a60002', '10.2.2.0/24']], sg: 'sg-0123456789abcdef0', acl: 'acl-0f1e2d3c4b5a69788', rtb: 'rtb-0f1e2d3c4b5a69788', subnetGroup: 'orders-private' },
 } as const;
 type SideName = keyof typeof NET;
@@ -132,3 +132,8 @@ export function mockNetworkCalls(rds: AwsStub<any, any, any>, ec2: AwsStub<any, 
 export const placedSourceCluster = () => sourceCluster({ DBSubnetGroup: NET.source.subnetGroup, VpcSecurityGroups: [{ VpcSecurityGroupId: NET.source.sg, Status: 'active' }] });
 /** Input overrides that put the target in the target subnet group and security group. */
 export const placedTarget = { dbSubnetGroupName: NET.target.subnetGroup, vpcSecurityGroupIds: [NET.target.sg] };
+
+/** Answers DescribeSecurityGroups with the source's group (the write block's), for tests that mock nothing else of EC2. */
+export function mockSourceSecurityGroup(ec2: AwsStub<any, any, any>): void {
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [securityGroup('source')] });
+}

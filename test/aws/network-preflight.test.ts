@@ -16,7 +16,7 @@ import { inspectPreflight } from '../../shared/preflight/run.js';
 import { handler as validateInput } from '../../handlers/validate-input.js';
 import { handler as runPreflight } from '../../handlers/run-preflight.js';
 import { startMoto, type Moto } from '../support/moto.js';
-import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, type ClientOptions } from './fixtures.js';
+import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, type ClientOptions, auroraWriteBlock } from './fixtures.js';
 
 const ctx = localLambdaContext('test');
 const call = <T>(h: (e: any, c: any) => Promise<T>, event: unknown) => h(event, ctx);
@@ -80,6 +80,7 @@ describe('preflight: can the target subnets reach the source replication port (m
       source: { clusterArn: source.clusterArn, adminSecret: source.adminSecretArn, accessRoleArn: `arn:aws:iam::${SOURCE_ACCOUNT}:role/crossmove-source-access`, externalId: 'orders-2026-12-3f9c' },
       target: { adminSecret: await createSecret({ region: REGION }, 'orders-target-admin'), dbSubnetGroupName: 'orders-private', vpcSecurityGroupIds: [tgt.sg] },
       initialLoad: { method: 'snapshot' },
+      cutover: auroraWriteBlock(source),
     });
   });
 

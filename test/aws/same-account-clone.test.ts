@@ -21,7 +21,7 @@ import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
 import { handler as switchDns } from '../../handlers/switch-dns.js';
 import { startMoto, type Moto } from '../support/moto.js';
-import { createSecret, createSourceCluster, REGION, TARGET_ACCOUNT, type SourceFixture } from './fixtures.js';
+import { createSecret, createSourceCluster, REGION, TARGET_ACCOUNT, type SourceFixture, auroraWriteBlock } from './fixtures.js';
 
 const ctx = localLambdaContext('test');
 const call = <T>(h: (e: any, c: any) => Promise<T>, event: unknown) => h(event, ctx);
@@ -43,6 +43,7 @@ describe('same-account clone flow against moto', () => {
     source: { clusterArn: source.clusterArn, adminSecret: source.adminSecretArn },
     target: { adminSecret: targetSecret, instanceClass: 'db.r6g.large' },
     initialLoad: { method: 'clone' },
+    cutover: auroraWriteBlock(source),
     ...overrides,
   });
 
@@ -108,7 +109,7 @@ describe('same-account clone flow against moto', () => {
     const zone = await r53.send(new CreateHostedZoneCommand({ Name: 'internal.example.com', CallerReference: 'z1' }));
     const zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
     await r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: 'orders-db.internal.example.com', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: source.endpoint }] } }] } }));
-    const { input, accounts } = await call(validateInput, rawInput({ cutover: { dns: { hostedZoneId: zoneId, recordName: 'orders-db.internal.example.com', ttl: 5 } } }));
+    const { input, accounts } = await call(validateInput, rawInput({ cutover: { ...auroraWriteBlock(source), dns: { hostedZoneId: zoneId, recordName: 'orders-db.internal.example.com', ttl: 5 } } }));
     const state: MigrationState = { input, accounts, clone: { done: true, attempts: 1, status: 'available', clusterIdentifier: 'x', endpoint: 'x.cluster-abc.us-east-1.rds.amazonaws.com', port: 3306 } };
     const first = await call(switchDns, state);
     const second = await call(switchDns, state);

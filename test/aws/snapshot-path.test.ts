@@ -27,7 +27,7 @@ import { handler as createWriter } from '../../handlers/create-writer.js';
 import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
 import { startMoto, type Moto } from '../support/moto.js';
-import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, type SourceFixture } from './fixtures.js';
+import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, type SourceFixture, auroraWriteBlock } from './fixtures.js';
 
 const ctx = localLambdaContext('test');
 const call = <T>(h: (e: any, c: any) => Promise<T>, event: unknown) => h(event, ctx);
@@ -58,6 +58,7 @@ describe('snapshot path, same account, into another region (moto)', () => {
       source: { clusterArn: source.clusterArn, adminSecret: source.adminSecretArn },
       target: { adminSecret: targetSecret, region: TARGET_REGION, kmsKeyId: targetKey, instanceClass: 'db.r6g.large' },
       initialLoad: { method: 'snapshot' },
+      cutover: auroraWriteBlock(source),
     });
     state.preflight = await call(runPreflight, state);
   });
@@ -167,6 +168,7 @@ describe('snapshot path, across accounts (moto)', () => {
       source: { clusterArn: source.clusterArn, adminSecret: source.adminSecretArn, accessRoleArn: `arn:aws:iam::${SOURCE_ACCOUNT}:role/crossmove-source-access`, externalId: 'orders-2026-12-3f9c' },
       target: { adminSecret: targetSecret, kmsKeyId: targetKey },
       initialLoad: { method: 'snapshot' },
+      cutover: auroraWriteBlock(source),
     });
     state.preflight = await call(runPreflight, state);
   });

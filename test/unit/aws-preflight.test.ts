@@ -1,6 +1,8 @@
 // "Validate the input" and "Run preflight checks" with aws-sdk-client-mock: exact parameters of every
 // call, responses shaped like the AWS API reference, and the bad-input cases of issue 2.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { mockSourceSecurityGroup } from '../aws/network-fixtures.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -19,6 +21,8 @@ const rds = mockClient(RDSClient);
 const kms = mockClient(KMSClient);
 const sts = mockClient(STSClient);
 const sm = mockClient(SecretsManagerClient);
+// The write block's security group (read-only check of what the block would remove).
+const ec2 = mockClient(EC2Client);
 const ctx = localLambdaContext('test');
 const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected the step to fail'); }, (e: Error) => e);
 const inputsOf = (mock: { commandCalls: (c: any) => any[] }, cmd: unknown) => mock.commandCalls(cmd).map((c) => c.args[0].input);
@@ -48,6 +52,8 @@ beforeEach(() => {
   kms.reset();
   sts.reset();
   sm.reset();
+  ec2.reset();
+  mockSourceSecurityGroup(ec2);
   resetCaches();
 });
 

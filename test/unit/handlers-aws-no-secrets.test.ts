@@ -5,6 +5,7 @@
 //    anywhere in the first place (redaction is only the second line of defence).
 // 2. An AWS error that echoes a password the SAME invocation read is masked by that invocation.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, RDSClient, RestoreDBClusterToPointInTimeCommand } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -16,6 +17,7 @@ const rds = mockClient(RDSClient);
 const kms = mockClient(KMSClient);
 const sts = mockClient(STSClient);
 const sm = mockClient(SecretsManagerClient);
+const ec2 = mockClient(EC2Client);
 let captured = '';
 const originals = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
 
@@ -38,7 +40,8 @@ async function freshProcess() {
 
 beforeEach(async () => {
   vi.resetModules();
-  [rds, kms, sts, sm].forEach((m) => m.reset());
+  [rds, kms, sts, sm, ec2].forEach((m) => m.reset());
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-0a1b2c3d4e5f60718', IpPermissions: [] }] });
   captured = '';
   process.stdout.write = ((chunk: string) => ((captured += String(chunk)), true)) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string) => ((captured += String(chunk)), true)) as typeof process.stderr.write;
