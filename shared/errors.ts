@@ -177,3 +177,9 @@ export class CutoverIncompleteError extends CrossmoveError {}
 
 /** replication.ssl cannot work with the target's engine as configured (named field and fix in the message). */
 export class ReplicationSslUnsupportedError extends CrossmoveError {}
+
+/**
+ * The fallback passed its point of no return (the source is the primary again, the target stays
+ * blocked) but did not finish. Running the fallback again reads the marker and finishes the switch.
+ */
+export class FallbackIncompleteError extends CrossmoveError {}

@@ -1,6 +1,8 @@
-// Application sessions on the source, and killing them at cutover. Spared: crossmove's own connection
-// ids (not its whole admin user: an admin session bypasses read_only and would keep writing),
-// replication (binlog dump threads), system threads and cutover.writeBlock.keepUsers.
+// Application sessions on the old primary, and killing them at cutover (on the source) and at fallback
+// (on the target). Spared: crossmove's own connection ids (not its whole admin user: an admin session
+// bypasses read_only and would keep writing), replication by its command (the binlog dump thread of the
+// replica, e.g. the source's reverse replication IO thread on the target), system threads and the
+// configured keepUsers.
 import { errnoOf, q, type Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 

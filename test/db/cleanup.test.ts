@@ -6,16 +6,10 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
-import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
-import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
-import { handler as startReplication } from '../../handlers/start-replication.js';
-import { handler as checkReplication } from '../../handlers/check-replication.js';
-import { handler as cutOver } from '../../handlers/cut-over.js';
-import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
 import { handler as cleanupDb } from '../../handlers/cleanup-db.js';
-import type { BinlogSettings, CleanupReport, CutoverResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
-import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
-import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import type { CleanupReport, MigrationState } from '../../shared/state.js';
+import type { WriteLoad } from '../support/write-load.js';
+import { cutOverAndReverse, invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
@@ -31,25 +25,10 @@ beforeAll(async () => {
   useLocalSecrets();
   [source, target] = await startServers(2, 81);
   state = stateFor(source, target);
-  const [s, t] = [await source.connect(), await target.connect()];
   // Retention shorter than binlogRetentionHours: "Keep binlogs long enough" raises it, cleanup puts it back.
-  await s.query('SET GLOBAL binlog_expire_logs_seconds = 7200');
-  await prepareLoadSchema(s);
-  await prepareLoadSchema(t, 'app', { user: true, table: false });
-  await s.end();
-  await t.end();
-  state = { ...state, binlogs: await invoke<BinlogSettings>(keepBinlogs, state) };
-  load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 100 }).start();
-  await until(async () => load.acked.length > 20);
-  const position = await consistentCopy(source, target, ['app', 'crossmove']);
-  state = { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
-  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
-  state = { ...state, replication: await invoke(startReplication, state) };
-  await until(async () => {
-    const lag = await invoke<ReplicationCheck>(checkReplication, state);
-    state = { ...state, lag };
-    return lag.caughtUp;
-  }, 30_000, 50);
+  await sql(source, 'SET GLOBAL binlog_expire_logs_seconds = 7200');
+  await prepareApp(source, target);
+  ({ state, load } = await replicateUnderLoad(state, source, target, { ratePerSec: 100, ackedBefore: 20 }));
 }, 120_000);
 
 afterAll(async () => {
@@ -68,10 +47,7 @@ describe('cleanup, database half', () => {
   });
 
   it('after a real cutover and reverse replication: removes everything crossmove made and reports it', async () => {
-    state = { ...state, cutover: await invoke<CutoverResult>(cutOver, state) };
-    load.repoint({ host: target.host, port: target.port, name: 'target' });
-    state = { ...state, reverse: await invoke(startReverseReplication, state) };
-    await until(async () => load.ackedIds('target').length > 30, 20_000);
+    state = await cutOverAndReverse(state, load, target, 30);
     expect(state.binlogs).toMatchObject({ changed: true, previousRetentionHours: 2, retentionHours: 72 });
     const reverseSecret = state.replicationUser!.secretRef.replace(/\.json$/, '-reverse.json').slice(5);
     expect(existsSync(reverseSecret)).toBe(true);

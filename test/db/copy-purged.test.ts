@@ -4,56 +4,22 @@
 // purged one. A finished copy that a running replica is past is still reused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
-import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
-import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
 import { handler as startReplication } from '../../handlers/start-replication.js';
 import { handler as checkReplication } from '../../handlers/check-replication.js';
 import { handler as copyData } from '../../handlers/copy-data.js';
 import type { LogicalCopyResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
-import { prepareLoadSchema } from '../support/write-load.js';
-import { invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import { beforeCopy, invoke, prepareApp, purgeBinlogsPast, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
 let state: MigrationState;
 
-async function sql(server: MariaDbServer, text: string, params: unknown[] = []): Promise<void> {
-  const c = await server.connect();
-  try {
-    await c.query(text, params);
-  } finally {
-    await c.end();
-  }
-}
-
-async function purgeUpTo(file: string): Promise<void> {
-  await sql(source, 'FLUSH BINARY LOGS');
-  const c = await source.connect();
-  try {
-    // MariaDB keeps a binlog until its InnoDB checkpoint moved on (asynchronous): purge until it is gone.
-    await until(async () => {
-      const [[status]] = (await c.query('SHOW MASTER STATUS')) as any;
-      await c.query('PURGE BINARY LOGS TO ?', [status.File]);
-      const [logs] = (await c.query('SHOW BINARY LOGS')) as any;
-      return !(logs as { Log_name: string }[]).some((l) => l.Log_name === file);
-    }, 10_000, 100);
-  } finally {
-    await c.end();
-  }
-}
-
 beforeAll(async () => {
   useLocalSecrets();
   [source, target] = await startServers(2, 81);
   state = stateFor(source, target, { migrationId: 'purge-test' });
-  const [s, t] = [await source.connect(), await target.connect()];
-  await prepareLoadSchema(s);
-  await prepareLoadSchema(t, 'app', { user: true, table: false });
-  await s.query("INSERT INTO app.writes VALUES (1, 'a', NOW(6)), (2, 'b', NOW(6))");
-  await s.end();
-  await t.end();
-  state = { ...state, binlogs: await invoke(keepBinlogs, state) };
-  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
+  await prepareApp(source, target, ["INSERT INTO app.writes VALUES (1, 'a', NOW(6)), (2, 'b', NOW(6))"]);
+  state = await beforeCopy(state);
 });
 
 afterAll(async () => {
@@ -65,7 +31,7 @@ describe('a copy whose binlog position was purged', () => {
     const first = await invoke<LogicalCopyResult>(copyData, state);
     state = { ...state, logicalCopy: first, binlogPosition: { done: true, attempts: 1, status: 'found', position: first.position, origin: 'logical-copy' } };
     await sql(source, "INSERT INTO app.writes VALUES (3, 'c', NOW(6))");
-    await purgeUpTo(first.position.file);
+    await purgeBinlogsPast(source, first.position.file);
     await invoke(startReplication, state);
     await until(async () => (await slaveStatus(target))?.Last_IO_Errno === 1236, 20_000);
 
@@ -80,7 +46,7 @@ describe('a copy whose binlog position was purged', () => {
   });
 
   it('is reused while a running replica is past the purged file', async () => {
-    await purgeUpTo(state.logicalCopy!.position.file);
+    await purgeBinlogsPast(source, state.logicalCopy!.position.file);
     const again = await invoke<LogicalCopyResult>(copyData, state);
     expect(again.position).toEqual(state.logicalCopy!.position);
     expect((await slaveStatus(target))!.Slave_SQL_Running).toBe('Yes');

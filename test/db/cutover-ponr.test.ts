@@ -8,10 +8,6 @@ import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand, EC
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
-import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
-import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
-import { handler as startReplication } from '../../handlers/start-replication.js';
-import { handler as checkReplication } from '../../handlers/check-replication.js';
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { runCutover, type CutoverDeps } from '../../shared/mysql/cutover.js';
 import { readCutoverMarker, writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
@@ -20,32 +16,20 @@ import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
 import { openSource, openTarget, type Side } from '../../shared/mysql/steps/sides.js';
 import { SecurityGroupBlocker } from '../../shared/mysql/write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../../shared/mysql/write-block.js';
-import type { CutoverResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
-import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
-import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import type { CutoverResult, MigrationState } from '../../shared/state.js';
+import { WriteLoad } from '../support/write-load.js';
+import { beforeCopy, invoke, prepareApp, recopy, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
 let state: MigrationState;
 const GROUP = 'sg-0123456789abcdef0';
 
-async function sql(server: MariaDbServer, text: string, params: unknown[] = []): Promise<void> {
-  const c = await server.connect();
-  try {
-    await c.query(text, params);
-  } finally {
-    await c.end();
-  }
-}
-
 /** The target a caught-up read-only replica again, the source writable, no cutover markers. */
 async function freshReplication(): Promise<void> {
   await sql(source, 'SET GLOBAL read_only = OFF');
   await sql(target, 'STOP SLAVE; RESET SLAVE ALL; DROP DATABASE IF EXISTS app; SET sql_log_bin=0; DROP TABLE IF EXISTS crossmove.cutover_log; SET sql_log_bin=1');
-  const position = await consistentCopy(source, target, ['app']);
-  state = { ...state, lag: undefined, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
-  state = { ...state, replication: await invoke(startReplication, state) };
-  await until(async () => (await invoke<ReplicationCheck>(checkReplication, state)).underLimit, 30_000, 50);
+  state = await recopy(state, source, target);
 }
 
 /** runCutover on fresh connections, with parts swapped in. */
@@ -77,13 +61,8 @@ beforeAll(async () => {
   useLocalSecrets();
   [source, target] = await startServers(2, 71);
   state = stateFor(source, target, { migrationId: 'ponr-test', cutover: { catchUpTimeoutSeconds: 5 } });
-  const [s, t] = [await source.connect(), await target.connect()];
-  await prepareLoadSchema(s);
-  await prepareLoadSchema(t, 'app', { user: true, table: false });
-  await s.end();
-  await t.end();
-  state = { ...state, binlogs: await invoke(keepBinlogs, state) };
-  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
+  await prepareApp(source, target);
+  state = await beforeCopy(state);
 });
 
 afterAll(async () => {

@@ -6,15 +6,11 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, type MariaDbServer } from '../../local/mariadb.js';
 import { logger } from '../../shared/logger.js';
-import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
-import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
-import { handler as startReplication } from '../../handlers/start-replication.js';
-import { handler as checkReplication } from '../../handlers/check-replication.js';
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
-import type { CutoverResult, MigrationState, ReplicationCheck, ReverseReplicationResult } from '../../shared/state.js';
-import { APP_PASSWORD, prepareLoadSchema, WriteLoad } from '../support/write-load.js';
-import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import type { CutoverResult, MigrationState, ReverseReplicationResult } from '../../shared/state.js';
+import { APP_PASSWORD, type WriteLoad } from '../support/write-load.js';
+import { invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
@@ -37,27 +33,13 @@ beforeAll(async () => {
   }
   [source, target] = await startServers(2, 21);
   state = stateFor(source, target, { cutover: { applyMissingGrants: true, verify: 'checksum' } });
-  const [s, t] = [await source.connect(), await target.connect()];
-  await prepareLoadSchema(s);
-  await prepareLoadSchema(t, 'app', { user: true, table: false });
-  await s.query('CREATE TABLE app.accounts (id INT PRIMARY KEY, balance DECIMAL(12,2), note TEXT)');
-  await s.query("INSERT INTO app.accounts VALUES (1, 10.50, 'a'), (2, 99.99, NULL), (3, 0, 'ü')");
-  // A user made without binlog (as on Aurora 3, where DCL does not replicate): must show up in the diff.
-  await s.query("SET sql_log_bin=0; CREATE USER 'reporting'@'%' IDENTIFIED BY 'reporting-pw-123'; GRANT SELECT ON app.* TO 'reporting'@'%'; SET sql_log_bin=1");
-  await s.end();
-  await t.end();
-  state = { ...state, binlogs: await invoke(keepBinlogs, state) };
-  load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 200 }).start();
-  await until(async () => load.acked.length > 40);
-  const position = await consistentCopy(source, target, ['app', 'crossmove']);
-  state = { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
-  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
-  state = { ...state, replication: await invoke(startReplication, state) };
-  await until(async () => {
-    const lag = await invoke<ReplicationCheck>(checkReplication, state);
-    state = { ...state, lag };
-    return lag.caughtUp;
-  }, 30_000, 50);
+  await prepareApp(source, target, [
+    'CREATE TABLE app.accounts (id INT PRIMARY KEY, balance DECIMAL(12,2), note TEXT)',
+    "INSERT INTO app.accounts VALUES (1, 10.50, 'a'), (2, 99.99, NULL), (3, 0, 'ü')",
+    // A user made without binlog (as on Aurora 3, where DCL does not replicate): must show up in the diff.
+    "SET sql_log_bin=0; CREATE USER 'reporting'@'%' IDENTIFIED BY 'reporting-pw-123'; GRANT SELECT ON app.* TO 'reporting'@'%'; SET sql_log_bin=1",
+  ]);
+  ({ state, load } = await replicateUnderLoad(state, source, target, { ratePerSec: 200, ackedBefore: 40 }));
 });
 
 afterAll(async () => {

@@ -1,26 +1,24 @@
 // Fallback after a crashed attempt (real MariaDB): an attempt that died before the point of no return
-// is undone by the next invocation (target writable, reverse replication resumed) which then falls
-// back with nothing lost; one that died after it is finished. And the Aurora way of re-enabling the
+// is undone by the next invocation (target writable, reverse replication resumed); a failure after the
+// point of no return never unblocks the target, and the next invocation finishes with nothing lost; one
+// that died after it is finished. And the Aurora way of re-enabling the
 // source: the security-group rules the cutover removed are read from its marker on the target and
 // authorised again (EC2 mocked, exact parameters).
 import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
-import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
-import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
-import { handler as startReplication } from '../../handlers/start-replication.js';
-import { handler as checkReplication } from '../../handlers/check-replication.js';
-import { handler as cutOver } from '../../handlers/cut-over.js';
-import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
 import { handler as fallBack } from '../../handlers/fall-back.js';
 import { writeFallbackMarker, readFallbackMarker } from '../../shared/mysql/fallback-marker.js';
+import { runFallback } from '../../shared/mysql/fallback.js';
+import { openSource, openTarget } from '../../shared/mysql/steps/sides.js';
+import { ReadOnlyBlocker } from '../../shared/mysql/write-block.js';
 import { sourceEnabler } from '../../shared/mysql/fallback-source.js';
 import { dialectFor } from '../../shared/mysql/dialect.js';
 import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
-import type { CutoverResult, FallbackResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
-import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
-import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import type { FallbackResult, MigrationState } from '../../shared/state.js';
+import type { WriteLoad } from '../support/write-load.js';
+import { cutOverAndReverse, invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 const ec2 = mockClient(EC2Client);
 let source: MariaDbServer;
@@ -29,37 +27,34 @@ let state: MigrationState;
 let load: WriteLoad;
 let first: FallbackResult;
 
-async function sql(server: MariaDbServer, text: string, params: unknown[] = []): Promise<void> {
-  const c = await server.connect();
-  try {
-    await c.query(text, params);
-  } finally {
-    await c.end();
-  }
-}
-
 beforeAll(async () => {
   useLocalSecrets();
   [source, target] = await startServers(2, 91);
   state = stateFor(source, target, { migrationId: 'recovery-test' });
-  const [s, t] = [await source.connect(), await target.connect()];
-  await prepareLoadSchema(s);
-  await prepareLoadSchema(t, 'app', { user: true, table: false });
-  await s.end();
-  await t.end();
-  state = { ...state, binlogs: await invoke(keepBinlogs, state) };
-  load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 100 }).start();
-  await until(async () => load.acked.length > 20);
-  const position = await consistentCopy(source, target, ['app', 'crossmove']);
-  state = { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
-  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
-  state = { ...state, replication: await invoke(startReplication, state) };
-  await until(async () => (await invoke<ReplicationCheck>(checkReplication, state)).underLimit, 30_000, 50);
-  state = { ...state, cutover: await invoke<CutoverResult>(cutOver, state) };
-  load.repoint({ host: target.host, port: target.port, name: 'target' });
-  state = { ...state, reverse: await invoke(startReverseReplication, state) };
-  await until(async () => load.ackedIds('target').length > 50, 20_000);
+  await prepareApp(source, target);
+  ({ state, load } = await replicateUnderLoad(state, source, target, { ratePerSec: 100, ackedBefore: 20, until: 'underLimit' }));
+  state = await cutOverAndReverse(state, load, target, 50);
 }, 120_000);
+
+/** runFallback on fresh connections, with the way the source is made writable swapped in. */
+async function fallbackWith(enableSource: () => Promise<void>): Promise<FallbackResult> {
+  const [s, t] = [await openSource(state), await openTarget(state)];
+  try {
+    return await runFallback({
+      source: s.conn,
+      target: t.conn,
+      sourceDialect: s.dialect,
+      targetDialect: t.dialect,
+      input: state.input,
+      blocker: new ReadOnlyBlocker(t.conn),
+      enableSource,
+      crossmoveUsers: ['admin', 'crossmove_repl', 'crossmove_repl_r'],
+    });
+  } finally {
+    await s.conn.end();
+    await t.conn.end();
+  }
+}
 
 afterAll(async () => {
   await load?.stop();
@@ -67,7 +62,7 @@ afterAll(async () => {
 });
 
 describe('fallback recovery', () => {
-  it('an attempt that died before the point of no return is undone, then the fallback completes with nothing lost', async () => {
+  it('an attempt that died before the point of no return is undone; a failure after it keeps the target blocked and the next invocation finishes, nothing lost', async () => {
     // What a Lambda killed mid-fallback leaves: marker in-progress, target read-only, reverse SQL thread stopped.
     const c = await source.connect();
     await writeFallbackMarker(c as any, 'crossmove', 'recovery-test', { phase: 'in-progress', result: null, blockState: null });
@@ -76,7 +71,16 @@ describe('fallback recovery', () => {
     await sql(source, 'STOP SLAVE SQL_THREAD');
     await new Promise((r) => setTimeout(r, 200));
 
+    // The recovering invocation gets past the point of no return, then cannot make the source writable.
+    const err = await fallbackWith(() => Promise.reject(new Error('injected: connection lost while enabling the source'))).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('FallbackIncompleteError');
+    expect(err?.message).toMatch(/point of no return but did not finish \(Error: injected.*\)\. The target stays blocked; the next attempt finishes the switch \(run the fallback again\)/);
+    // Never unblocked: the source may already take writes, two primaries would split the data.
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(1);
+    expect(await scalar(source, "SELECT phase FROM crossmove.fallback_log WHERE migration_id = 'recovery-test' ORDER BY seq DESC LIMIT 1")).toBe('past-point-of-no-return');
+
     first = await invoke<FallbackResult>(fallBack, state);
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(1);
     load.repoint({ host: source.host, port: source.port, name: 'source-again' });
     await until(async () => load.ackedIds('source-again').length > 30, 20_000);
     await load.stop();

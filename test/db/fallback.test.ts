@@ -7,16 +7,11 @@ import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, type MariaDbServer } from '../../local/mariadb.js';
-import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
-import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
-import { handler as startReplication } from '../../handlers/start-replication.js';
-import { handler as checkReplication } from '../../handlers/check-replication.js';
-import { handler as cutOver } from '../../handlers/cut-over.js';
-import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
 import { handler as fallBack } from '../../handlers/fall-back.js';
-import type { CutoverResult, FallbackResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
-import { APP_PASSWORD, prepareLoadSchema, WriteLoad } from '../support/write-load.js';
-import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import { fallBackStep } from '../../shared/mysql/fallback-step.js';
+import type { FallbackResult, MigrationState } from '../../shared/state.js';
+import { APP_PASSWORD, type WriteLoad } from '../support/write-load.js';
+import { cutOverAndReverse, invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 const r53 = mockClient(Route53Client);
 let source: MariaDbServer;
@@ -25,14 +20,21 @@ let state: MigrationState;
 let load: WriteLoad;
 let result: FallbackResult;
 
-async function sql(server: MariaDbServer, text: string): Promise<void> {
+/** Binlog dump threads on a server (its replicas' IO threads). */
+async function dumpThreads(server: MariaDbServer): Promise<number[]> {
   const c = await server.connect();
   try {
-    await c.query(text);
+    const [rows] = await c.query("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' ORDER BY ID");
+    return (rows as { id: number }[]).map((r) => Number(r.id));
   } finally {
     await c.end();
   }
 }
+
+const reverseRunning = async () => {
+  const st = await slaveStatus(source);
+  return st?.Slave_IO_Running === 'Yes' && st?.Slave_SQL_Running === 'Yes';
+};
 
 function withInput(s: MigrationState, patch: (input: any) => void): MigrationState {
   const input = structuredClone(s.input);
@@ -45,30 +47,13 @@ beforeAll(async () => {
   r53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C123', Status: 'PENDING', SubmittedAt: new Date() } });
   [source, target] = await startServers(2, 71);
   state = stateFor(source, target, { cutover: { verify: 'checksum', dns: { hostedZoneId: 'Z0FALLBACK', recordName: 'db.example.com', ttl: 5 } } });
-  const [s, t] = [await source.connect(), await target.connect()];
-  await prepareLoadSchema(s);
-  await prepareLoadSchema(t, 'app', { user: true, table: false });
-  await s.query('CREATE TABLE app.accounts (id INT PRIMARY KEY, balance DECIMAL(12,2), note TEXT)');
-  await s.query("INSERT INTO app.accounts VALUES (1, 10.50, 'a'), (2, 99.99, NULL)");
-  await s.end();
-  await t.end();
-  state = { ...state, binlogs: await invoke(keepBinlogs, state) };
-  load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 200 }).start();
-  await until(async () => load.acked.length > 40);
-  const position = await consistentCopy(source, target, ['app', 'crossmove']);
-  state = { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
-  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
-  state = { ...state, replication: await invoke(startReplication, state) };
-  await until(async () => {
-    const lag = await invoke<ReplicationCheck>(checkReplication, state);
-    state = { ...state, lag };
-    return lag.caughtUp;
-  }, 30_000, 50);
+  await prepareApp(source, target, [
+    'CREATE TABLE app.accounts (id INT PRIMARY KEY, balance DECIMAL(12,2), note TEXT)',
+    "INSERT INTO app.accounts VALUES (1, 10.50, 'a'), (2, 99.99, NULL)",
+  ]);
+  ({ state, load } = await replicateUnderLoad(state, source, target, { ratePerSec: 200, ackedBefore: 40 }));
   // A real cutover, the load moves to the target, reverse replication carries its writes back.
-  state = { ...state, cutover: await invoke<CutoverResult>(cutOver, state) };
-  load.repoint({ host: target.host, port: target.port, name: 'target' });
-  state = { ...state, reverse: await invoke(startReverseReplication, state) };
-  await until(async () => load.ackedIds('target').length > 100, 20_000);
+  state = await cutOverAndReverse(state, load, target, 100);
 }, 120_000);
 
 afterAll(async () => {
@@ -124,6 +109,83 @@ describe('fallback through reverse replication', () => {
     } finally {
       await sql(source, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE');
     }
+  });
+
+  it('kills an application session logged in as the target admin user, and spares the reverse replication IO thread', async () => {
+    // An application logged in as the admin user: read_only does not stop it, so only the kill does.
+    const appAdmin = await target.connect();
+    const [[{ id: adminId }]] = (await appAdmin.query('SELECT CONNECTION_ID() AS id')) as any;
+    const dumpBefore = await dumpThreads(target);
+    expect(dumpBefore).toHaveLength(1);
+    let seen: { adminSessions: number; dump: number[] } | undefined;
+    const err = await fallBackStep(state, {
+      afterFinalPosition: async () => {
+        seen = { adminSessions: Number(await scalar(target, 'SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?', [adminId])), dump: await dumpThreads(target) };
+        throw new Error('test: stop after the kill');
+      },
+    }).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('FallbackRolledBackError');
+    // Killed (before the final position was read); the source's reverse IO thread kept its session.
+    expect(seen).toEqual({ adminSessions: 0, dump: dumpBefore });
+    await expect(appAdmin.query('SELECT 1')).rejects.toThrow();
+    appAdmin.destroy();
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
+    await until(reverseRunning, 20_000);
+  });
+
+  it('a write that slips in after the final position rolls back: target writable, reverse replication running, nothing lost', async () => {
+    const slipped = 9_000_000;
+    // verify none: only the re-read of the target's binlog position can see the write.
+    const unverified = withInput(state, (i) => (i.cutover.verify = 'none'));
+    const err = await fallBackStep(unverified, {
+      afterFinalPosition: async () => {
+        // A session the block cannot stop (admin, logged in after the kill).
+        await sql(target, `INSERT INTO app.writes VALUES (${slipped}, 'slipped past the block', NOW(6))`);
+      },
+    }).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('FallbackRolledBackError');
+    expect(err?.message).toMatch(/the target binlog moved from \S+ to \S+ after writes were blocked: a session still writes \(check fallbackOptions\.writeBlock\.keepUsers/);
+    expect(err?.message).toMatch(/target is writable again and reverse replication is running/);
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(1);
+    await until(reverseRunning, 20_000);
+    expect(Number((await slaveStatus(source))!.Master_Port)).toBe(target.port);
+    const before = load.ackedIds('target').length;
+    await until(async () => load.ackedIds('target').length > before + 50, 20_000);
+    // Nothing lost: every acknowledged target write and the slipped one reach the source.
+    const acked = [...load.ackedIds('target'), slipped];
+    await until(async () => Number(await scalar(source, 'SELECT COUNT(*) FROM app.writes WHERE id IN (?)', [acked])) === acked.length, 20_000);
+  });
+
+  it('rolls back from the stored plan: a block that was applied but reported failure still ends unblocked', async () => {
+    const undone: unknown[] = [];
+    const deadlines: unknown[] = [];
+    const err = await fallBackStep(state, {
+      blocker: async (_state, conn) => ({
+        method: 'test-applied-then-lost',
+        plan: async () => ({ readOnlyBefore: 0 }),
+        block: async (deadline?: number) => {
+          deadlines.push(deadline);
+          await conn.query('SET GLOBAL read_only = ON');
+          throw new Error('injected: lost the answer to SET GLOBAL read_only');
+        },
+        // What this instance believes it did: nothing (its call failed). Only the plan knows better.
+        unblock: async () => undefined,
+        undo: async (plan: unknown) => {
+          undone.push(plan);
+          await conn.query('SET GLOBAL read_only = OFF');
+        },
+      }),
+    }).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('FallbackRolledBackError');
+    expect(err?.message).toMatch(/injected: lost the answer/);
+    expect(undone).toEqual([{ readOnlyBefore: 0 }]);
+    // The block is bounded by the budget like the cutover's.
+    expect(deadlines).toEqual([expect.any(Number)]);
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
+    await until(reverseRunning, 20_000);
+    const before = load.ackedIds('target').length;
+    await until(async () => load.ackedIds('target').length > before + 50, 20_000);
   });
 
   it('falls back under write load: the source takes writes again, zero acknowledged writes lost, checksums equal', async () => {

@@ -3,7 +3,6 @@
 // the replication user locked out. Real MariaDB servers; the write load keeps running throughout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
-import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
 import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
 import { handler as startReplication } from '../../handlers/start-replication.js';
 import { handler as checkReplication } from '../../handlers/check-replication.js';
@@ -13,8 +12,8 @@ import { ReadOnlyBlocker } from '../../shared/mysql/write-block.js';
 import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
 import type { CutoverResult } from '../../shared/state.js';
 import type { MigrationState, ReplicationCheck } from '../../shared/state.js';
-import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
-import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import { WriteLoad } from '../support/write-load.js';
+import { beforeCopy, invoke, prepareApp, purgeBinlogsPast, recopy, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
@@ -22,23 +21,10 @@ let state: MigrationState;
 let load: WriteLoad;
 let lastResult: CutoverResult;
 
-async function sql(server: MariaDbServer, text: string, params: unknown[] = []): Promise<void> {
-  const c = await server.connect();
-  try {
-    await c.query(text, params);
-  } finally {
-    await c.end();
-  }
-}
-
 /** A new initial load and replication from its coordinates (what re-running the migration does). */
 async function freshReplication(opts: { start?: boolean } = {}): Promise<void> {
   await sql(target, 'STOP SLAVE; RESET SLAVE ALL; DROP DATABASE IF EXISTS app');
-  const position = await consistentCopy(source, target, ['app']);
-  state = { ...state, lag: undefined, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
-  if (opts.start === false) return;
-  state = { ...state, replication: await invoke(startReplication, state) };
-  await until(async () => (await invoke<ReplicationCheck>(checkReplication, state)).underLimit, 30_000, 50);
+  state = await recopy(state, source, target, opts);
 }
 
 async function errorOfCheck(): Promise<Error> {
@@ -56,13 +42,8 @@ beforeAll(async () => {
   useLocalSecrets();
   [source, target] = await startServers(2, 31);
   state = stateFor(source, target, { replication: { maxLagSeconds: 10 }, cutover: { catchUpTimeoutSeconds: 1 } });
-  const [s, t] = [await source.connect(), await target.connect()];
-  await prepareLoadSchema(s);
-  await prepareLoadSchema(t, 'app', { user: true, table: false });
-  await s.end();
-  await t.end();
-  state = { ...state, binlogs: await invoke(keepBinlogs, state) };
-  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
+  await prepareApp(source, target);
+  state = await beforeCopy(state);
   load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 100 }).start();
   await until(async () => load.acked.length > 20);
 });
@@ -76,16 +57,7 @@ describe('replication faults', () => {
   it('binlogs purged before replication starts: BinlogPurgedError names the file and the retention to set', async () => {
     await freshReplication({ start: false });
     const from = state.binlogPosition!.position!;
-    await sql(source, 'FLUSH BINARY LOGS');
-    // MariaDB keeps a binlog until its InnoDB checkpoint moved on (asynchronous): purge until it is gone.
-    const c = await source.connect();
-    await until(async () => {
-      const [[status]] = (await c.query('SHOW MASTER STATUS')) as any;
-      await c.query('PURGE BINARY LOGS TO ?', [status.File]);
-      const [logs] = (await c.query('SHOW BINARY LOGS')) as any;
-      return !(logs as { Log_name: string }[]).some((l) => l.Log_name === from.file);
-    }, 10_000, 100);
-    await c.end();
+    await purgeBinlogsPast(source, from.file);
     await invoke(startReplication, state);
     const err = await errorOfCheck();
     expect(err.name).toBe('BinlogPurgedError');

@@ -1,14 +1,22 @@
-// Shared by the db tests: servers, a migration state pointing at them, and a consistent copy with its
+// Shared by the db tests: servers, a migration state pointing at them, a consistent copy with its
 // binlog coordinates (mariadb-dump --single-transaction --master-data=2, the real logical copy is
-// another step's job).
+// another step's job), and the runs of real steps most tests start from (replication caught up under a
+// write load; a cutover with reverse replication).
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD, ADMIN_USER, startMariaDb, type MariaDbServer } from '../../local/mariadb.js';
+import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
+import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
+import { handler as startReplication } from '../../handlers/start-replication.js';
+import { handler as checkReplication } from '../../handlers/check-replication.js';
+import { handler as cutOver } from '../../handlers/cut-over.js';
+import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
 import { localLambdaContext } from '../../shared/handler.js';
 import { validateMigrationInput } from '../../shared/input/validate.js';
-import type { BinlogPosition, MigrationState } from '../../shared/state.js';
+import type { BinlogPosition, CutoverResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
+import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
 
 export const ADMIN_SECRET_ENV = 'CROSSMOVE_TEST_DB_ADMIN';
 
@@ -94,4 +102,98 @@ export async function scalar<T = unknown>(server: MariaDbServer, sql: string, pa
   } finally {
     await c.end();
   }
+}
+
+/** Runs statements on a server through a fresh admin connection. */
+export async function sql(server: MariaDbServer, text: string, params: unknown[] = []): Promise<void> {
+  const c = await server.connect();
+  try {
+    await c.query(text, params);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The load's schema and table on the source (then `sourceSql`), its user on the target (the copy brings the table). */
+export async function prepareApp(source: MariaDbServer, target: MariaDbServer, sourceSql: string[] = []): Promise<void> {
+  const [s, t] = [await source.connect(), await target.connect()];
+  try {
+    await prepareLoadSchema(s);
+    await prepareLoadSchema(t, 'app', { user: true, table: false });
+    for (const text of sourceSql) await s.query(text);
+  } finally {
+    await s.end();
+    await t.end();
+  }
+}
+
+/** Keeps binlogs and creates the replication user: the steps before any copy. */
+export async function beforeCopy(state: MigrationState): Promise<MigrationState> {
+  const withBinlogs = { ...state, binlogs: await invoke<MigrationState['binlogs']>(keepBinlogs, state) };
+  return { ...withBinlogs, replicationUser: await invoke<MigrationState['replicationUser']>(createReplicationUser, withBinlogs) };
+}
+
+/**
+ * The state right before "Cut over": binlogs kept, a write load on the source (`ackedBefore` writes
+ * acknowledged), a consistent copy of app and crossmove, the replication user, replication started and
+ * checked until caught up (or only under the limit).
+ */
+export async function replicateUnderLoad(
+  initial: MigrationState,
+  source: MariaDbServer,
+  target: MariaDbServer,
+  opts: { ratePerSec: number; ackedBefore: number; until?: 'caughtUp' | 'underLimit' },
+): Promise<{ state: MigrationState; load: WriteLoad }> {
+  let state = { ...initial, binlogs: await invoke<MigrationState['binlogs']>(keepBinlogs, initial) };
+  const load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: opts.ratePerSec }).start();
+  await until(async () => load.acked.length > opts.ackedBefore);
+  const position = await consistentCopy(source, target, ['app', 'crossmove']);
+  state = { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
+  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
+  state = { ...state, replication: await invoke(startReplication, state) };
+  await until(async () => {
+    const lag = await invoke<ReplicationCheck>(checkReplication, state);
+    state = { ...state, lag };
+    return opts.until === 'underLimit' ? lag.underLimit : lag.caughtUp;
+  }, 30_000, 50);
+  return { state, load };
+}
+
+/** A real cutover, the load moved to the target, reverse replication started, `targetWrites` writes acknowledged there. */
+export async function cutOverAndReverse(state: MigrationState, load: WriteLoad, target: MariaDbServer, targetWrites: number): Promise<MigrationState> {
+  let next = { ...state, cutover: await invoke<CutoverResult>(cutOver, state) };
+  load.repoint({ host: target.host, port: target.port, name: 'target' });
+  next = { ...next, reverse: await invoke(startReverseReplication, next) };
+  await until(async () => load.ackedIds('target').length > targetWrites, 20_000);
+  return next;
+}
+
+/** Rotates the binlog and purges until `file` is gone (MariaDB keeps a binlog until its InnoDB checkpoint moved on, asynchronously). */
+export async function purgeBinlogsPast(server: MariaDbServer, file: string): Promise<void> {
+  await sql(server, 'FLUSH BINARY LOGS');
+  const c = await server.connect();
+  try {
+    await until(async () => {
+      const [[status]] = (await c.query('SHOW MASTER STATUS')) as any;
+      await c.query('PURGE BINARY LOGS TO ?', [status.File]);
+      const [logs] = (await c.query('SHOW BINARY LOGS')) as any;
+      return !(logs as { Log_name: string }[]).some((l) => l.Log_name === file);
+    }, 10_000, 100);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * A new consistent copy of app (the target's replication reset and app dropped by the caller) and,
+ * unless `start` is false, replication from its coordinates checked until under the limit: what
+ * re-running the migration does.
+ */
+export async function recopy(state: MigrationState, source: MariaDbServer, target: MariaDbServer, opts: { start?: boolean } = {}): Promise<MigrationState> {
+  const position = await consistentCopy(source, target, ['app']);
+  let next: MigrationState = { ...state, lag: undefined, binlogPosition: { done: true, attempts: 1, status: 'found', position, origin: 'logical-copy' } };
+  if (opts.start === false) return next;
+  next = { ...next, replication: await invoke(startReplication, next) };
+  await until(async () => (await invoke<ReplicationCheck>(checkReplication, next)).underLimit, 30_000, 50);
+  return next;
 }

@@ -1,0 +1,102 @@
+// The description of one direction of the critical section (switch-primary.ts): the connections, the
+// marker store, what differs by direction, and the outcome it shapes into the direction's result.
+import type { MigrationInput } from '../input/validate.js';
+import type { BinlogPosition } from '../state.js';
+import type { Conn } from './connection.js';
+import type { Dialect } from './dialect.js';
+import type { GrantDiff } from './grants.js';
+import { switchWords, type Direction, type SideName, type SwitchWords } from './switch-words.js';
+import type { WriteBlocker } from './write-block.js';
+
+export interface Side {
+  conn: Conn;
+  dialect: Dialect;
+  name: SideName;
+}
+
+export type SwitchPhase = 'in-progress' | 'past-point-of-no-return' | 'done' | 'rolled-back';
+
+export interface SwitchMarker<R> {
+  phase: SwitchPhase;
+  result: R | null;
+  /** The write blocker's plan, stored before the block so that any later invocation can undo it. */
+  blockState: unknown;
+}
+
+/** The direction's marker rows (kept on the new primary; each direction keeps its own table format). */
+export interface MarkerStore<R> {
+  read(): Promise<SwitchMarker<R> | null>;
+  write(marker: SwitchMarker<R>): Promise<void>;
+  /** Nothing pending any more (a rolled-back row). */
+  clear(): Promise<void>;
+}
+
+/** What the critical section measured, shaped into the direction's result. */
+export interface SwitchOutcome {
+  writeBlockedMs: number;
+  /** The old primary's binlog position once its writes were blocked (the new one executed up to it). */
+  finalPosition: BinlogPosition;
+  /** The new primary's own binlog position at the switch (null when it has none and none is needed). */
+  newPositionAtSwitch: BinlogPosition | null;
+  tablesVerified: number;
+  checksumsMatch: boolean | null;
+  grantDifferences: string[];
+  steps: { step: string; ms: number }[];
+}
+
+/** The result fields both directions share (each adds its two positions under its own names). */
+export function sharedResult(o: SwitchOutcome) {
+  const { writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, steps } = o;
+  return { ok: true, rolledBack: false, writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, steps };
+}
+
+/** Runs one after-switch task: its failure becomes a report line, never an exception. */
+export type Timed = (name: string, fn: () => Promise<void>) => Promise<void>;
+
+type ErrorClass = new (message: string) => Error;
+
+/** What runCutover and runFallback are given. */
+export interface SwitchDeps {
+  source: Conn;
+  target: Conn;
+  sourceDialect: Dialect;
+  targetDialect: Dialect;
+  input: MigrationInput;
+  /** Blocks writes on the old primary (the source at cutover, the target at fallback). */
+  blocker: WriteBlocker;
+  /** crossmove's own users (admins, replication users): left out of the grants diff. Their sessions are NOT spared (an admin session bypasses read_only). */
+  crossmoveUsers: string[];
+  /** Local/bench: stop a background heartbeat writer before writes are blocked. */
+  beforeBlock?: () => Promise<void>;
+  /** Test/bench seam, never set in production code paths: runs right after the old primary's final position was read. */
+  afterFinalPosition?: () => Promise<void>;
+}
+
+/** One direction of the switch: the deps plus what differs by direction. */
+export interface SwitchPlan<R> extends SwitchDeps {
+  direction: Direction;
+  markers: MarkerStore<R>;
+  /** Application users whose sessions on the old primary are not killed. */
+  keepUsers: string[];
+  /** crossmove's own connection ids on the old primary (besides its connection): never killed. */
+  spareIds?: number[];
+  /** Replication user for the readiness check's error mapping (reverse replication has its own). */
+  replicationUser?: string;
+  /** The rollback reason when the new primary has no binlog position to capture, if one is required. */
+  capturedPositionRequired?: string;
+  captureDetails?: Record<string, unknown>;
+  /** Makes the new primary writable, after its replication was reset. */
+  makeWritable: () => Promise<void>;
+  /** After the switch (diff undefined when finishing a crashed attempt): failures are reported, not thrown. */
+  afterSwitch?: (diff: GrantDiff | undefined, timed: Timed) => Promise<void>;
+  errors: { notReady: ErrorClass; rolledBack: ErrorClass; rollbackFailed: ErrorClass; incomplete: ErrorClass };
+  result: (outcome: SwitchOutcome) => R;
+}
+
+/** The old and the new primary of a direction. */
+export function sides(d: SwitchPlan<unknown>): { oldP: Side; newP: Side; w: SwitchWords } {
+  const w = switchWords(d.direction);
+  const source: Side = { conn: d.source, dialect: d.sourceDialect, name: 'source' };
+  const target: Side = { conn: d.target, dialect: d.targetDialect, name: 'target' };
+  return w.oldSide === 'source' ? { oldP: source, newP: target, w } : { oldP: target, newP: source, w };
+}

@@ -1,0 +1,200 @@
+// The bounded critical section that moves the primary from one server to its replica, in either
+// direction: the cutover (source -> target) and the fallback (target -> source, through reverse
+// replication) are this function with a different direction description (cutover.ts, fallback.ts).
+// ONE invocation; steps are logged before they run. Until the point of no return every failure rolls
+// back (old primary writable again, replication resumed) and throws the direction's RolledBack error;
+// after it, the new primary is the primary and the old one is NEVER unblocked again (two writable
+// primaries would split the data): a failure there throws the direction's Incomplete error and the next
+// invocation finishes. Marker rows on the new primary make a second invocation return the first one's
+// result, and let an invocation after a crash undo or finish what the dead one started.
+import { logger, logStep } from '../logger.js';
+import { redact } from '../redact.js';
+import type { BinlogPosition } from '../state.js';
+import { checkReplication } from './check.js';
+import { binlogStatus } from './dialect.js';
+import { diffGrants, type GrantDiff } from './grants.js';
+import { killAppSessions } from './sessions.js';
+import { sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
+import { finishAfterCrash, rollBack, runAfterSwitch, undoAfterCrash } from './switch-recovery.js';
+import type { SideName } from './switch-words.js';
+import { verifyData, type TableDiff } from './verify.js';
+import { waitForExecuted } from './wait-position.js';
+
+class RollBack extends Error {}
+
+const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+export async function switchPrimary<R extends { grantDifferences: string[] }>(d: SwitchPlan<R>): Promise<R> {
+  const { input } = d;
+  const { oldP, newP, w } = sides(d);
+  const [oldN, newN] = [oldP.name, newP.name];
+  const marker = await d.markers.read();
+  if (marker?.phase === 'done' && marker.result) {
+    logger.info(`${w.action} already done for this migration: returning its result`, { migrationId: input.migrationId });
+    return marker.result;
+  }
+  if (marker?.phase === 'past-point-of-no-return' && marker.result) return finishAfterCrash(d, marker.result);
+  if (marker?.phase === 'in-progress') await undoAfterCrash(d, marker);
+
+  const steps: SwitchOutcome['steps'] = [];
+  const step = async <T>(name: string, details: Record<string, unknown>, fn: () => Promise<T>): Promise<T> => {
+    logStep(`${w.action}: ${name}`, details);
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      steps.push({ step: name, ms: Math.round((performance.now() - t) * 10) / 10 });
+    }
+  };
+
+  await step(w.ready, { maxLagSeconds: input.replication.maxLagSeconds }, async () => {
+    let check;
+    try {
+      // The old primary writes the heartbeat, the new one (its replica) shows it.
+      check = await checkReplication(oldP.conn, newP.conn, newP.dialect, input, {
+        activeWaitMs: Math.max(1000, input.replication.maxLagSeconds * 2000),
+        ...(d.replicationUser ? { replicationUser: d.replicationUser } : {}),
+      });
+    } catch (err) {
+      throw new d.errors.notReady(w.notReady({ error: err as Error }, input.replication.maxLagSeconds));
+    }
+    if (!check.healthy || !check.underLimit) throw new d.errors.notReady(w.notReady({ check }, input.replication.maxLagSeconds));
+  });
+
+  const budgetMs = input.cutover.catchUpTimeoutSeconds * 1000;
+  let blocked = false;
+  let replicationStopped = false;
+  let pastPonr = false;
+  let blockedAt = 0;
+  let finalPosition: BinlogPosition | undefined;
+  let newPositionAtSwitch: BinlogPosition | null = null;
+  let verified = { tablesVerified: 0, checksumsMatch: null as boolean | null };
+  let grantLines: string[] = [];
+
+  const deadline = () => blockedAt + budgetMs;
+  const overBudget = (what: string) => {
+    if (Date.now() > deadline()) throw new RollBack(`the ${input.cutover.catchUpTimeoutSeconds} s budget (cutover.catchUpTimeoutSeconds) ran out ${what}`);
+  };
+  const finalKey = `final${cap(oldN)}Position`;
+
+  const blockPlan = await d.blocker.plan();
+  await d.markers.write({ phase: 'in-progress', result: null, blockState: blockPlan });
+
+  let diff: GrantDiff | undefined;
+  try {
+    if (d.beforeBlock) await step('stop the heartbeat writer', {}, d.beforeBlock);
+    blockedAt = Date.now();
+    blocked = true; // set before the call: a block that half-worked is still undone
+    await step(`block writes on the ${oldN}`, { method: d.blocker.method }, () => d.blocker.block(deadline()));
+    await step(`kill the application's sessions on the ${oldN}`, { keepUsers: d.keepUsers }, async () => {
+      const killed = await killAppSessions(oldP.conn, oldP.dialect, d.keepUsers, { spareIds: d.spareIds, deadline: deadline() });
+      if (!killed.gone) {
+        throw new RollBack(
+          `killed sessions ${killed.remaining.map((r) => `${r.id} (${r.user})`).join(', ')} were still open on the ${oldN} when the ${input.cutover.catchUpTimeoutSeconds} s budget (cutover.catchUpTimeoutSeconds) ran out`,
+        );
+      }
+    });
+    finalPosition = await step(`read the ${oldN}'s final binlog position`, {}, async () => {
+      const pos = await binlogStatus(oldP.conn);
+      if (!pos) throw new RollBack(`SHOW MASTER STATUS returned nothing on the ${oldN} (binary logging off?)`);
+      return pos;
+    });
+    if (d.afterFinalPosition) await d.afterFinalPosition();
+    const waited = await step(`wait until the ${newN} executed that position`, { position: finalPosition }, () =>
+      waitForExecuted(newP.conn, newP.dialect, finalPosition!, deadline(), input.replication.binlogRetentionHours),
+    );
+    if (!waited.reached) throw new RollBack(sided(waited.why, oldN, newN));
+    replicationStopped = true; // before the call: a stop that failed midway is still restarted on rollback
+    await step(`stop ${w.replication} on the ${newN}`, {}, () => newP.dialect.stop(newP.conn));
+    newPositionAtSwitch = await step(w.capture, d.captureDetails ?? {}, async () => {
+      const pos = await binlogStatus(newP.conn);
+      if (!pos && d.capturedPositionRequired) throw new RollBack(d.capturedPositionRequired);
+      return pos;
+    });
+    overBudget('before verification');
+    verified = await step('verify the data', { verify: input.cutover.verify }, async () => {
+      // The old primary is the reference.
+      const r = await verifyData(oldP.conn, newP.conn, input.cutover.verify, {
+        excludeSchemas: [input.names.heartbeatSchema],
+        onlySchemas: input.initialLoad.method === 'logical' ? input.initialLoad.schemas : undefined,
+        timeoutMs: Math.max(1000, deadline() - Date.now()),
+      });
+      if (r.differences.length) throw new RollBack(`VerificationFailedError: ${oldN} and ${newN} differ: ${describe(r.differences, oldN, newN)}`);
+      return { tablesVerified: r.tablesVerified, checksumsMatch: r.checksumsMatch };
+    });
+    diff = await step('compare application users and grants', {}, () => diffGrants(oldP.conn, newP.conn, d.crossmoveUsers));
+    grantLines = diff.lines.map((l) => sided(l, oldN, newN));
+    await step(`check that the ${oldN} binlog stopped moving`, { [finalKey]: finalPosition }, async () => {
+      // A session the block missed (kept user, a write that slipped in) would be lost after the switch.
+      const now = await binlogStatus(oldP.conn);
+      if (!now || now.file !== finalPosition!.file || now.position !== finalPosition!.position) {
+        throw new RollBack(
+          `the ${oldN} binlog moved from ${finalPosition!.file}:${finalPosition!.position} to ${now?.file}:${now?.position} after writes were blocked: a session still writes (check ${w.keepUsersSetting} and the write block)`,
+        );
+      }
+    });
+    overBudget('after verification');
+
+    await d.markers.write({ phase: 'past-point-of-no-return', result: resultOf(), blockState: blockPlan });
+    pastPonr = true;
+    logger.warn(`${w.action}: POINT OF NO RETURN: ${w.pointOfNoReturn}`, { [finalKey]: finalPosition, [`${newN}PositionAtSwitch`]: newPositionAtSwitch });
+    await step(w.reset, {}, () => newP.dialect.reset(newP.conn));
+    await step(`make the ${newN} writable`, {}, d.makeWritable);
+  } catch (err) {
+    if (!blocked) throw err;
+    const why = err instanceof RollBack ? err.message : `${(err as Error).name}: ${redact((err as Error).message)}`;
+    if (pastPonr) {
+      // Never unblock the old primary here: the new one may already take writes. A retry finishes the switch.
+      throw new d.errors.incomplete(
+        `${w.title} passed its point of no return but did not finish (${why}). The ${oldN} stays blocked; the next attempt finishes the switch (${w.retry}).`,
+      );
+    }
+    await rollBack(d, blockPlan, replicationStopped, why);
+    throw new d.errors.rolledBack(w.rolledBack(why, /catchUpTimeoutSeconds/.test(why)));
+  }
+
+  // After the switch: nothing here may undo it, so failures are reported, not thrown.
+  grantLines = [...grantLines, ...(await runAfterSwitch(d, diff, steps))];
+  const result = resultOf();
+  try {
+    await d.markers.write({ phase: 'done', result, blockState: null });
+  } catch (err) {
+    throw new d.errors.incomplete(`${w.title} switched to the ${newN} but could not record it (${(err as Error).name}: ${redact((err as Error).message)}); ${w.retry}.`);
+  }
+  return result;
+
+  function resultOf(): R {
+    return d.result({
+      writeBlockedMs: Date.now() - blockedAt,
+      finalPosition: finalPosition!,
+      newPositionAtSwitch,
+      tablesVerified: verified.tablesVerified,
+      checksumsMatch: verified.checksumsMatch,
+      grantDifferences: grantLines,
+      steps: [...steps],
+    });
+  }
+}
+
+/** Texts written for the cutover's direction (grants diff, position wait), with this direction's sides. */
+function sided(text: string, oldN: SideName, newN: SideName): string {
+  return text
+    .replace('exists on the source but not on the target', `exists on the ${oldN} but not on the ${newN}`)
+    .replace('lacks on the target:', `lacks on the ${newN}:`)
+    .replace('the target had executed', `the ${newN} had executed`)
+    .replace("but not the source's final position", `but not the ${oldN}'s final position`)
+    .replace('the target has no external source configured', `the ${newN} has no external source configured`);
+}
+
+function describe(d: TableDiff[], oldN: SideName, newN: SideName): string {
+  return (
+    d
+      .slice(0, 10)
+      .map(
+        (x) =>
+          `${x.table}: rows ${x.sourceRows} on the ${oldN} vs ${x.targetRows ?? 'missing'} on the ${newN}` +
+          (x.sourceChecksum !== undefined ? `, checksum ${x.sourceChecksum} vs ${x.targetChecksum}` : ''),
+      )
+      .join('; ') + (d.length > 10 ? `; and ${d.length - 10} more` : '')
+  );
+}
