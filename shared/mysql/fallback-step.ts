@@ -8,6 +8,7 @@ import { sourceAdminCredentials, targetAdminCredentials } from '../db-credential
 import { FallbackNotReadyError } from '../errors.js';
 import type { FallbackResult, MigrationState } from '../state.js';
 import type { Conn } from './connection.js';
+import { connectTarget } from './connect.js';
 import type { Dialect } from './dialect.js';
 import { runFallback } from './fallback.js';
 import { switchDnsBack } from './fallback-dns.js';
@@ -40,12 +41,14 @@ export const defaultTargetBlocker: TargetBlockerFactory = async (state, target, 
     if (!dialect.canSetReadOnly) {
       throw new FallbackNotReadyError(`Fallback refused, nothing changed: ${dialect.engine} cannot be made read-only; set fallbackOptions.writeBlock.method security-group with securityGroupId (the target cluster's security group)`);
     }
-    return new ReadOnlyBlocker(target);
+    return new ReadOnlyBlocker(target, () => connectTarget(state));
   }
   if (!wb?.securityGroupId) {
     throw new FallbackNotReadyError("Fallback refused, nothing changed: the security-group write block needs fallbackOptions.writeBlock.securityGroupId (the target cluster's VPC security group)");
   }
-  return new SecurityGroupBlocker(new EC2Client(targetClientConfig(state.input)), wb.securityGroupId);
+  // The target cluster's own port (a clone or restore keeps the source's).
+  const port = state.clone?.port ?? state.input.target.endpoint?.port ?? 3306;
+  return new SecurityGroupBlocker(new EC2Client(targetClientConfig(state.input)), wb.securityGroupId, port);
 };
 
 export function assertFallbackPossible(state: FallbackState): void {
@@ -61,7 +64,14 @@ export function assertFallbackPossible(state: FallbackState): void {
 
 export async function fallBackStep(
   state: FallbackState,
-  opts: { blocker?: TargetBlockerFactory; beforeBlock?: () => Promise<void>; route53?: Route53Client; ec2?: EC2Client } = {},
+  opts: {
+    blocker?: TargetBlockerFactory;
+    beforeBlock?: () => Promise<void>;
+    /** Test/bench seam, never set in production code paths (see FallbackDeps.afterFinalPosition). */
+    afterFinalPosition?: () => Promise<void>;
+    route53?: Route53Client;
+    ec2?: EC2Client;
+  } = {},
 ): Promise<FallbackResult> {
   assertFallbackPossible(state);
   const [sourceAdmin, targetAdmin] = await Promise.all([sourceAdminCredentials(state), targetAdminCredentials(state)]);
@@ -78,6 +88,7 @@ export async function fallBackStep(
       crossmoveUsers: [sourceAdmin.username, targetAdmin.username, userName, reverseUserName(userName)],
       keepUsers: state.fallbackOptions?.writeBlock?.keepUsers,
       beforeBlock: opts.beforeBlock,
+      afterFinalPosition: opts.afterFinalPosition,
     }),
   );
   return { ...result, dns: await switchDnsBack(state, opts.route53) };

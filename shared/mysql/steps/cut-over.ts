@@ -32,7 +32,10 @@ export const defaultSgBlocker: SgBlockerFactory = async (state) => {
     throw new CutoverNotReadyError('Cutover refused, nothing changed: the security-group write block needs cutover.writeBlock.securityGroupId (the source cluster\'s VPC security group)');
   }
   const config = await sourceClientConfig(state.input);
-  return new SecurityGroupBlocker(new EC2Client({ ...config }), wb.securityGroupId, 3306, keepSecurityGroupIds(state));
+  // The rules are on the cluster's own port (from preflight), which an explicit source.endpoint (a
+  // tunnel, a proxy) need not share.
+  const port = state.preflight?.sourceEndpoint?.port ?? state.input.source.endpoint?.port ?? 3306;
+  return new SecurityGroupBlocker(new EC2Client({ ...config }), wb.securityGroupId, port, keepSecurityGroupIds(state));
 };
 
 export const defaultBlocker: BlockerFactory = (state, source, dialect) => chooseBlocker(state, source, dialect, defaultSgBlocker);
@@ -74,7 +77,13 @@ async function restoreNetworkFirst(state: MigrationState, target: Conn, sg: SgBl
 
 export async function cutOverStep(
   state: MigrationState,
-  opts: { blocker?: BlockerFactory; sgBlocker?: SgBlockerFactory; beforeBlock?: () => Promise<void> } = {},
+  opts: {
+    blocker?: BlockerFactory;
+    sgBlocker?: SgBlockerFactory;
+    beforeBlock?: () => Promise<void>;
+    /** Test/bench seam, never set in production code paths (see CutoverDeps.afterFinalPosition). */
+    afterFinalPosition?: () => Promise<void>;
+  } = {},
 ): Promise<CutoverResult> {
   const [sourceAdmin, targetAdmin] = await Promise.all([sourceAdminCredentials(state), targetAdminCredentials(state)]);
   const userName = state.input.replication.userName;
@@ -95,6 +104,7 @@ export async function cutOverStep(
       blocker,
       crossmoveUsers: [sourceAdmin.username, targetAdmin.username, userName, reverseUserName(userName)],
       beforeBlock: opts.beforeBlock,
+      afterFinalPosition: opts.afterFinalPosition,
     });
   } finally {
     await closeQuietly(source?.conn);
