@@ -78,7 +78,7 @@ function addressOutcome(id: string, purpose: string, placed: Placement, dest: Ad
   const path = direction === 'to' ? `the ${placed.side}'s subnets (${placed.subnetIds.join(', ')}) to ${where}` : `${where} to the ${placed.side}'s subnets (${placed.subnetIds.join(', ')})`;
   const blocking = findings.filter((f) => f.severity === 'blocked');
   const shown = blocking.length ? blocking : findings;
-  const text = shown.map(describe).join('; ');
+  const text = listed(shown);
   const fixes = [...new Set(shown.map((f) => f.fix))].join(' ');
   if (blocking.length) return fail(id, `The path from ${path} on TCP ${port} for ${purpose} is closed on the ${placed.side}'s side: ${text}.`, fixes);
   if (findings.length) return warn(id, `crossmove could not confirm the path from ${path} on TCP ${port} for ${purpose}: ${text}.`, fixes);
@@ -99,13 +99,16 @@ function outcome(id: string, purpose: string, client: Placement, server: Placeme
   }
   const blocking = findings.filter((f) => f.severity === 'blocked');
   const shown = blocking.length ? blocking : findings;
-  const text = shown.map(describe).join('; ');
+  const text = listed(shown);
   const fixes = [...new Set(shown.map((f) => f.fix))].join(' ');
   if (blocking.length) return fail(id, `The ${client.side}'s subnets cannot reach the ${server.side} on TCP ${port} for ${purpose}: ${text}.`, fixes);
   return warn(id, `crossmove could not confirm that the ${client.side}'s subnets reach the ${server.side} on TCP ${port} for ${purpose}: ${text}.`, fixes);
 }
 
 const describe = (f: PathFinding) => `${f.resource} ${f.problem} (for ${f.peers.join(', ')})`;
+/** The first findings in full; a wide subnet group with one closed rule would otherwise repeat it a dozen times. */
+const MAX_LISTED = 6;
+const listed = (findings: PathFinding[]) => findings.slice(0, MAX_LISTED).map(describe).join('; ') + (findings.length > MAX_LISTED ? `; and ${findings.length - MAX_LISTED} more` : '');
 
 async function sourceSide(input: MigrationInput, cluster: DBCluster): Promise<Side> {
   const groupName = cluster.DBSubnetGroup;

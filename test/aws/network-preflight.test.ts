@@ -123,6 +123,21 @@ describe('preflight: can the target subnets reach the source replication port (m
     expect(forward!.fix).toContain(`through the active VPC peering connection or transit gateway between ${src.vpcId} and ${tgt.vpcId}`);
   });
 
+  it('lists the first six problems in full and counts the rest', async () => {
+    await src.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: src.sg, IpPermissions: mysqlFrom('10.2.0.0/16') }));
+    await src.ec2.send(new DeleteRouteCommand({ RouteTableId: src.routeTable, DestinationCidrBlock: '10.2.0.0/16' }));
+    await tgt.ec2.send(
+      new CreateNetworkAclEntryCommand({ NetworkAclId: tgt.acl, RuleNumber: 50, Protocol: '6', RuleAction: 'deny', Egress: true, CidrBlock: '10.1.0.0/16', PortRange: { From: 3306, To: 3306 } }),
+    );
+    // 2 security-group findings (one per target subnet) + 4 route and 4 ACL findings (2 x 2 subnet pairs).
+    const forward = await check('network-target-to-source');
+    expect(forward!.message.match(/has no route to|let no TCP 3306 in|denies outbound TCP 3306/g)).toHaveLength(6);
+    expect(forward!.message).toMatch(/; and 4 more\.$/);
+    expect(forward!.fix).toContain('Allow outbound TCP 3306 to 10.1.1.0/24, 10.1.2.0/24');
+    expect(forward!.fix).toContain('Add an inbound rule TCP 3306');
+    expect(forward!.fix).toContain('Add a route to');
+  });
+
   it('checks the reverse path only when reverse replication is on, on the target side', async () => {
     await tgt.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: tgt.sg, IpPermissions: mysqlFrom('10.1.0.0/16') }));
     expect((await check('network-source-to-target'))!.message).toContain(`security groups ${tgt.sg} of the target let no TCP 3306 in from 10.1.1.0/24`);
