@@ -3,7 +3,11 @@
 // the switch the users/grants it lacks are applied (when asked) and the events the logical copy disabled
 // are enabled.
 import { CutoverIncompleteError, CutoverNotReadyError, CutoverRollbackFailedError, CutoverRolledBackError } from '../errors.js';
-import { logger } from '../logger.js';
+import type { MigrationInput } from '../input/validate.js';
+import { logger, logStep } from '../logger.js';
+import { redact } from '../redact.js';
+import type { Conn } from './connection.js';
+import type { Dialect } from './dialect.js';
 import type { CutoverResult } from '../state.js';
 import { clearCutoverMarker, readCutoverMarker, writeCutoverMarker } from './cutover-marker.js';
 import { enableCopiedEvents } from './events.js';
@@ -11,6 +15,7 @@ import { applyGrantDiff, diffGrants } from './grants.js';
 import { setReadOnly } from './replication.js';
 import { sharedResult, type SwitchDeps } from './switch-plan.js';
 import { switchPrimary } from './switch-primary.js';
+import { completeOnNewPrimary } from './switch-recovery.js';
 
 export interface CutoverDeps extends SwitchDeps {
   /** Connection ids on the source that are crossmove's own (besides `source`): never killed. */
@@ -50,4 +55,31 @@ export async function runCutover(deps: CutoverDeps): Promise<CutoverResult> {
     // targetPositionAtSwitch is null only when the target has no binlog and reverse replication is off.
     result: (o) => ({ ...sharedResult(o), finalSourcePosition: o.finalPosition, targetPositionAtSwitch: o.newPositionAtSwitch }),
   });
+}
+
+/**
+ * Past the point of no return the switch needs only the target. When the source cannot be reached (a
+ * security-group block that cut crossmove off too, the old cluster gone), finish on the target alone and
+ * report what needed the source. Returns null when no switch is pending past its point of no return
+ * (or done).
+ */
+export async function finishCutoverWithoutSource(target: Conn, targetDialect: Dialect, input: MigrationInput, unreachable: Error): Promise<CutoverResult | null> {
+  const at = [target, input.names.heartbeatSchema, input.migrationId] as const;
+  const marker = await readCutoverMarker(...at);
+  // Already finished (a retry of a step that did finish): its result, as runCutover would return it.
+  if (marker?.phase === 'done' && marker.result) return marker.result;
+  if (marker?.phase !== 'past-point-of-no-return' || !marker.result) return null;
+  const why = `${unreachable.name}: ${redact(unreachable.message)}`;
+  logStep('cutover: a previous attempt passed the point of no return and the source cannot be reached: finishing on the target alone', { error: why });
+  await completeOnNewPrimary(target, targetDialect, async () => void (await setReadOnly(target, targetDialect, false)));
+  const needsSource = input.cutover.applyMissingGrants || input.initialLoad.method === 'logical';
+  const finished: CutoverResult = {
+    ...marker.result,
+    grantDifferences: [
+      ...marker.result.grantDifferences,
+      ...(needsSource ? [`could not apply missing users and grants or enable the copied events (do it by hand): the source could not be reached (${why})`] : []),
+    ],
+  };
+  await writeCutoverMarker(...at, { phase: 'done', result: finished, blockState: null });
+  return finished;
 }

@@ -3,6 +3,8 @@
 // reported, never thrown.
 import { logStep, logger } from '../logger.js';
 import { redact } from '../redact.js';
+import type { Conn } from './connection.js';
+import type { Dialect } from './dialect.js';
 import type { GrantDiff } from './grants.js';
 import { readReplicaStatus } from './status.js';
 import { sides, type SwitchMarker, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
@@ -24,16 +26,24 @@ export async function undoAfterCrash<R>(d: SwitchPlan<R>, marker: SwitchMarker<R
   }
 }
 
+/**
+ * The part of finishing past the point of no return that needs only the new primary: replication to
+ * it stopped and forgotten, then writes allowed. Safe to repeat.
+ */
+export async function completeOnNewPrimary(conn: Conn, dialect: Dialect, makeWritable: () => Promise<void>): Promise<void> {
+  const status = await readReplicaStatus(conn, dialect);
+  if (status) {
+    if (status.sqlRunning || status.ioState !== 'No') await dialect.stop(conn);
+    await dialect.reset(conn);
+  }
+  await makeWritable();
+}
+
 /** A previous invocation died after the point of no return: finish switching to the new primary. */
 export async function finishAfterCrash<R extends { grantDifferences: string[] }>(d: SwitchPlan<R>, result: R): Promise<R> {
   const { newP, w } = sides(d);
   logStep(`${w.action}: a previous attempt passed the point of no return: finishing it`, {});
-  const status = await readReplicaStatus(newP.conn, newP.dialect);
-  if (status) {
-    if (status.sqlRunning || status.ioState !== 'No') await newP.dialect.stop(newP.conn);
-    await newP.dialect.reset(newP.conn);
-  }
-  await d.makeWritable();
+  await completeOnNewPrimary(newP.conn, newP.dialect, d.makeWritable);
   // What the dead invocation may not have reached (never fatal: the switch is done).
   const finished = { ...result, grantDifferences: [...result.grantDifferences, ...(await runAfterSwitch(d, undefined, []))] };
   await d.markers.write({ phase: 'done', result: finished, blockState: null });

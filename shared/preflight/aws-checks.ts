@@ -76,7 +76,12 @@ function engineCheck(cluster: DBCluster, input: MigrationInput): CheckOutcome {
     return fail('source-engine', `Source cluster ${id} runs engine ${cluster.Engine}; crossmove moves aurora-mysql clusters.`, 'Use source.endpoint with initialLoad.method logical for other MySQL-compatible sources.');
   }
   if (cluster.EngineMode === 'serverless') {
-    return fail('source-engine', `Source cluster ${id} is Aurora Serverless v1, which cannot be cloned across accounts.`, 'Use initialLoad.method snapshot or logical, or upgrade the cluster to provisioned / Serverless v2.');
+    // Whatever the initial load: the target is kept in sync by binlog replication from the source.
+    return fail(
+      'source-engine',
+      `Source cluster ${id} is Aurora Serverless v1: it cannot be cloned across accounts, is past its end of life (31 March 2025), and is not a binlog replication source crossmove supports.`,
+      'Upgrade the cluster to provisioned or Serverless v2 first (for example restore a snapshot of it as provisioned), then migrate that cluster.',
+    );
   }
   const detected = cluster.EngineVersion?.startsWith('5.7') ? 'aurora-mysql-2' : cluster.EngineVersion?.startsWith('8.0') ? 'aurora-mysql-3' : undefined;
   if (input.source.engine && detected && input.source.engine !== detected) {

@@ -75,13 +75,13 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
       const tables = await readTables(src, scope);
       const dataBytes = tables.reduce((n, t) => n + t.bytes, 0);
       checks.push(...sourceBinlogChecks(await readBinlogFacts(src)));
-      checks.push(...(await guarded('db-source-binlog-retention', 'binlog retention', async () => retentionChecks(input, dialect, await readRetention(src, dialect), dataBytes))));
-      checks.push(...(await guarded('db-engine-versions', 'engine versions', async () => versionCheck(input, await readVersion(src), targetVersion))));
+      checks.push(...(await guarded('db-source-binlog-retention', 'binlog retention', 'CALL mysql.rds_show_configuration on Aurora, SELECT of @@binlog_expire_logs_seconds / @@expire_logs_days elsewhere', async () => retentionChecks(input, dialect, await readRetention(src, dialect), dataBytes))));
+      checks.push(...(await guarded('db-engine-versions', 'engine versions', 'SELECT VERSION() on both servers', async () => versionCheck(input, await readVersion(src), targetVersion))));
       checks.push(primaryKeyCheck(tables), engineCheck(tables));
-      checks.push(...(await guarded('db-users', 'users and grants', () => userChecks(input, src, target, users))));
+      checks.push(...(await guarded('db-users', 'users and grants', 'SELECT on mysql.user and information_schema', () => userChecks(input, src, target, users))));
       if (input.initialLoad.method === 'logical' && target) {
         const tgt = target;
-        checks.push(...(await guarded('db-target-empty', 'the target tables', async () => [await targetEmptyCheck(tgt, tables, scope, input.migrationId)])));
+        checks.push(...(await guarded('db-target-empty', 'the target tables', 'SELECT on information_schema.TABLES of the target', async () => [await targetEmptyCheck(tgt, tables, scope, input.migrationId)])));
       }
     }
     // Without a target yet (clone/snapshot), the reverse-replication check looks at the input instead.
@@ -95,12 +95,13 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
 }
 
 /** A check the admin user lacks privileges for (or that meets something unexpected) warns instead of failing the preflight; network errors still surface (retried). */
-async function guarded(id: string, what: string, fn: () => Promise<CheckOutcome[]>): Promise<CheckOutcome[]> {
+/** A check the admin user may lack the privileges for: a warning that names what it needs, never a stop. */
+async function guarded(id: string, what: string, needs: string, fn: () => Promise<CheckOutcome[]>): Promise<CheckOutcome[]> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof TransientError) throw err;
-    return [warn(id, `Could not check ${what}: ${redact((err as Error).message)}.`, `Check ${what} by hand, or give the admin user the privileges to read them (SELECT on mysql.user and information_schema).`)];
+    return [warn(id, `Could not check ${what}: ${redact((err as Error).message)}.`, `Check ${what} by hand, or let the admin user run what it needs (${needs}).`)];
   }
 }
 

@@ -17,6 +17,8 @@ import { fail, pass, warn, type CheckOutcome } from './checks.js';
 import { analyseAddressPath, analysePath, type AddressDestination, type PathFinding, type Placement } from './network-path.js';
 
 const FORWARD = 'network-target-to-source';
+/** What keeps the analysis from running at all (missing subnet group or security group, no permission). */
+const SETUP = 'network-path';
 const REVERSE = 'network-source-to-target';
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthFailure']);
 
@@ -54,7 +56,7 @@ export async function networkPathChecks(input: MigrationInput, accounts: Account
     if (err instanceof TransientError || !DENIED.has(errorName(err) ?? '')) throw err;
     return [
       warn(
-        FORWARD,
+        SETUP,
         `Could not read the network configuration to check that the target's subnets reach the source on its replication port: ${redact((err as Error).message)}.`,
         'Grant ec2:DescribeSubnets, ec2:DescribeRouteTables, ec2:DescribeNetworkAcls, ec2:DescribeSecurityGroups, ec2:DescribeVpcPeeringConnections and rds:DescribeDBSubnetGroups (source-account/role.yaml and the preflight role carry them), or check the path by hand.',
       ),
@@ -113,9 +115,9 @@ const listed = (findings: PathFinding[]) => findings.slice(0, MAX_LISTED).map(de
 async function sourceSide(input: MigrationInput, cluster: DBCluster): Promise<Side> {
   const groupName = cluster.DBSubnetGroup;
   const id = cluster.DBClusterIdentifier;
-  if (!groupName) return { outcome: warn(FORWARD, `Source cluster ${id} reports no DB subnet group, so its network path was not analysed.`, 'Check by hand that the target subnets reach the source on its port.') };
+  if (!groupName) return { outcome: warn(SETUP, `Source cluster ${id} reports no DB subnet group, so its network path was not analysed.`, 'Check by hand that the target subnets reach the source on its port.') };
   const group = await findSubnetGroup(await sourceRdsClient(input), groupName);
-  if (!group?.VpcId) return { outcome: warn(FORWARD, `Source cluster ${id}'s DB subnet group ${groupName} is not visible, so its network path was not analysed.`, 'Let the source-account role call rds:DescribeDBSubnetGroups, or check the path by hand.') };
+  if (!group?.VpcId) return { outcome: warn(SETUP, `Source cluster ${id}'s DB subnet group ${groupName} is not visible, so its network path was not analysed.`, 'Let the source-account role call rds:DescribeDBSubnetGroups, or check the path by hand.') };
   const placement = await placementIn(
     ec2Client(await sourceClientConfig(input)),
     'source',
@@ -155,18 +157,18 @@ async function targetSide(input: MigrationInput, accounts: Accounts, sourceClust
       if (method === 'clone' && !accounts.sameAccount) return { outcome: null };
       return {
         outcome: warn(
-          FORWARD,
+          SETUP,
           'target.dbSubnetGroupName is not set: the restored cluster goes into the account\'s default DB subnet group, so the path from its subnets to the source was not analysed.',
           'Set target.dbSubnetGroupName (and target.vpcSecurityGroupIds) to where the target cluster should live.',
         ),
       };
     }
   }
-  if (!groupName) return { outcome: warn(FORWARD, `The target cluster reports no DB subnet group, so its network path was not analysed.`, 'Check by hand that the target subnets reach the source.') };
+  if (!groupName) return { outcome: warn(SETUP, `The target cluster reports no DB subnet group, so its network path was not analysed.`, 'Check by hand that the target subnets reach the source.') };
   const group = await findSubnetGroup(targetRds, groupName);
   if (!group?.VpcId) {
     return {
-      outcome: fail(FORWARD, `DB subnet group ${groupName} (${what}) does not exist in account ${accounts.target ?? 'of the pipeline'} and region ${region}.`, `Create it, or set target.dbSubnetGroupName to an existing DB subnet group of the target account.`, 'ResourceNotFoundError'),
+      outcome: fail(SETUP, `DB subnet group ${groupName} (${what}) does not exist in account ${accounts.target ?? 'of the pipeline'} and region ${region}.`, `Create it, or set target.dbSubnetGroupName to an existing DB subnet group of the target account.`, 'ResourceNotFoundError'),
     };
   }
   const ec2 = ec2Client(targetClientConfig(input));
@@ -192,7 +194,7 @@ async function placementIn(
     const field = side === 'target' ? 'target.vpcSecurityGroupIds' : `the source cluster's VPC security groups`;
     return {
       outcome: fail(
-        FORWARD,
+        SETUP,
         `${field}: ${[...missingGroups.map((g) => `${g} does not exist`), ...foreignGroups.map((g) => `${g} is not in VPC ${vpcId}`)].join(', ')} (the ${side}'s subnets are in ${vpcId}).`,
         `Give security groups of VPC ${vpcId} in the ${side} account.`,
         missingGroups.length ? 'ResourceNotFoundError' : 'PreflightFailedError',
@@ -201,7 +203,7 @@ async function placementIn(
   }
   const missingSubnets = subnetIds.filter((id) => !net.subnets.some((s) => s.SubnetId === id));
   if (missingSubnets.length) {
-    return { outcome: warn(FORWARD, `The ${side}'s subnets ${missingSubnets.join(', ')} are not visible, so the network path was not analysed.`, 'Check the DB subnet group and the role\'s ec2:DescribeSubnets permission.') };
+    return { outcome: warn(SETUP, `The ${side}'s subnets ${missingSubnets.join(', ')} are not visible, so the network path was not analysed.`, 'Check the DB subnet group and the role\'s ec2:DescribeSubnets permission.') };
   }
   return { placement: { side, net, subnetIds, securityGroupIds } };
 }

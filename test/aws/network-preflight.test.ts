@@ -148,13 +148,13 @@ describe('preflight: can the target subnets reach the source replication port (m
 
   it('names a target subnet group or security group that does not exist', async () => {
     const wrongGroup = { ...state, input: { ...state.input, target: { ...state.input.target, dbSubnetGroupName: 'orders-privat' } } };
-    expect(await check('network-target-to-source', wrongGroup)).toMatchObject({ status: 'fail', error: 'ResourceNotFoundError', message: expect.stringContaining('DB subnet group orders-privat (target.dbSubnetGroupName) does not exist') });
+    expect(await check('network-path', wrongGroup)).toMatchObject({ status: 'fail', error: 'ResourceNotFoundError', message: expect.stringContaining('DB subnet group orders-privat (target.dbSubnetGroupName) does not exist') });
     const wrongSg = { ...state, input: { ...state.input, target: { ...state.input.target, vpcSecurityGroupIds: ['sg-0000000000000dead'] } } };
-    expect(await check('network-target-to-source', wrongSg)).toMatchObject({ status: 'fail', message: expect.stringContaining('target.vpcSecurityGroupIds: sg-0000000000000dead does not exist') });
+    expect(await check('network-path', wrongSg)).toMatchObject({ status: 'fail', message: expect.stringContaining('target.vpcSecurityGroupIds: sg-0000000000000dead does not exist') });
     // A source-side group passed as a target group lives in another VPC.
     const foreign = await new EC2Client({ region: REGION }).send(new CreateSecurityGroupCommand({ GroupName: 'elsewhere', Description: 'x', VpcId: (await new EC2Client({ region: REGION }).send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }))).Vpc!.VpcId! }));
     const otherVpc = { ...state, input: { ...state.input, target: { ...state.input.target, vpcSecurityGroupIds: [foreign.GroupId!] } } };
-    expect((await check('network-target-to-source', otherVpc))!.message).toContain(`${foreign.GroupId} is not in VPC ${tgt.vpcId}`);
+    expect((await check('network-path', otherVpc))!.message).toContain(`${foreign.GroupId} is not in VPC ${tgt.vpcId}`);
   });
 
   it('uses the VPC default security group when target.vpcSecurityGroupIds is not set (what RDS attaches)', async () => {

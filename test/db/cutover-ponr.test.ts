@@ -108,6 +108,36 @@ describe('past the point of no return', () => {
   });
 });
 
+describe('past the point of no return, the source out of reach', () => {
+  it('finishes on the target alone and reports what needed the source', async () => {
+    await freshReplication();
+    const err = await cutoverWith({
+      targetDialect: (d) => ({ ...d, reset: () => Promise.reject(new Error('injected: connection lost during RESET SLAVE ALL')) }),
+    }).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('CutoverIncompleteError');
+    // The block (or an outage) now keeps crossmove from the source: nothing listens where it was.
+    const unreachable = { ...state, input: { ...state.input, source: { ...state.input.source, endpoint: { host: '127.0.0.1', port: 1 } } } };
+    const result = await invoke<CutoverResult>(cutOver, unreachable);
+    expect(result).toMatchObject({ ok: true, rolledBack: false });
+    // A logical copy's events need the source: said, not thrown.
+    expect(result.grantDifferences.at(-1)).toMatch(/^could not apply missing users and grants or enable the copied events \(do it by hand\): the source could not be reached \(.*\)$/);
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
+    expect(await slaveStatus(target)).toBeUndefined();
+    expect(await scalar(target, "SELECT phase FROM crossmove.cutover_log WHERE migration_id = 'ponr-test' ORDER BY seq DESC LIMIT 1")).toBe('done');
+    // The source is never unblocked by this.
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(1);
+    // A second invocation returns the recorded result.
+    expect(await invoke<CutoverResult>(cutOver, unreachable)).toEqual(result);
+  });
+
+  it('without a pending switch, a source out of reach is still an error', async () => {
+    await freshReplication();
+    const unreachable = { ...state, input: { ...state.input, source: { ...state.input.source, endpoint: { host: '127.0.0.1', port: 1 } } } };
+    await expect(invoke(cutOver, unreachable)).rejects.toThrow(/ECONNREFUSED|connect/i);
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(1);
+  });
+});
+
 describe('rollback before the point of no return', () => {
   beforeEach(freshReplication);
 

@@ -9,7 +9,7 @@ import type { CutoverResult, MigrationState } from '../../state.js';
 import { closeQuietly, type Conn } from '../connection.js';
 import { connectSource } from '../connect.js';
 import { readCutoverMarker } from '../cutover-marker.js';
-import { runCutover } from '../cutover.js';
+import { finishCutoverWithoutSource, runCutover } from '../cutover.js';
 import type { Dialect } from '../dialect.js';
 import { reverseUserName } from '../replication-user.js';
 import { SecurityGroupBlocker } from '../write-block-sg.js';
@@ -93,7 +93,15 @@ export async function cutOverStep(
   try {
     target = await openTarget(state);
     await restoreNetworkFirst(state, target.conn, sg);
-    source = await openSource(state);
+    try {
+      source = await openSource(state);
+    } catch (err) {
+      // Past the point of no return only the target is needed: a source out of reach must not keep
+      // the application from its new primary.
+      const finished = await finishCutoverWithoutSource(target.conn, target.dialect, state.input, err as Error);
+      if (finished) return finished;
+      throw err;
+    }
     const blocker = opts.blocker ? await opts.blocker(state, source.conn, source.dialect) : await chooseBlocker(state, source.conn, source.dialect, sg);
     return await runCutover({
       source: source.conn,
