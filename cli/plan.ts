@@ -39,7 +39,18 @@ export async function buildPlan(raw: unknown): Promise<PlanReport> {
 
   {
     // Endpoint-only inputs make no AWS call here; the secret checks run for every input.
-    const aws = await inspectPreflight(state).catch((err: Error) => ({ ok: false, checks: [{ id: 'aws', status: 'fail' as const, message: redact(err.message) }], sourceEndpoint: undefined }));
+    const aws = await inspectPreflight(state).catch((err: Error) => ({
+      ok: false,
+      checks: [
+        {
+          id: 'aws',
+          status: 'fail' as const,
+          message: `The AWS checks could not run: ${err.name}: ${redact(err.message)}`,
+          fix: 'Check the AWS credentials and region crossmove runs with, source.accessRoleArn and source.externalId (the source-account role must trust this account), then run plan again.',
+        },
+      ],
+      sourceEndpoint: undefined,
+    }));
     checks.push(...aws.checks);
     state = { ...state, preflight: { ok: aws.ok, checks: aws.checks, sourceEndpoint: aws.sourceEndpoint } };
   }

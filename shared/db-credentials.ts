@@ -4,13 +4,21 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readCredentials, type DbCredentials } from './secrets.js';
 import { accountOfArn, sourceClientConfig } from './aws/source-account.js';
 import type { MigrationState } from './state.js';
+import { SecretError, SourceAccessError } from './errors.js';
 
 export async function sourceAdminCredentials(state: Pick<MigrationState, 'input' | 'accounts'>): Promise<DbCredentials> {
   const ref = state.input.source.adminSecret;
   const inSourceAccount =
     ref.startsWith('arn:') && state.input.source.accessRoleArn && accountOfArn(ref) === accountOfArn(state.input.source.accessRoleArn);
   if (!inSourceAccount) return readCredentials(ref);
-  const config = await sourceClientConfig(state.input);
+  let config;
+  try {
+    config = await sourceClientConfig(state.input);
+  } catch (err) {
+    // The secret cannot be read when its account cannot be entered: a secret problem for the checks that read it.
+    if (err instanceof SourceAccessError) throw new SecretError(`source.adminSecret ${ref} cannot be read: ${err.message}`);
+    throw err;
+  }
   // The secret's own region (from its ARN), not the cluster's: a secret may be kept in another region.
   return readCredentials(ref, { secretsManager: new SecretsManagerClient({ ...config, region: accountRegion(ref) ?? config.region }), cacheKey: 'source' });
 }

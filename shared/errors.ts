@@ -183,3 +183,9 @@ export class ReplicationSslUnsupportedError extends CrossmoveError {}
  * blocked) but did not finish. Running the fallback again reads the marker and finishes the switch.
  */
 export class FallbackIncompleteError extends CrossmoveError {}
+
+/**
+ * STS refused to let this account assume source.accessRoleArn (trust policy, external id, or this
+ * account's own sts:AssumeRole permission). Names the role and the fix; not retried.
+ */
+export class SourceAccessError extends CrossmoveError {}

@@ -4,7 +4,8 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { MigrationInput } from '../input/validate.js';
-import { awsCall } from './call.js';
+import { SourceAccessError } from '../errors.js';
+import { awsCall, errorName } from './call.js';
 
 export interface ClientConfig {
   region?: string;
@@ -32,16 +33,24 @@ export async function assumeSourceRole(roleArn: string, externalId: string | und
   const hit = cached.get(key);
   if (hit && hit.expiration && hit.expiration.getTime() - Date.now() > 5 * 60_000) return hit;
   // Through awsCall: STS throttling or a dropped connection is a TransientError the state machine retries.
-  const out = await awsCall(`STS AssumeRole ${roleArn}`, () =>
-    sts.send(
-      new AssumeRoleCommand({
-        RoleArn: roleArn,
-        RoleSessionName: `crossmove-${migrationId}`.slice(0, 64),
-        ExternalId: externalId,
-        DurationSeconds: 3600,
-      }),
-    ),
-  );
+  let out;
+  try {
+    out = await awsCall(`STS AssumeRole ${roleArn}`, () =>
+      sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: `crossmove-${migrationId}`.slice(0, 64),
+          ExternalId: externalId,
+          DurationSeconds: 3600,
+        }),
+      ),
+    );
+  } catch (err) {
+    if (errorName(err) !== 'AccessDenied' && errorName(err) !== 'AccessDeniedException') throw err;
+    throw new SourceAccessError(
+      `Cannot assume source.accessRoleArn ${roleArn} (${errorName(err)}: ${(err as Error).message}). Check that the role exists (source-account/role.yaml), that its trust policy names this account with sts:ExternalId equal to source.externalId, and that this account may call sts:AssumeRole on it.`,
+    );
+  }
   const c = out.Credentials!;
   const creds: AwsCredentialIdentity = {
     accessKeyId: c.AccessKeyId!,

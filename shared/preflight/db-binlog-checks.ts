@@ -80,7 +80,7 @@ function describeRetention(h: number | null): string {
   return `${Math.round(h * 100) / 100} h`;
 }
 
-export function retentionChecks(input: MigrationInput, dialect: Dialect, current: number | null, dataBytes: number): CheckOutcome[] {
+export function retentionChecks(input: MigrationInput, dialect: Dialect, current: number | null): CheckOutcome[] {
   const wanted = input.replication.binlogRetentionHours;
   const out: CheckOutcome[] = [];
   if (current === Infinity || (current !== null && current >= wanted)) {
@@ -96,6 +96,13 @@ export function retentionChecks(input: MigrationInput, dialect: Dialect, current
       ),
     );
   }
+  return out;
+}
+
+/** Whether the retention asked for covers the initial load (from the input and the data size only: no server read). */
+export function retentionBudgetChecks(input: MigrationInput, dialect: Dialect, dataBytes: number): CheckOutcome[] {
+  const wanted = input.replication.binlogRetentionHours;
+  const out: CheckOutcome[] = [];
   const method = input.initialLoad.method;
   const expected = expectedInitialLoadHours(method, dataBytes);
   if (wanted < expected) {

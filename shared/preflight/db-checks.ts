@@ -11,7 +11,7 @@ import { resolveDialect } from '../mysql/dialect.js';
 import { reverseUserName } from '../mysql/replication-user.js';
 import type { MigrationState } from '../state.js';
 import { pass, warn, type CheckOutcome } from './checks.js';
-import { readBinlogFacts, readRetention, retentionChecks, sourceBinlogChecks, targetBinlogChecks, type BinlogFacts } from './db-binlog-checks.js';
+import { readBinlogFacts, readRetention, retentionBudgetChecks, retentionChecks, sourceBinlogChecks, targetBinlogChecks, type BinlogFacts } from './db-binlog-checks.js';
 import { reach, type SideName } from './db-reach.js';
 import { engineCheck, primaryKeyCheck, readTables, scopeFilter, targetEmptyCheck } from './db-schema-checks.js';
 import { userChecks } from './db-user-checks.js';
@@ -75,7 +75,9 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
       const tables = await readTables(src, scope);
       const dataBytes = tables.reduce((n, t) => n + t.bytes, 0);
       checks.push(...sourceBinlogChecks(await readBinlogFacts(src)));
-      checks.push(...(await guarded('db-source-binlog-retention', 'binlog retention', 'CALL mysql.rds_show_configuration on Aurora, SELECT of @@binlog_expire_logs_seconds / @@expire_logs_days elsewhere', async () => retentionChecks(input, dialect, await readRetention(src, dialect), dataBytes))));
+      checks.push(...(await guarded('db-source-binlog-retention', 'binlog retention', 'CALL mysql.rds_show_configuration on Aurora, SELECT of @@binlog_expire_logs_seconds / @@expire_logs_days elsewhere', async () => retentionChecks(input, dialect, await readRetention(src, dialect)))));
+      // Needs no server read: stays even when the retention cannot be read.
+      checks.push(...retentionBudgetChecks(input, dialect, dataBytes));
       checks.push(...(await guarded('db-engine-versions', 'engine versions', 'SELECT VERSION() on both servers', async () => versionCheck(input, await readVersion(src), targetVersion))));
       checks.push(primaryKeyCheck(tables), engineCheck(tables));
       checks.push(...(await guarded('db-users', 'users and grants', 'SELECT on mysql.user and information_schema', () => userChecks(input, src, target, users))));

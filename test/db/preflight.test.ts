@@ -251,6 +251,13 @@ describe('inspectDatabases (real MariaDB)', () => {
     }
   });
 
+  it('a retention that cannot be read warns with what it needs, and the budget check still runs', async () => {
+    // Aurora named in the input, no rds_* procedures on the server: the CALL fails.
+    const checks = await inspectDatabases(withInput(base, (i) => (i.source.engine = 'aurora-mysql-3')));
+    expect(byId(checks, 'db-source-binlog-retention')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^Could not check binlog retention: .*rds_show_configuration/), fix: expect.stringContaining('CALL mysql.rds_show_configuration on Aurora') });
+    expect(byId(checks, 'db-binlog-retention-budget')).toMatchObject({ status: 'pass' });
+  });
+
   it('a check the admin user lacks privileges for warns (naming the MySQL error) instead of failing the preflight', async () => {
     await sql(source, "CREATE USER 'limited'@'%' IDENTIFIED BY 'limited-pw-55'", "GRANT SELECT ON app.* TO 'limited'@'%'");
     process.env.P8_LIMITED = JSON.stringify({ username: 'limited', password: 'limited-pw-55' });

@@ -157,4 +157,21 @@ describe('crossmove plan', () => {
     expect(plan.checks.find((x) => x.id === 'db-target-empty')).toMatchObject({ status: 'fail' });
     expect(formatPlan(plan)).toContain('Preflight FAILED');
   });
+
+  it('reports an AWS half that cannot run (the source role refuses us) as one failed check with a fix', async () => {
+    mocks.sts.on(GetCallerIdentityCommand).resolves({ Account: TGT, Arn: `arn:aws:sts::${TGT}:user/dba`, UserId: 'AIDAEXAMPLE' });
+    mocks.sts.on(AssumeRoleCommand).rejects(Object.assign(new Error(`User: arn:aws:sts::${TGT}:user/dba is not authorized to perform: sts:AssumeRole`), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    mocks.secretsmanager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+    const plan = await buildPlan(rawCrossAccountInput({ source: { endpoint: { host: '127.0.0.1', port: source.port } } }));
+    expect(plan.ok).toBe(false);
+    expect(plan.checks.find((c) => c.id === 'aws')).toEqual({
+      id: 'aws',
+      status: 'fail',
+      message: expect.stringMatching(/^The AWS checks could not run: SourceAccessError: Cannot assume source\.accessRoleArn arn:aws:iam::111111111111:role\/crossmove-source-access \(AccessDenied: .*not authorized to perform: sts:AssumeRole\)\. Check that the role exists/),
+      fix: expect.stringContaining('source.accessRoleArn and source.externalId'),
+    });
+    // The database half reads the source secret through the same role: said, not thrown.
+    expect(plan.checks.find((c) => c.id === 'db-source-reachable')).toMatchObject({ status: 'warn', message: expect.stringContaining('source.adminSecret does not resolve') });
+    expect(awsCallNames().filter((name) => !/^(Describe|Get|List)/.test(name) && name !== 'AssumeRole')).toEqual([]);
+  });
 });

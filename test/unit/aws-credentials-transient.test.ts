@@ -46,10 +46,10 @@ describe('transient failures become TransientError', () => {
     expect(e.message).toContain('STS AssumeRole arn:aws:iam::111111111111:role/crossmove-source-access failed temporarily');
   });
 
-  it('STS AssumeRole: access denied stays a permanent error with its own name', async () => {
+  it('STS AssumeRole: access denied stays a permanent error (a typed one, see below), never TransientError', async () => {
     sts.on(AssumeRoleCommand).rejects(sdkError('AccessDenied', 403, 'not authorized to perform sts:AssumeRole'));
     const e = await errorOf(sourceAdminCredentials(crossAccountState()));
-    expect(e.name).toBe('AccessDenied');
+    expect(e.name).toBe('SecretError');
   });
 
   it.each([
@@ -67,5 +67,21 @@ describe('transient failures become TransientError', () => {
     sm.on(GetSecretValueCommand).rejects(sdkError('ResourceNotFoundException', 400, "Secrets Manager can't find the specified secret."));
     const e = await errorOf(readCredentials(EU_SECRET, { secretsManager: new SecretsManagerClient({ region: 'eu-central-1' }) }));
     expect(e.name).toBe('SecretError');
+  });
+});
+
+describe('a source role that refuses us', () => {
+  it('is a SourceAccessError naming the role and the trust policy, and a SecretError for the source secret', async () => {
+    sts.on(AssumeRoleCommand).rejects(sdkError('AccessDenied', 403, 'User: arn:aws:sts::222222222222:assumed-role/x/y is not authorized to perform: sts:AssumeRole'));
+    const { assumeSourceRole } = await import('../../shared/aws/source-account.js');
+    const direct = await errorOf(assumeSourceRole(`arn:aws:iam::${SRC}:role/crossmove-source-access`, 'ext-1', 'orders-1'));
+    expect(direct.name).toBe('SourceAccessError');
+    expect(direct.message).toContain(`Cannot assume source.accessRoleArn arn:aws:iam::${SRC}:role/crossmove-source-access (AccessDenied:`);
+    expect(direct.message).toContain('sts:ExternalId equal to source.externalId');
+    const secret = await errorOf(sourceAdminCredentials(crossAccountState()));
+    expect(secret.name).toBe('SecretError');
+    expect(secret.message).toMatch(/^source\.adminSecret arn:aws:secretsmanager:.* cannot be read: Cannot assume source\.accessRoleArn/);
+    // Not retried as transient: the state machine reports it at once.
+    expect(sts.commandCalls(AssumeRoleCommand).length).toBe(2);
   });
 });
