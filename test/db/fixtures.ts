@@ -35,7 +35,8 @@ export function stateFor(source: MariaDbServer, target: MariaDbServer, overrides
     source: { endpoint: { host: source.host, port: source.port }, adminSecret: `env:${ADMIN_SECRET_ENV}`, ...(overrides.source ?? {}) },
     target: { endpoint: { host: target.host, port: target.port }, adminSecret: `env:${ADMIN_SECRET_ENV}`, ...(overrides.target ?? {}) },
     initialLoad: { method: 'logical', schemas: ['app'] },
-    replication: { ssl: false, maxLagSeconds: 1, requiredConsecutiveChecks: 2, ...(overrides.replication ?? {}) },
+    // A lag limit that a loaded CI machine cannot trip by accident (lag-limit tests set their own).
+    replication: { ssl: false, maxLagSeconds: 5, requiredConsecutiveChecks: 2, ...(overrides.replication ?? {}) },
     cutover: { approval: 'auto', catchUpTimeoutSeconds: 10, ...(overrides.cutover ?? {}) },
   });
   return { input, accounts: { source: null, target: null, sameAccount: true, sourceRegion: null, targetRegion: null } };

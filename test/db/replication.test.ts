@@ -149,8 +149,10 @@ describe('replication from a consistent copy under write load', () => {
     await t.query('STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=2; START SLAVE');
     await t.end();
     // The delayed SQL thread settles: the heartbeat lag reaches the delay (bounded poll, no fixed sleep).
+    // Against a 1 s limit, which a 2 s delay exceeds.
+    const limited = { ...state, input: { ...state.input, replication: { ...state.input.replication, maxLagSeconds: 1 } } };
     const lag = await until(async () => {
-      const l = await checkReplicationStep(state, { activeWaitMs: 6000 });
+      const l = await checkReplicationStep(limited, { activeWaitMs: 6000 });
       return l.heartbeatLagMs !== null && l.heartbeatLagMs >= 1900 && l;
     }, 30_000, 200);
     expect(lag.healthy).toBe(true);
