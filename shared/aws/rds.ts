@@ -2,6 +2,7 @@
 // rds-changes.ts. Source-account reads use the assumed role, target-account reads the pipeline's own
 // credentials; both honour AWS_ENDPOINT_URL (tests point them at moto).
 import {
+  DescribeDBClusterParameterGroupsCommand,
   DescribeDBClusterParametersCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -9,6 +10,7 @@ import {
   DescribeEventsCommand,
   RDSClient,
   type DBCluster,
+  type DBClusterParameterGroup,
   type DBInstance,
   type DBSubnetGroup,
   type Event,
@@ -132,6 +134,19 @@ export async function findSubnetGroup(client: RDSClient, name: string): Promise<
     return out?.DBSubnetGroups?.[0] ?? null;
   } catch (err) {
     if (errorName(err) === 'DBSubnetGroupNotFoundFault') return null;
+    throw err;
+  }
+}
+
+/** A cluster parameter group (its family), or null when it does not exist. */
+export async function findClusterParameterGroup(client: RDSClient, name: string): Promise<DBClusterParameterGroup | null> {
+  try {
+    const out = await awsCall(`RDS DescribeDBClusterParameterGroups ${name}`, () =>
+      client.send(new DescribeDBClusterParameterGroupsCommand({ DBClusterParameterGroupName: name })),
+    );
+    return out?.DBClusterParameterGroups?.[0] ?? null;
+  } catch (err) {
+    if (errorName(err) === 'DBParameterGroupNotFoundFault' || errorName(err) === 'DBClusterParameterGroupNotFoundFault') return null;
     throw err;
   }
 }

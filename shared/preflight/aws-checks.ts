@@ -11,6 +11,7 @@ import { snapshotPathChecks } from './snapshot-checks.js';
 import { cloneLimitChecks } from './clone-checks.js';
 import { networkPathChecks } from './network-checks.js';
 import { writeBlockChecks } from './write-block-checks.js';
+import { targetParameterGroupChecks } from './target-parameter-checks.js';
 
 const BINLOG_FORMATS = new Set(['ROW', 'MIXED', 'STATEMENT']);
 
@@ -49,6 +50,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   checks.push(...(await binlogChecks(input, cluster)));
   checks.push(...(await targetIdentifierChecks(input)));
   checks.push(...(await targetKeyChecks(input)));
+  checks.push(...(await targetParameterGroupChecks(input, cluster)));
   checks.push(...networkChecks(input, accounts));
   checks.push(...(await networkPathChecks(input, accounts, cluster)));
   checks.push(...(await writeBlockChecks(input, cluster)));

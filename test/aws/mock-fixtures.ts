@@ -1,7 +1,8 @@
 // Inputs and AWS API responses for the aws-sdk-client-mock unit tests (test/unit/aws-*.test.ts),
 // shaped like the AWS API reference.
 import { STSClient } from '@aws-sdk/client-sts';
-import type { DBCluster, DBInstance } from '@aws-sdk/client-rds';
+import { DescribeDBClusterParameterGroupsCommand, DescribeDBClusterParametersCommand, type DBCluster, type DBInstance } from '@aws-sdk/client-rds';
+import type { AwsStub } from 'aws-sdk-client-mock';
 import { setStsClient } from '../../shared/aws/source-account.js';
 import { clearSecretCache } from '../../shared/secrets.js';
 import { validateMigrationInput } from '../../shared/input/validate.js';
@@ -111,4 +112,13 @@ export function writerInstance(status: string, overrides: Partial<DBInstance> = 
     TagList: [{ Key: 'crossmove:migrationId', Value: 'orders-2026-12' }],
     ...overrides,
   };
+}
+
+/** The target's cluster parameter group (rawCrossAccountInput's dbClusterParameterGroupName): Aurora 3 family, binlogs on. */
+export function mockTargetParameterGroup(rds: AwsStub<any, any, any>, binlogFormat = 'ROW'): void {
+  const name = 'orders-binlog-on';
+  rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: name }).resolves({
+    DBClusterParameterGroups: [{ DBClusterParameterGroupName: name, DBParameterGroupFamily: 'aurora-mysql8.0', Description: 'binlogs on', DBClusterParameterGroupArn: `arn:aws:rds:${REGION}:${TGT}:cluster-pg:${name}` }],
+  });
+  rds.on(DescribeDBClusterParametersCommand, { DBClusterParameterGroupName: name }).resolves({ Parameters: [{ ParameterName: 'binlog_format', ParameterValue: binlogFormat, Source: 'user' }] });
 }

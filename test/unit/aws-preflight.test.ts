@@ -14,8 +14,7 @@ import { handler as runPreflight } from '../../handlers/run-preflight.js';
 import { validateMigrationInput } from '../../shared/input/validate.js';
 import {
   ASSUMED_KEY_ID, REGION, ROLE_ARN, SOURCE_ARN, SOURCE_KEY, SOURCE_SECRET, SRC, TGT, TARGET_SECRET,
-  assumeRoleResponse, crossAccountState, rawCrossAccountInput, resetCaches, sameAccounts, sourceCluster, targetCluster,
-} from '../aws/mock-fixtures.js';
+  assumeRoleResponse, crossAccountState, rawCrossAccountInput, resetCaches, sameAccounts, sourceCluster, targetCluster, mockTargetParameterGroup } from '../aws/mock-fixtures.js';
 
 const rds = mockClient(RDSClient);
 const kms = mockClient(KMSClient);
@@ -54,6 +53,7 @@ beforeEach(() => {
   sm.reset();
   ec2.reset();
   mockSourceSecurityGroup(ec2);
+  mockTargetParameterGroup(rds);
   resetCaches();
 });
 
@@ -124,14 +124,17 @@ describe('Run preflight checks', () => {
     expect(inputsOf(rds, DescribeDBClusterParametersCommand)).toEqual([
       { DBClusterParameterGroupName: 'orders-binlog', Marker: undefined },
       { DBClusterParameterGroupName: 'orders-binlog', Marker: 'page-2' },
+      // The target's parameter group (binlog_format for reverse replication), with the pipeline's credentials.
+      { DBClusterParameterGroupName: 'orders-binlog-on', Marker: undefined },
     ]);
+    expect(result.checks.find((c) => c.id === 'target-parameter-group')).toMatchObject({ status: 'pass', message: expect.stringContaining('orders-binlog-on (aurora-mysql8.0) exists with binlog_format ROW') });
     expect(inputsOf(kms, DescribeKeyCommand)).toEqual([{ KeyId: SOURCE_KEY }, { KeyId: TARGET_KEY }]);
     const kmsCreds = await Promise.all(kms.calls().map(async (c) => (await (c.thisValue as KMSClient).config.credentials()).accessKeyId));
     expect(kmsCreds).toEqual([ASSUMED_KEY_ID, 'testing']);
     expect(inputsOf(sm, GetSecretValueCommand)).toEqual([{ SecretId: SOURCE_SECRET }, { SecretId: TARGET_SECRET }]);
     // Source-account calls used the assumed role's credentials; the target-identifier check the pipeline's own.
     const creds = await Promise.all(rds.calls().map(async (c) => (await (c.thisValue as RDSClient).config.credentials()).accessKeyId));
-    expect(creds).toEqual([ASSUMED_KEY_ID, ASSUMED_KEY_ID, ASSUMED_KEY_ID, 'testing']);
+    expect(creds).toEqual([ASSUMED_KEY_ID, ASSUMED_KEY_ID, ASSUMED_KEY_ID, 'testing', 'testing', 'testing']);
     expect(JSON.stringify(result)).not.toContain('unit-admin-pw-1');
   });
 

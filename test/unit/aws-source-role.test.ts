@@ -30,7 +30,7 @@ import { handler as shareSnapshot } from '../../handlers/share-snapshot.js';
 import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { sourceAdminCredentials } from '../../shared/db-credentials.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
-import { ASSUMED_KEY_ID, SOURCE_ARN, SOURCE_KEY, SRC, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
+import { ASSUMED_KEY_ID, SOURCE_ARN, SOURCE_KEY, SRC, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster, mockTargetParameterGroup } from '../aws/mock-fixtures.js';
 import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 
 const mocks = {
@@ -82,6 +82,7 @@ describe('source-account/role.yaml', () => {
     // repaired, key policy written.
     mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [placedSourceCluster()] });
     mockNetworkCalls(mocks.rds, mocks.ec2);
+    mockTargetParameterGroup(mocks.rds);
     mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).rejects(Object.assign(new Error('not found'), { name: 'DBClusterNotFoundFault' }));
     mocks.rds.on(DescribeDBClusterParametersCommand).resolves({ Parameters: [{ ParameterName: 'binlog_format', ParameterValue: 'ROW' }] });
     mocks.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });

@@ -36,8 +36,7 @@ import { conditionKeyProblems } from './aws-iam-condition-keys.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 import {
-  ASSUMED_KEY_ID, REGION, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, rawCrossAccountInput, resetCaches, sourceCluster, targetCluster, writerInstance,
-} from '../aws/mock-fixtures.js';
+  ASSUMED_KEY_ID, REGION, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, rawCrossAccountInput, resetCaches, sourceCluster, targetCluster, writerInstance, mockTargetParameterGroup } from '../aws/mock-fixtures.js';
 
 const mocks = {
   rds: mockClient(RDSClient),
@@ -94,6 +93,7 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   runPreflight: async () => {
     mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [placedSourceCluster()] });
     mockNetworkCalls(mocks.rds, mocks.ec2);
+    mockTargetParameterGroup(mocks.rds);
     mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).rejects(notFound('DBClusterNotFoundFault'));
     mocks.rds.on(DescribeDBClusterParametersCommand).resolves({ Parameters: [{ ParameterName: 'binlog_format', ParameterValue: 'ROW' }] });
     mocks.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });

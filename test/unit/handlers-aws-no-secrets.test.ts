@@ -51,7 +51,8 @@ beforeEach(async () => {
       captured += `${args.map(String).join(' ')}\n`;
     });
   }
-  const { SOURCE_ARN, SOURCE_KEY, assumeRoleResponse, sourceCluster } = await import('../aws/mock-fixtures.js');
+  const { SOURCE_ARN, SOURCE_KEY, assumeRoleResponse, sourceCluster, mockTargetParameterGroup } = await import('../aws/mock-fixtures.js');
+  mockTargetParameterGroup(rds);
   sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
   sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'admin', password: PASSWORD }) });
   rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
