@@ -188,6 +188,12 @@ export interface SnapshotPoll extends PollResult {
   engineVersion?: string;
   percentProgress?: number;
   created?: boolean;
+  /**
+   * Snapshot path: the source snapshot reaches the target through a re-encrypted copy in the source
+   * account (snapshot-plan.ts needsShareableCopy); `stage` says which of the two this poll describes.
+   */
+  viaShareableCopy?: boolean;
+  stage?: 'source' | 'shareable-copy';
 }
 
 /** "Share the snapshot": the target account was added to the snapshot's `restore` attribute. */
@@ -205,6 +211,7 @@ export type CleanupItemKind =
   | 'replication-secret'
   | 'source-snapshot'
   | 'target-snapshot-copy'
+  | 'source-shareable-copy'
   | 'source-instance'
   | 'source-cluster'
   | 'cloudwatch-alarm'

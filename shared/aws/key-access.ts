@@ -5,17 +5,21 @@ import { logStep } from '../logger.js';
 import { getKeyPolicy, putKeyPolicy, sourceKmsClient } from './kms.js';
 import { withTargetStatement } from './key-policy.js';
 
-export async function ensureKeyAccess(state: Pick<MigrationState, 'input' | 'accounts' | 'preflight'>): Promise<KeyAccess> {
+export async function ensureKeyAccess(state: Pick<MigrationState, 'input' | 'accounts' | 'preflight'> & Partial<Pick<MigrationState, 'sourceSnapshot'>>): Promise<KeyAccess> {
   const { input, accounts } = state;
   const statementSid = input.names.kmsStatementSid;
   if (accounts.sameAccount) return { keyArn: '', statementSid, added: false, skipped: true };
   if (!state.preflight?.sourceCluster) {
     throw new PreflightFailedError('The source cluster was not inspected: "Run preflight checks" must run before "Let the target use the KMS key"');
   }
-  const keyArn = state.preflight.sourceCluster.kmsKeyArn;
+  // The snapshot path shares a snapshot: its key is the one to open (the cluster's, or
+  // source.snapshotKmsKeyId for a shareable copy); the clone path shares the cluster.
+  const snapshot = state.sourceSnapshot;
+  const keyArn = snapshot?.done ? (snapshot.encrypted ? snapshot.kmsKeyId : null) : state.preflight.sourceCluster.kmsKeyArn;
   // An unencrypted source needs no key access.
   if (!keyArn) return { keyArn: '', statementSid, added: false, skipped: true };
-  const kms = await sourceKmsClient(input);
+  // In the key's own region (a shareable copy's key lives in the target region).
+  const kms = await sourceKmsClient(input, keyArn.split(':')[3] || null);
   const current = await getKeyPolicy(kms, keyArn);
   const partition = keyArn.split(':')[1] ?? 'aws';
   const { policy, changed } = withTargetStatement(current, statementSid, accounts.target!, partition);

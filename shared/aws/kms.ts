@@ -5,8 +5,10 @@ import type { MigrationInput } from '../input/validate.js';
 import { awsCall, errorName } from './call.js';
 import { sourceClientConfig, targetClientConfig } from './source-account.js';
 
-export async function sourceKmsClient(input: Pick<MigrationInput, 'source' | 'migrationId'>): Promise<KMSClient> {
-  return new KMSClient(await sourceClientConfig(input));
+/** KMS in the source account; in the source cluster's region unless `region` says otherwise (a key's own region). */
+export async function sourceKmsClient(input: Pick<MigrationInput, 'source' | 'migrationId'>, region?: string | null): Promise<KMSClient> {
+  const config = await sourceClientConfig(input);
+  return new KMSClient({ ...config, ...(region ? { region } : {}) });
 }
 
 export function targetKmsClient(input: Pick<MigrationInput, 'target'>): KMSClient {

@@ -24,8 +24,10 @@ import { sourceClientConfig, targetClientConfig } from './source-account.js';
 /** Tag crossmove puts on everything it creates; a resource without it is never reused or touched. */
 export const MIGRATION_TAG = 'crossmove:migrationId';
 
-export async function sourceRdsClient(input: Pick<MigrationInput, 'source' | 'migrationId'>): Promise<RDSClient> {
-  return new RDSClient(await sourceClientConfig(input));
+/** RDS in the source account; in the source cluster's region unless `region` says otherwise (the snapshot path's shareable copy). */
+export async function sourceRdsClient(input: Pick<MigrationInput, 'source' | 'migrationId'>, region?: string | null): Promise<RDSClient> {
+  const config = await sourceClientConfig(input);
+  return new RDSClient({ ...config, ...(region ? { region } : {}) });
 }
 
 const targetClients = new Map<string, RDSClient>();

@@ -15,22 +15,30 @@ export function crossRegion(accounts: Accounts): boolean {
   return Boolean(accounts.sourceRegion && accounts.targetRegion && accounts.sourceRegion !== accounts.targetRegion);
 }
 
+/**
+ * Across accounts an encrypted snapshot reaches the target through a copy in the SOURCE account when it
+ * cannot be shared as it is (aws/rds key) or must change region (a shared encrypted snapshot can only be
+ * copied within its region): the copy goes to the target region, encrypted with source.snapshotKmsKeyId.
+ */
+export function needsShareableCopy(accounts: Accounts, facts: SnapshotSourceFacts): boolean {
+  return facts.kmsKeyArn !== null && !accounts.sameAccount && (facts.keyManager === 'AWS' || crossRegion(accounts));
+}
+
 /** The first reason the snapshot path cannot work as configured, as the typed error to throw; null when it can. */
 export function snapshotPathBlocker(input: MigrationInput, accounts: Accounts, facts: SnapshotSourceFacts): Error | null {
   if (!input.source.clusterArn) {
     return new PreflightFailedError('initialLoad.method snapshot needs source.clusterArn (an Aurora cluster to snapshot); use initialLoad.method logical for a source given only by endpoint');
   }
   const encrypted = facts.kmsKeyArn !== null;
-  if (encrypted && !accounts.sameAccount && facts.keyManager === 'AWS') {
-    return new DefaultKmsKeyError(
-      `The source cluster is encrypted with the AWS-managed key aws/rds (${facts.kmsKeyArn}); a snapshot encrypted with it cannot be shared with account ${accounts.target}. ` +
-        'Fix: in the source account copy the snapshot with a customer managed key (aws rds copy-db-cluster-snapshot --kms-key-id <customer key>) and migrate from a cluster restored from that copy, or use initialLoad.method logical.',
-    );
-  }
-  if (encrypted && !accounts.sameAccount && crossRegion(accounts)) {
-    return new PreflightFailedError(
-      `An encrypted snapshot shared from another account cannot be copied across regions in one step (source ${accounts.sourceRegion}, target ${accounts.targetRegion}). ` +
-        `Fix: deploy the target in ${accounts.sourceRegion} (target.region), or copy the snapshot to ${accounts.targetRegion} in the source account first, or use initialLoad.method logical.`,
+  if (needsShareableCopy(accounts, facts) && !input.source.snapshotKmsKeyId) {
+    const why =
+      facts.keyManager === 'AWS'
+        ? `the source cluster is encrypted with the AWS-managed key aws/rds (${facts.kmsKeyArn}), and a snapshot encrypted with it cannot be shared with account ${accounts.target}`
+        : `an encrypted snapshot shared from another account can only be copied within its own region (source ${accounts.sourceRegion}, target ${accounts.targetRegion})`;
+    const ErrorClass = facts.keyManager === 'AWS' ? DefaultKmsKeyError : PreflightFailedError;
+    return new ErrorClass(
+      `source.snapshotKmsKeyId is required: ${why}, so crossmove first copies the snapshot in the source account, re-encrypted with a customer managed key of account ${accounts.source} in ${accounts.targetRegion}. ` +
+        `Fix: set source.snapshotKmsKeyId to the ARN of an enabled customer managed key of account ${accounts.source} in ${accounts.targetRegion} (the source-account role may use it), or use initialLoad.method logical.`,
     );
   }
   if (encrypted && (!accounts.sameAccount || crossRegion(accounts)) && !input.target.kmsKeyId) {

@@ -6,10 +6,11 @@ import { logStep } from '../logger.js';
 import type { MigrationState, SnapshotPoll, SnapshotShareResult } from '../state.js';
 import { errorName } from './call.js';
 import { describeKey, sourceKmsClient } from './kms.js';
-import { sourceRdsClient } from './rds.js';
+import { madeByMigration, sourceRdsClient } from './rds.js';
+import type { DBClusterSnapshot } from '@aws-sdk/client-rds';
 import { findClusterSnapshot, restoreAccounts } from './snapshot.js';
-import { addRestoreAccount, createClusterSnapshot } from './snapshot-changes.js';
-import { snapshotPathBlocker, type SnapshotSourceFacts } from './snapshot-plan.js';
+import { addRestoreAccount, copyClusterSnapshot, createClusterSnapshot } from './snapshot-changes.js';
+import { needsShareableCopy, snapshotPathBlocker, type SnapshotSourceFacts } from './snapshot-plan.js';
 import { assertSnapshotHealthy, snapshotPoll } from './snapshot-poll.js';
 
 type SourceState = Pick<MigrationState, 'input' | 'accounts' | 'preflight'>;
@@ -33,8 +34,18 @@ export async function sourceFacts(state: SourceState): Promise<SnapshotSourceFac
 
 export async function ensureSourceSnapshot(state: SourceState): Promise<SnapshotPoll> {
   const { input, accounts } = state;
-  const blocker = snapshotPathBlocker(input, accounts, await sourceFacts(state));
+  const facts = await sourceFacts(state);
+  const blocker = snapshotPathBlocker(input, accounts, facts);
   if (blocker) throw blocker;
+  const viaShareableCopy = needsShareableCopy(accounts, facts);
+  const poll = await ensureOwnSnapshot(state);
+  if (!viaShareableCopy) return poll;
+  // Available at once (an earlier attempt took it): go straight on to the shareable copy.
+  return poll.done ? ensureShareableCopy(state, poll) : { ...poll, viaShareableCopy, stage: 'source' };
+}
+
+async function ensureOwnSnapshot(state: SourceState): Promise<SnapshotPoll> {
+  const { input, accounts } = state;
   const clusterId = clusterNameOfArn(input.source.clusterArn!);
   const snapshotId = input.names.sourceSnapshotIdentifier;
   const rds = await sourceRdsClient(input);
@@ -67,14 +78,73 @@ export async function ensureSourceSnapshot(state: SourceState): Promise<Snapshot
   }
 }
 
-export async function checkSourceSnapshot(state: Pick<MigrationState, 'input' | 'sourceSnapshot'>): Promise<SnapshotPoll> {
+export async function checkSourceSnapshot(state: Pick<MigrationState, 'input' | 'accounts' | 'sourceSnapshot'>): Promise<SnapshotPoll> {
+  const previous = state.sourceSnapshot;
+  const attempts = (previous?.attempts ?? 0) + 1;
+  if (previous?.stage === 'shareable-copy') return { ...(await ensureShareableCopy(state, previous)), attempts };
   const id = state.input.names.sourceSnapshotIdentifier;
-  const attempts = (state.sourceSnapshot?.attempts ?? 0) + 1;
   const snapshot = await findClusterSnapshot(await sourceRdsClient(state.input), id);
   if (!snapshot) throw new ResourceNotFoundError(`Source snapshot ${id} does not exist: it was deleted while being created; start the migration again`);
   assertSnapshotHealthy(snapshot, 'Source snapshot');
-  const created = state.sourceSnapshot?.created;
-  return { ...snapshotPoll(snapshot, attempts), ...(created === undefined ? {} : { created }) };
+  const created = previous?.created;
+  const poll = { ...snapshotPoll(snapshot, attempts), ...(created === undefined ? {} : { created }) };
+  if (!previous?.viaShareableCopy) return poll;
+  return poll.done ? { ...(await ensureShareableCopy(state, poll)), attempts } : { ...poll, viaShareableCopy: true, stage: 'source' };
+}
+
+/**
+ * The source-account copy of the source snapshot in the target region, re-encrypted with
+ * source.snapshotKmsKeyId (snapshot-plan.ts needsShareableCopy): started once, then polled. It is what
+ * later steps share and copy. Named from the migrationId and tagged, so a retry finds its own copy.
+ */
+async function ensureShareableCopy(state: Pick<MigrationState, 'input' | 'accounts'>, from: SnapshotPoll): Promise<SnapshotPoll> {
+  const { input, accounts } = state;
+  const id = input.names.sourceShareableSnapshotIdentifier;
+  const region = accounts.targetRegion ?? from.region;
+  const rds = await sourceRdsClient(input, region);
+  const shaped = (s: DBClusterSnapshot, created?: boolean): SnapshotPoll => ({ ...snapshotPoll(s, from.attempts, created), viaShareableCopy: true, stage: 'shareable-copy' });
+  const reuse = async (): Promise<SnapshotPoll | null> => {
+    const existing = await findClusterSnapshot(rds, id);
+    if (!existing) return null;
+    if (!madeByMigration(existing, input.migrationId)) {
+      throw new ResourceConflictError(`Snapshot ${id} in account ${accounts.source} (${region}) was not made by crossmove for migration ${input.migrationId}; delete or rename it, or change migrationId`);
+    }
+    assertSnapshotHealthy(existing, 'Shareable copy of the source snapshot');
+    return shaped(existing);
+  };
+  if (from.stage === 'shareable-copy') {
+    const again = await reuse();
+    if (!again) throw new ResourceNotFoundError(`Shareable copy ${id} in account ${accounts.source} (${region}) does not exist: it was deleted while being copied; start the migration again`);
+    return again;
+  }
+  const found = await reuse();
+  if (found) return found;
+  const spec = { sourceSnapshotArn: from.snapshotArn, targetSnapshotIdentifier: id, migrationId: input.migrationId, kmsKeyId: input.source.snapshotKmsKeyId };
+  logStep('copy the source snapshot in the source account, re-encrypted, into the target region (it can then be shared and copied)', {
+    from: spec.sourceSnapshotArn,
+    snapshotIdentifier: id,
+    kmsKeyId: spec.kmsKeyId,
+    region,
+    account: accounts.source,
+  });
+  try {
+    return shaped(await copyClusterSnapshot(rds, spec), true);
+  } catch (err) {
+    const name = errorName(err);
+    if (name === 'DBClusterSnapshotAlreadyExistsFault') {
+      const again = await reuse();
+      if (again) return again;
+    }
+    if (name === 'KMSKeyNotAccessibleFault') {
+      throw new ResourceNotFoundError(
+        `KMS key not accessible while copying ${spec.sourceSnapshotArn} into ${region}: source.snapshotKmsKeyId (${spec.kmsKeyId}) must be an enabled key of account ${accounts.source} in ${region} that the source-account role may use, and the role must be allowed to use the cluster's key`,
+      );
+    }
+    if (name === 'InvalidDBClusterSnapshotStateFault') {
+      throw new TransientError(`Snapshot ${spec.sourceSnapshotArn} cannot be copied yet (${(err as Error).message}); the step is retried`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 export async function ensureSnapshotShared(state: Pick<MigrationState, 'input' | 'accounts' | 'sourceSnapshot'>): Promise<SnapshotShareResult> {
@@ -83,7 +153,8 @@ export async function ensureSnapshotShared(state: Pick<MigrationState, 'input' |
   if (!snapshot?.done) throw new ResourceNotFoundError('The source snapshot is not available yet: "Snapshot the source" must finish before "Share the snapshot"');
   if (accounts.sameAccount) return { snapshotArn: snapshot.snapshotArn, sharedWith: null, added: false, skipped: true };
   const target = accounts.target!;
-  const rds = await sourceRdsClient(input);
+  // The snapshot's own region: the shareable copy lives in the target region.
+  const rds = await sourceRdsClient(input, snapshot.region);
   const accountsNow = await restoreAccounts(rds, snapshot.snapshotIdentifier);
   if (accountsNow.includes(target)) return { snapshotArn: snapshot.snapshotArn, sharedWith: target, added: false };
   logStep('let the target account restore the snapshot', { snapshotIdentifier: snapshot.snapshotIdentifier, targetAccount: target });

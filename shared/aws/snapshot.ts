@@ -14,7 +14,7 @@ export async function findClusterSnapshot(client: RDSClient, id: string): Promis
     const out = await awsCall(`RDS DescribeDBClusterSnapshots ${id}`, () =>
       client.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id })),
     );
-    return out.DBClusterSnapshots?.find((s) => s.DBClusterSnapshotIdentifier === id) ?? null;
+    return out?.DBClusterSnapshots?.find((s) => s.DBClusterSnapshotIdentifier === id) ?? null;
   } catch (err) {
     if (errorName(err) === 'DBClusterSnapshotNotFoundFault') return null;
     throw err;

@@ -37,7 +37,8 @@ export async function removeKeyStatement(state: CleanupState): Promise<CleanupIt
   if (accounts.sameAccount) return item('kms-key-statement', sid, accounts.source, 'skipped', 'same-account migration: the key policy was not changed');
   const keyArn = await sourceKeyArn(state);
   if (!keyArn) return item('kms-key-statement', sid, accounts.source, 'skipped', 'the source cluster is not encrypted');
-  const kms = await sourceKmsClient(input);
+  // The key's own region (source.snapshotKmsKeyId lives in the target region).
+  const kms = await sourceKmsClient(input, keyArn.split(':')[3] || null);
   let current: string;
   try {
     current = await getKeyPolicy(kms, keyArn);

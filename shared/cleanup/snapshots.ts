@@ -1,6 +1,6 @@
-// Cleanup (snapshot path): the source snapshot (source account; deleting it also ends its share) and
-// its copy in the target account. Each only when it is crossmove's: the source snapshot of this
-// cluster, the copy tagged with this migrationId.
+// Cleanup (snapshot path): the source snapshot (source account; deleting it also ends its share), the
+// shareable copy of it when one was needed, and its copy in the target account. Each only when it is
+// crossmove's: the source snapshot of this cluster, the copies tagged with this migrationId.
 import { logStep } from '../logger.js';
 import type { CleanupItem } from '../state.js';
 import { errorName } from '../aws/call.js';
@@ -34,6 +34,17 @@ export async function removeSnapshots(state: CleanupState): Promise<CleanupItem[
   else {
     logStep('delete the snapshot copy', { snapshotIdentifier: copyId });
     items.push(item('target-snapshot-copy', copyId, accounts.target, await deleteIfPresent(targetRds, copyId)));
+  }
+
+  // The source-account copy made for sharing (snapshot-plan.ts needsShareableCopy), in the target region.
+  const shareableId = input.names.sourceShareableSnapshotIdentifier;
+  const shareableRds = await sourceRdsClient(input, accounts.targetRegion);
+  const shareable = await findClusterSnapshot(shareableRds, shareableId);
+  if (shareable && !madeByMigration(shareable, input.migrationId)) {
+    items.push(item('source-shareable-copy', shareableId, accounts.source, 'kept', `not tagged crossmove:migrationId=${input.migrationId}`));
+  } else if (shareable) {
+    logStep('delete the shareable copy of the source snapshot', { snapshotIdentifier: shareableId, account: accounts.source, region: accounts.targetRegion });
+    items.push(item('source-shareable-copy', shareableId, accounts.source, await deleteIfPresent(shareableRds, shareableId)));
   }
 
   const sourceId = input.names.sourceSnapshotIdentifier;

@@ -15,6 +15,8 @@ export interface ResourceNames {
   kmsStatementSid: string;
   /** Source cluster snapshot (snapshot path). */
   sourceSnapshotIdentifier: string;
+  /** Source-account copy of the source snapshot, re-encrypted and in the target region, when it must be (snapshot path). */
+  sourceShareableSnapshotIdentifier: string;
   /** Copy of the snapshot in the target account/region (snapshot path). */
   targetSnapshotIdentifier: string;
   /** Secrets Manager secret (or local secret file) holding the replication user's password. */
@@ -33,6 +35,7 @@ export function deriveNames(migrationId: string, input: Pick<MigrationInputParse
     resourceShareName: `crossmove-${migrationId}`,
     kmsStatementSid: `CrossmoveTargetAccess${sidSuffix}`,
     sourceSnapshotIdentifier: `crossmove-${migrationId}-source`,
+    sourceShareableSnapshotIdentifier: `crossmove-${migrationId}-shareable`,
     targetSnapshotIdentifier: `crossmove-${migrationId}-copy`,
     replicationSecretName: `crossmove/${migrationId}/replication-user`,
     heartbeatSchema: 'crossmove',

@@ -44,6 +44,16 @@ export const sourceSchema = z
     accessRoleArn: iamRoleArn.optional(),
     externalId: z.string().min(2).max(1224).optional(),
     engine: z.enum(ENGINES).optional(),
+    /**
+     * Snapshot path across accounts: a customer managed key of the SOURCE account in the TARGET's region.
+     * The source snapshot is first copied with it in the source account when it cannot be shared as it is
+     * (encrypted with aws/rds) or copied to another region once shared (an encrypted shared snapshot is
+     * copied only within its own region); the target account is then let use this key, not the cluster's.
+     */
+    snapshotKmsKeyId: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/, 'must be a KMS key ARN arn:aws:kms:<target region>:<source account>:key/<id>')
+      .optional(),
   });
 
 export const targetSchema = z.strictObject({

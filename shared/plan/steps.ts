@@ -93,7 +93,17 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
     );
   } else if (method === 'snapshot') {
     steps.push(
-      { state: 'Snapshot the source', where: `aws: source account ${accounts.source}`, changes: [`CreateDBClusterSnapshot ${n.sourceSnapshotIdentifier}`] },
+      {
+        state: 'Snapshot the source',
+        where: `aws: source account ${accounts.source}`,
+        changes: [
+          `CreateDBClusterSnapshot ${n.sourceSnapshotIdentifier}`,
+          // The shareable copy, when the key or the region needs one (snapshot-plan.ts): decided from the input here.
+          ...(input.source.snapshotKmsKeyId && !accounts.sameAccount
+            ? [`CopyDBClusterSnapshot -> ${n.sourceShareableSnapshotIdentifier} in ${accounts.targetRegion ?? 'the target region'}, re-encrypted with ${input.source.snapshotKmsKeyId} (when the cluster key is aws/rds or the target is in another region)`]
+            : []),
+        ],
+      },
       ...(accounts.sameAccount ? [] : [{ state: 'Share the snapshot', where: `aws: source account ${accounts.source}`, changes: [`snapshot attribute restore -> account ${accounts.target}`] }]),
       { state: 'Copy the snapshot', where: 'aws: target account', changes: [`CopyDBClusterSnapshot -> ${n.targetSnapshotIdentifier}${input.target.kmsKeyId ? ` re-encrypted with ${input.target.kmsKeyId}` : ''}`] },
       { state: 'Restore the snapshot', where: 'aws: target account', changes: [`RestoreDBClusterFromSnapshot -> cluster ${n.targetClusterIdentifier}`] },

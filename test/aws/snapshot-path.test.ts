@@ -26,6 +26,7 @@ import { handler as checkClone } from '../../handlers/check-clone.js';
 import { handler as createWriter } from '../../handlers/create-writer.js';
 import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
+import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, type SourceFixture, auroraWriteBlock } from './fixtures.js';
 
@@ -192,5 +193,62 @@ describe('snapshot path, across accounts (moto)', () => {
     expect(state.keyAccess).toMatchObject({ keyArn: source.keyArn, added: true });
     const policy = JSON.parse((await new KMSClient(inSource).send(new GetKeyPolicyCommand({ KeyId: source.keyArn!, PolicyName: 'default' }))).Policy!);
     expect(policy.Statement.map((s: { Sid?: string }) => s.Sid)).toContain('CrossmoveTargetAccessorders202612');
+  });
+});
+
+describe('snapshot path, across accounts into another region, through a shareable copy (moto)', () => {
+  const OTHER = 'eu-west-1';
+
+  it('copies the snapshot in the source account into the target region with source.snapshotKmsKeyId, shares that copy and opens its key; the preflight checks the key; cleanup removes the copy', async () => {
+    await moto.reset();
+    const inSource = { region: REGION, credentials: await credentialsFor(SOURCE_ACCOUNT) };
+    const source = await createSourceCluster(inSource, { name: 'orders-prod' });
+    const snapshotKey = (await new KMSClient({ ...inSource, region: OTHER }).send(new CreateKeyCommand({ Description: 'shareable copy key' }))).KeyMetadata!.Arn!;
+    const targetKey = (await new KMSClient({ region: OTHER }).send(new CreateKeyCommand({ Description: 'target key' }))).KeyMetadata!.Arn!;
+    const raw = {
+      migrationId: 'orders-2026-12',
+      source: { clusterArn: source.clusterArn, adminSecret: source.adminSecretArn, accessRoleArn: `arn:aws:iam::${SOURCE_ACCOUNT}:role/crossmove-source-access`, externalId: 'orders-2026-12-3f9c', snapshotKmsKeyId: snapshotKey },
+      target: { adminSecret: await createSecret({ region: REGION }, 'orders-target-admin'), kmsKeyId: targetKey, region: OTHER },
+      initialLoad: { method: 'snapshot' },
+      cutover: auroraWriteBlock(source),
+    };
+    const state: MigrationState = await call(validateInput, raw);
+    state.preflight = await call(runPreflight, state);
+    expect(state.preflight.checks.find((c) => c.id === 'snapshot-path')).toMatchObject({
+      status: 'pass',
+      message: expect.stringContaining(`through a copy in the source account re-encrypted with source.snapshotKmsKeyId in ${OTHER}`),
+    });
+
+    // A key of the wrong region, or of the target account, is refused before anything is made.
+    const wrongRegion = await call(validateInput, { ...raw, source: { ...raw.source, snapshotKmsKeyId: source.keyArn } });
+    const refused = await call(runPreflight, wrongRegion).then(() => null, (e: Error) => e);
+    expect(refused?.message).toContain(`[snapshot-path] source.snapshotKmsKeyId ${source.keyArn} is in account ${SOURCE_ACCOUNT}, region ${REGION}; the shareable copy is made in account ${SOURCE_ACCOUNT}, region ${OTHER}.`);
+
+    state.sourceSnapshot = await call(snapshotSource, state);
+    for (let i = 0; i < 5 && (!state.sourceSnapshot!.done || state.sourceSnapshot!.stage !== 'shareable-copy'); i++) state.sourceSnapshot = await call(checkSourceSnapshot, state);
+    expect(state.sourceSnapshot).toMatchObject({ account: SOURCE_ACCOUNT, region: OTHER, snapshotIdentifier: 'crossmove-orders-2026-12-shareable', kmsKeyId: snapshotKey, encrypted: true });
+    // Really there: in the source account, in the target region, encrypted with the snapshot key.
+    const inSourceOther = new RDSClient({ ...inSource, region: OTHER });
+    const [copy] = (await inSourceOther.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable' }))).DBClusterSnapshots!;
+    expect(copy).toMatchObject({ KmsKeyId: snapshotKey, StorageEncrypted: true });
+
+    state.snapshotShare = await call(shareSnapshot, state);
+    expect(state.snapshotShare).toEqual({ snapshotArn: copy!.DBClusterSnapshotArn, sharedWith: TARGET_ACCOUNT, added: true });
+    const shared = await new RDSClient({ region: OTHER }).send(new DescribeDBClusterSnapshotsCommand({ SnapshotType: 'shared' }));
+    expect(shared.DBClusterSnapshots!.map((s) => s.DBClusterSnapshotArn)).toEqual([copy!.DBClusterSnapshotArn]);
+
+    state.keyAccess = await call(grantKeyAccess, state);
+    expect(state.keyAccess).toMatchObject({ keyArn: snapshotKey, added: true });
+    const policy = JSON.parse((await new KMSClient({ ...inSource, region: OTHER }).send(new GetKeyPolicyCommand({ KeyId: snapshotKey, PolicyName: 'default' }))).Policy!);
+    expect(policy.Statement.map((s: { Sid?: string }) => s.Sid)).toContain('CrossmoveTargetAccessorders202612');
+
+    // Cleanup: the shareable copy and the source snapshot go, the snapshot key's statement too.
+    const report = await call(cleanupAws, { ...state, cutover: undefined });
+    expect(report.items.filter((i: { kind: string }) => ['source-shareable-copy', 'source-snapshot', 'kms-key-statement'].includes(i.kind)).map((i: { kind: string; outcome: string }) => [i.kind, i.outcome])).toEqual([
+      ['kms-key-statement', 'removed'],
+      ['source-shareable-copy', 'removed'],
+      ['source-snapshot', 'removed'],
+    ]);
+    expect((await inSourceOther.send(new DescribeDBClusterSnapshotsCommand({ SnapshotType: 'manual' }))).DBClusterSnapshots ?? []).toEqual([]);
   });
 });

@@ -119,11 +119,11 @@ describe('Snapshot the source', () => {
     expect(await snapshotSource(snapshotState(), ctx)).toMatchObject({ created: false, snapshotIdentifier: 'crossmove-orders-2026-12-source' });
   });
 
-  it('refuses a source encrypted with aws/rds across accounts, naming the fix, before creating anything', async () => {
+  it('refuses a source encrypted with aws/rds across accounts without source.snapshotKmsKeyId, naming the fix, before creating anything', async () => {
     keyIs('AWS');
     const err = await errorOf(snapshotSource(snapshotState(), ctx));
     expect(err.name).toBe('DefaultKmsKeyError');
-    expect(err.message).toMatch(/aws\/rds .*cannot be shared with account 222222222222.*customer managed key/);
+    expect(err.message).toMatch(/^source\.snapshotKmsKeyId is required: .*aws\/rds .*cannot be shared with account 222222222222.*Fix: set source\.snapshotKmsKeyId to the ARN of an enabled customer managed key of account 111111111111 in us-east-1/);
     expect(rds.calls()).toHaveLength(0);
   });
 
@@ -136,12 +136,12 @@ describe('Snapshot the source', () => {
     expect(rds.commandCalls(CreateDBClusterSnapshotCommand)).toHaveLength(1);
   });
 
-  it('refuses an encrypted cross-account, cross-region copy (one step is impossible) and a missing target.kmsKeyId', async () => {
+  it('refuses an encrypted cross-account, cross-region path without source.snapshotKmsKeyId and a missing target.kmsKeyId', async () => {
     keyIs('CUSTOMER');
     const crossRegion = { ...snapshotState(), accounts: { ...crossAccounts, targetRegion: 'eu-west-1' } };
     const err = await errorOf(snapshotSource(crossRegion, ctx));
     expect(err.name).toBe('PreflightFailedError');
-    expect(err.message).toContain('cannot be copied across regions in one step (source us-east-1, target eu-west-1)');
+    expect(err.message).toContain('source.snapshotKmsKeyId is required: an encrypted snapshot shared from another account can only be copied within its own region (source us-east-1, target eu-west-1)');
     const noKey = await errorOf(snapshotSource(snapshotState({ target: { kmsKeyId: undefined } }), ctx));
     expect(noKey.message).toContain('target.kmsKeyId is required');
     expect(rds.commandCalls(CreateDBClusterSnapshotCommand)).toHaveLength(0);

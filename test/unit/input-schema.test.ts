@@ -28,6 +28,14 @@ describe('execution input', () => {
     expect(input.names.replicationSecretName).toBe('crossmove/orders-2026-12/replication-user');
   });
 
+  it('accepts the cross-region snapshot example and names the shareable copy; refuses a snapshot key that is not a KMS key ARN', () => {
+    const raw = parse(readFileSync('examples/snapshot-cross-region.yaml', 'utf8'));
+    const input = validateMigrationInput(raw);
+    expect(input.source.snapshotKmsKeyId).toBe('arn:aws:kms:eu-west-1:111111111111:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b');
+    expect(input.names.sourceShareableSnapshotIdentifier).toBe('crossmove-orders-eu-2026-12-shareable');
+    expect(issuesOf({ ...raw, source: { ...raw.source, snapshotKmsKeyId: 'alias/crossmove' } })).toEqual(['source.snapshotKmsKeyId']);
+  });
+
   it('accepts the local example and defaults an endpoint-only source to the logical copy', () => {
     const raw = parse(readFileSync('examples/local.yaml', 'utf8'));
     delete raw.initialLoad;
