@@ -120,7 +120,7 @@ describe('snapshot-branch.yaml rules', () => {
       .filter(([, s]) => s.Type === 'Choice')
       .flatMap(([, s]) => s.Choices.filter((c: any) => c.NumericGreaterThanEquals).map((c: any) => [c.Variable, c.NumericGreaterThanEquals, FRAGMENT[c.Next].Parameters.Error]));
     expect(bounds).toEqual([
-      ['$.sourceSnapshot.attempts', 240, 'SnapshotNotAvailableInTimeError'],
+      ['$.sourceSnapshot.attempts', 720, 'SnapshotNotAvailableInTimeError'],
       ['$.snapshotCopy.attempts', 480, 'SnapshotNotAvailableInTimeError'],
       ['$.clone.attempts', 240, 'RestoredClusterNotAvailableInTimeError'],
     ]);
@@ -194,6 +194,47 @@ describe('the snapshot branch executed locally', () => {
     expect(output.clone).toMatchObject({ done: true, attempts: 2, created: true, clusterIdentifier: 'orders-prod-moved', endpoint: 'orders-prod-moved.cluster-f9e8d7c6b5a4.us-east-1.rds.amazonaws.com' });
   });
 
+  it('cross account into another region: the source snapshot, then its shareable copy (polled in the same loop) is what is shared, opened and copied', async () => {
+    const OTHER = 'eu-west-1';
+    const snapshotKey = `arn:aws:kms:${OTHER}:${SRC}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b`;
+    const shareableArn = `arn:aws:rds:${OTHER}:${SRC}:cluster-snapshot:crossmove-orders-2026-12-shareable`;
+    const ours = [{ Key: 'crossmove:migrationId', Value: 'orders-2026-12' }];
+    const shareable = (status: string) => snap('crossmove-orders-2026-12-shareable', shareableArn, status, { KmsKeyId: snapshotKey, TagList: ours });
+    rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source' })
+      .rejectsOnce(notFound('DBClusterSnapshotNotFoundFault'))
+      .resolves({ DBClusterSnapshots: [source('available')] });
+    rds.on(CreateDBClusterSnapshotCommand).resolves({ DBClusterSnapshot: source('creating') });
+    rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable' })
+      .rejectsOnce(notFound('DBClusterSnapshotNotFoundFault'))
+      .resolvesOnce({ DBClusterSnapshots: [shareable('copying')] })
+      .resolves({ DBClusterSnapshots: [shareable('available')] });
+    rds.on(CopyDBClusterSnapshotCommand, { TargetDBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable' }).resolves({ DBClusterSnapshot: shareable('creating') });
+    rds.on(DescribeDBClusterSnapshotAttributesCommand).resolves({ DBClusterSnapshotAttributesResult: { DBClusterSnapshotAttributes: [{ AttributeName: 'restore', AttributeValues: [] }] } });
+    rds.on(ModifyDBClusterSnapshotAttributeCommand).resolves({});
+    rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-copy' }).rejectsOnce(notFound('DBClusterSnapshotNotFoundFault')).resolves({ DBClusterSnapshots: [copy('available')] });
+    rds.on(CopyDBClusterSnapshotCommand, { TargetDBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-copy' }).resolves({ DBClusterSnapshot: copy('available') });
+    rds.on(DescribeDBClustersCommand).rejectsOnce(notFound('DBClusterNotFoundFault')).resolves({ DBClusters: [targetCluster('available')] });
+    rds.on(RestoreDBClusterFromSnapshotCommand).resolves({ DBCluster: targetCluster('creating') });
+    const base = state();
+    const crossRegion = {
+      ...crossAccountState({ initialLoad: { method: 'snapshot' }, source: { snapshotKmsKeyId: snapshotKey }, target: { region: OTHER, kmsKeyId: `arn:aws:kms:${OTHER}:${TGT}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0` } }),
+      accounts: { ...base.accounts, targetRegion: OTHER },
+      preflight: base.preflight,
+    };
+    const { output, called } = await runBranch(crossRegion);
+    expect(output.failure).toBeUndefined();
+    expect(called.slice(0, 6)).toEqual([
+      'Snapshot the source', 'Check the source snapshot', 'Check the source snapshot', 'Check the source snapshot', 'Share the snapshot', 'Let the target use the KMS key for the snapshot',
+    ]);
+    expect(output.sourceSnapshot).toMatchObject({ done: true, stage: 'shareable-copy', snapshotArn: shareableArn, region: OTHER, attempts: 3 });
+    expect(output.snapshotShare).toEqual({ snapshotArn: shareableArn, sharedWith: TGT, added: true });
+    expect(output.keyAccess).toMatchObject({ keyArn: snapshotKey, added: true });
+    expect(rds.commandCalls(CopyDBClusterSnapshotCommand).map((c) => [c.args[0].input.SourceDBClusterSnapshotIdentifier, c.args[0].input.TargetDBClusterSnapshotIdentifier])).toEqual([
+      [SOURCE_SNAPSHOT_ARN, 'crossmove-orders-2026-12-shareable'],
+      [shareableArn, 'crossmove-orders-2026-12-copy'],
+    ]);
+  });
+
   it('same account: goes straight from the snapshot to the copy', async () => {
     rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source' }).resolves({ DBClusterSnapshots: [source('available')] });
     rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-copy' }).resolves({ DBClusterSnapshots: [copy('available')] });
@@ -211,8 +252,8 @@ describe('the snapshot branch executed locally', () => {
     rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [source('creating')] });
     const { output, called } = await runBranch(state());
     expect(output.failure.Error).toBe('SnapshotNotAvailableInTimeError');
-    expect(output.failure.Cause).toContain('crossmove-orders-2026-12-source was still creating after 240 checks');
-    expect(called.filter((n) => n === 'Check the source snapshot')).toHaveLength(240);
+    expect(output.failure.Cause).toContain('crossmove-orders-2026-12-source was still creating after 720 checks');
+    expect(called.filter((n) => n === 'Check the source snapshot')).toHaveLength(720);
   });
 
   it('reports a typed step failure (no retry) through $.failure', async () => {
