@@ -58,6 +58,10 @@ export function analysePath(client: Placement, server: Placement, port: number):
   };
   const clientSubnets = subnetsOf(client);
   const serverSubnets = subnetsOf(server);
+  // Never a pass by omission: a subnet without an IPv4 range is not analysed, and says so.
+  for (const p of [client, server]) {
+    for (const id of ipv4Less(p)) note('unknown', `${p.side} subnet ${id}`, 'has no IPv4 range (crossmove analyses IPv4 paths only)', 'Check the IPv6 path by hand (security groups, network ACLs, routes).', `${p.side} subnets`);
+  }
   const serverCidrs = serverSubnets.map((s) => s.CidrBlock!).join(', ');
   const clientCidrs = clientSubnets.map((s) => s.CidrBlock!).join(', ');
   const clientGroups = client.net.securityGroups;
@@ -118,6 +122,9 @@ export function analyseAddressPath(placed: Placement, dest: AddressDestination, 
   const to: RouteDestination = { side: dest.side, cidr, vpcId: null, isPublic: isPublicAddress(dest.address) };
   const out = direction === 'to';
   const sg = placed.securityGroupIds[0];
+  for (const id of ipv4Less(placed)) {
+    found.set(`ipv4|${id}`, { severity: 'unknown', resource: `${placed.side} subnet ${id}`, problem: 'has no IPv4 range (crossmove analyses IPv4 paths only)', fix: 'Check the IPv6 path by hand (security groups, network ACLs, routes).', peers: [peer] });
+  }
   for (const c of subnetsOf(placed)) {
     const aclId = aclOf(placed.net, c.SubnetId!)?.NetworkAclId;
     const checks: Array<[Verdict, string, string]> = [
@@ -150,6 +157,11 @@ function isPublicAddress(address: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Subnets of the placement that are missing or have no IPv4 CIDR. */
+function ipv4Less(p: Placement): string[] {
+  return p.subnetIds.filter((id) => !p.net.subnets.find((s) => s.SubnetId === id)?.CidrBlock);
 }
 
 function subnetsOf(p: Placement): Subnet[] {

@@ -202,3 +202,12 @@ describe('analyseAddressPath (a source known only by address)', () => {
     expect(r.findings[0]).toMatchObject({ severity: 'blocked', problem: 'let no TCP 3306 in from 203.0.113.10/32', fix: `Add an inbound rule TCP 3306 from 203.0.113.10/32 to ${NET.target.sg}.` });
   });
 });
+
+describe('what the analysis cannot see is never a pass', () => {
+  it('an IPv6-only subnet gives an unknown finding, not silence', () => {
+    const r = analysePath(target((n) => delete n.subnets[1]!.CidrBlock), source(), 3306);
+    expect(r.findings).toEqual([expect.objectContaining({ severity: 'unknown', resource: `target subnet ${NET.target.subnets[1]![0]}`, problem: 'has no IPv4 range (crossmove analyses IPv4 paths only)' })]);
+    const a = analyseAddressPath(target((n) => n.subnets.forEach((s) => delete s.CidrBlock)), { side: 'source', host: 'db', address: '10.1.7.20' }, 3306, 'to');
+    expect(a.findings.map((f) => f.severity)).toEqual(['unknown', 'unknown']);
+  });
+});
