@@ -60,6 +60,7 @@ export function analysePath(client: Placement, server: Placement, port: number):
   const serverSubnets = subnetsOf(server);
   // Never a pass by omission: a subnet without an IPv4 range is not analysed, and says so.
   for (const p of [client, server]) {
+    if (!p.subnetIds.length) note('unknown', `the ${p.side}'s DB subnet group`, 'lists no subnet', 'Add subnets to the DB subnet group.', `${p.side} subnets`);
     for (const id of ipv4Less(p)) note('unknown', `${p.side} subnet ${id}`, 'has no IPv4 range (crossmove analyses IPv4 paths only)', 'Check the IPv6 path by hand (security groups, network ACLs, routes).', `${p.side} subnets`);
   }
   const serverCidrs = serverSubnets.map((s) => s.CidrBlock!).join(', ');

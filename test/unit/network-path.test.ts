@@ -211,3 +211,10 @@ describe('what the analysis cannot see is never a pass', () => {
     expect(a.findings.map((f) => f.severity)).toEqual(['unknown', 'unknown']);
   });
 });
+
+describe('an empty side', () => {
+  it('a subnet group without subnets is an unknown finding', () => {
+    const r = analysePath({ ...target(), subnetIds: [] }, source(), 3306);
+    expect(r.findings).toEqual([expect.objectContaining({ severity: 'unknown', resource: "the target's DB subnet group", problem: 'lists no subnet' })]);
+  });
+});
