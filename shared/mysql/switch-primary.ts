@@ -135,8 +135,11 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     });
     overBudget('after verification');
 
-    await d.markers.write({ phase: 'past-point-of-no-return', result: resultOf(), blockState: blockPlan });
+    // Set before the write: a write that failed may still have committed (the reply was lost), and a
+    // rollback then would reopen the old primary while the marker tells the next attempt to finish the
+    // switch. Staying blocked is safe either way: the next attempt reads the marker and undoes or finishes.
     pastPonr = true;
+    await d.markers.write({ phase: 'past-point-of-no-return', result: resultOf(), blockState: blockPlan });
     logger.warn(`${w.action}: POINT OF NO RETURN: ${w.pointOfNoReturn}`, { [finalKey]: finalPosition, [`${newN}PositionAtSwitch`]: newPositionAtSwitch });
     await step(w.reset, {}, () => newP.dialect.reset(newP.conn));
     await step(`make the ${newN} writable`, {}, d.makeWritable);

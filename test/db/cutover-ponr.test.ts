@@ -33,12 +33,12 @@ async function freshReplication(): Promise<void> {
 }
 
 /** runCutover on fresh connections, with parts swapped in. */
-async function cutoverWith(parts: { targetDialect?: (d: Dialect) => Dialect; blocker?: (s: Side) => WriteBlocker }): Promise<CutoverResult> {
+async function cutoverWith(parts: { targetDialect?: (d: Dialect) => Dialect; blocker?: (s: Side) => WriteBlocker; targetConn?: (c: Side['conn']) => Side['conn'] }): Promise<CutoverResult> {
   const [s, t] = [await openSource(state), await openTarget(state)];
   try {
     const deps: CutoverDeps = {
       source: s.conn,
-      target: t.conn,
+      target: parts.targetConn ? parts.targetConn(t.conn) : t.conn,
       sourceDialect: s.dialect,
       targetDialect: parts.targetDialect ? parts.targetDialect(t.dialect) : t.dialect,
       input: state.input,
@@ -105,6 +105,34 @@ describe('past the point of no return', () => {
       return rows;
     })()) as { id: number }[]).map((r) => Number(r.id)));
     expect(acked.filter((id) => !onTarget.has(id))).toEqual([]);
+  });
+});
+
+describe('an uncertain point of no return', () => {
+  it('a marker write that committed but lost its answer keeps the source blocked; the next attempt finishes', async () => {
+    await freshReplication();
+    // The target connection commits the past-point-of-no-return row, then the reply is "lost".
+    const lossy = (c: Side['conn']) =>
+      new Proxy(c, {
+        get(obj, prop, recv) {
+          const v = Reflect.get(obj, prop, recv);
+          if (prop !== 'query' && prop !== 'execute') return typeof v === 'function' ? v.bind(obj) : v;
+          return async (...args: unknown[]) => {
+            const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
+            if (JSON.stringify(args).includes('past-point-of-no-return')) throw new Error('injected: connection lost after the commit');
+            return out;
+          };
+        },
+      });
+    const err = await cutoverWith({ targetConn: lossy }).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('CutoverIncompleteError');
+    // Never rolled back: the marker says past the point of no return, so a rollback would make two primaries.
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(1);
+    expect(await scalar(target, "SELECT phase FROM crossmove.cutover_log WHERE migration_id = 'ponr-test' ORDER BY seq DESC LIMIT 1")).toBe('past-point-of-no-return');
+    const result = await invoke<CutoverResult>(cutOver, state);
+    expect(result).toMatchObject({ ok: true, rolledBack: false });
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(1);
   });
 });
 
