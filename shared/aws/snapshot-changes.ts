@@ -47,6 +47,12 @@ export interface SnapshotCopySpec {
   migrationId: string;
   /** Target-account key in the client's (target) region; only for an encrypted snapshot (RDS rejects it otherwise). */
   kmsKeyId?: string;
+  /**
+   * Tag the copy with the migrationId (default). The source account's shareable copy is not tagged:
+   * tag-on-create would need rds:AddTagsToResource in the source role; it is recognised by its name and
+   * its SourceDBClusterSnapshotArn instead.
+   */
+  tag?: boolean;
 }
 
 export function snapshotCopyRequest(spec: SnapshotCopySpec): CopyDBClusterSnapshotCommandInput {
@@ -56,7 +62,7 @@ export function snapshotCopyRequest(spec: SnapshotCopySpec): CopyDBClusterSnapsh
     ...(spec.kmsKeyId ? { KmsKeyId: spec.kmsKeyId } : {}),
     // Across regions the SDK's RDS middleware adds the PreSignedUrl (signed for the source region, from
     // the ARN) because the client runs in the destination region; SourceRegion is not needed in SDK v3.
-    Tags: migrationTags(spec.migrationId),
+    ...(spec.tag === false ? {} : { Tags: migrationTags(spec.migrationId) }),
   };
 }
 

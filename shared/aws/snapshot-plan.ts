@@ -16,12 +16,13 @@ export function crossRegion(accounts: Accounts): boolean {
 }
 
 /**
- * Across accounts an encrypted snapshot reaches the target through a copy in the SOURCE account when it
- * cannot be shared as it is (aws/rds key) or must change region (a shared encrypted snapshot can only be
- * copied within its region): the copy goes to the target region, encrypted with source.snapshotKmsKeyId.
+ * Across accounts the snapshot reaches the target through a copy in the SOURCE account when it cannot be
+ * shared as it is (aws/rds key) or must change region (a shared snapshot can only be copied within its
+ * region): the copy goes to the target region, encrypted (when the source is) with source.snapshotKmsKeyId.
  */
 export function needsShareableCopy(accounts: Accounts, facts: SnapshotSourceFacts): boolean {
-  return facts.kmsKeyArn !== null && !accounts.sameAccount && (facts.keyManager === 'AWS' || crossRegion(accounts));
+  // A shared cluster snapshot, encrypted or not, is copied only within its own region (CopyDBClusterSnapshot reference).
+  return !accounts.sameAccount && (crossRegion(accounts) || (facts.kmsKeyArn !== null && facts.keyManager === 'AWS'));
 }
 
 /** The first reason the snapshot path cannot work as configured, as the typed error to throw; null when it can. */
@@ -30,7 +31,8 @@ export function snapshotPathBlocker(input: MigrationInput, accounts: Accounts, f
     return new PreflightFailedError('initialLoad.method snapshot needs source.clusterArn (an Aurora cluster to snapshot); use initialLoad.method logical for a source given only by endpoint');
   }
   const encrypted = facts.kmsKeyArn !== null;
-  if (needsShareableCopy(accounts, facts) && !input.source.snapshotKmsKeyId) {
+  // An unencrypted shareable copy needs no key.
+  if (needsShareableCopy(accounts, facts) && encrypted && !input.source.snapshotKmsKeyId) {
     const why =
       facts.keyManager === 'AWS'
         ? `the source cluster is encrypted with the AWS-managed key aws/rds (${facts.kmsKeyArn}), and a snapshot encrypted with it cannot be shared with account ${accounts.target}`

@@ -6,7 +6,7 @@ import { logStep } from '../logger.js';
 import type { MigrationState, SnapshotPoll, SnapshotShareResult } from '../state.js';
 import { errorName } from './call.js';
 import { describeKey, sourceKmsClient } from './kms.js';
-import { madeByMigration, sourceRdsClient } from './rds.js';
+import { sourceRdsClient } from './rds.js';
 import type { DBClusterSnapshot } from '@aws-sdk/client-rds';
 import { findClusterSnapshot, restoreAccounts } from './snapshot.js';
 import { addRestoreAccount, copyClusterSnapshot, createClusterSnapshot } from './snapshot-changes.js';
@@ -93,9 +93,21 @@ export async function checkSourceSnapshot(state: Pick<MigrationState, 'input' | 
 }
 
 /**
+ * Whether `snapshot` is the shareable copy made from this migration's source snapshot (it carries no
+ * tag): copied from that snapshot, or, where the answer leaves out SourceDBClusterSnapshotArn, a snapshot
+ * of the source cluster under crossmove's name.
+ */
+export function isShareableCopyOf(snapshot: DBClusterSnapshot, input: MigrationState['input'], sourceAccount: string | null): boolean {
+  const from = snapshot.SourceDBClusterSnapshotArn;
+  if (from) return from.endsWith(`:${sourceAccount}:cluster-snapshot:${input.names.sourceSnapshotIdentifier}`);
+  return snapshot.DBClusterIdentifier === clusterNameOfArn(input.source.clusterArn ?? '');
+}
+
+/**
  * The source-account copy of the source snapshot in the target region, re-encrypted with
- * source.snapshotKmsKeyId (snapshot-plan.ts needsShareableCopy): started once, then polled. It is what
- * later steps share and copy. Named from the migrationId and tagged, so a retry finds its own copy.
+ * source.snapshotKmsKeyId when encrypted (snapshot-plan.ts needsShareableCopy): started once, then
+ * polled. It is what later steps share and copy. Named from the migrationId and recognised by the
+ * snapshot it was copied from, so a retry finds its own copy.
  */
 async function ensureShareableCopy(state: Pick<MigrationState, 'input' | 'accounts'>, from: SnapshotPoll): Promise<SnapshotPoll> {
   const { input, accounts } = state;
@@ -106,8 +118,10 @@ async function ensureShareableCopy(state: Pick<MigrationState, 'input' | 'accoun
   const reuse = async (): Promise<SnapshotPoll | null> => {
     const existing = await findClusterSnapshot(rds, id);
     if (!existing) return null;
-    if (!madeByMigration(existing, input.migrationId)) {
-      throw new ResourceConflictError(`Snapshot ${id} in account ${accounts.source} (${region}) was not made by crossmove for migration ${input.migrationId}; delete or rename it, or change migrationId`);
+    if (!isShareableCopyOf(existing, input, accounts.source)) {
+      throw new ResourceConflictError(
+        `Snapshot ${id} in account ${accounts.source} (${region}) is not crossmove's copy of ${input.names.sourceSnapshotIdentifier} (it was copied from ${existing.SourceDBClusterSnapshotArn ?? 'no snapshot'}); delete or rename it, or change migrationId`,
+      );
     }
     assertSnapshotHealthy(existing, 'Shareable copy of the source snapshot');
     return shaped(existing);
@@ -119,7 +133,14 @@ async function ensureShareableCopy(state: Pick<MigrationState, 'input' | 'accoun
   }
   const found = await reuse();
   if (found) return found;
-  const spec = { sourceSnapshotArn: from.snapshotArn, targetSnapshotIdentifier: id, migrationId: input.migrationId, kmsKeyId: input.source.snapshotKmsKeyId };
+  const spec = {
+    sourceSnapshotArn: from.snapshotArn,
+    targetSnapshotIdentifier: id,
+    migrationId: input.migrationId,
+    // RDS rejects a KmsKeyId for an unencrypted snapshot.
+    ...(from.encrypted ? { kmsKeyId: input.source.snapshotKmsKeyId } : {}),
+    tag: false,
+  };
   logStep('copy the source snapshot in the source account, re-encrypted, into the target region (it can then be shared and copied)', {
     from: spec.sourceSnapshotArn,
     snapshotIdentifier: id,

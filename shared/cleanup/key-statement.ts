@@ -25,6 +25,8 @@ export function withoutStatement(policyText: string, sid: string): { policy: str
 /** The key crossmove edited: from the run's state, else read from the source cluster. */
 async function sourceKeyArn(state: CleanupState): Promise<string | null> {
   if (state.keyAccess?.keyArn) return state.keyAccess.keyArn;
+  // The snapshot path through a shareable copy opened the snapshot key, not the cluster's.
+  if (state.input.initialLoad.method === 'snapshot' && state.input.source.snapshotKmsKeyId) return state.input.source.snapshotKmsKeyId;
   if (state.preflight?.sourceCluster) return state.preflight.sourceCluster.kmsKeyArn;
   const cluster = await findCluster(await sourceRdsClient(state.input), state.input.source.clusterArn!);
   return cluster?.StorageEncrypted ? (cluster.KmsKeyId ?? null) : null;

@@ -7,7 +7,7 @@ import { errorName } from '../aws/call.js';
 import { madeByMigration, sourceRdsClient, targetRdsClient } from '../aws/rds.js';
 import { findClusterSnapshot } from '../aws/snapshot.js';
 import { deleteClusterSnapshot } from '../aws/snapshot-changes.js';
-import { clusterNameOfArn } from '../aws/snapshot-source.js';
+import { clusterNameOfArn, isShareableCopyOf } from '../aws/snapshot-source.js';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import { item, type CleanupState } from './types.js';
 
@@ -40,8 +40,8 @@ export async function removeSnapshots(state: CleanupState): Promise<CleanupItem[
   const shareableId = input.names.sourceShareableSnapshotIdentifier;
   const shareableRds = await sourceRdsClient(input, accounts.targetRegion);
   const shareable = await findClusterSnapshot(shareableRds, shareableId);
-  if (shareable && !madeByMigration(shareable, input.migrationId)) {
-    items.push(item('source-shareable-copy', shareableId, accounts.source, 'kept', `not tagged crossmove:migrationId=${input.migrationId}`));
+  if (shareable && !isShareableCopyOf(shareable, input, accounts.source)) {
+    items.push(item('source-shareable-copy', shareableId, accounts.source, 'kept', `not a copy of ${input.names.sourceSnapshotIdentifier}`));
   } else if (shareable) {
     logStep('delete the shareable copy of the source snapshot', { snapshotIdentifier: shareableId, account: accounts.source, region: accounts.targetRegion });
     items.push(item('source-shareable-copy', shareableId, accounts.source, await deleteIfPresent(shareableRds, shareableId)));

@@ -17,12 +17,12 @@ export async function snapshotPathChecks(input: MigrationInput, accounts: Accoun
     return [fail('snapshot-path', what!, fix ?? 'See the message.', blocker.name as FailureErrorName)];
   }
   const shareable = needsShareableCopy(accounts, { kmsKeyArn, keyManager });
-  if (shareable) {
+  if (shareable && kmsKeyArn) {
     const keyProblem = await snapshotKeyProblem(input, accounts);
     if (keyProblem) return [keyProblem];
   }
   const route = `${accounts.sameAccount ? 'same account' : `account ${accounts.source} -> ${accounts.target}`}, ${crossRegion(accounts) ? `${accounts.sourceRegion} -> ${accounts.targetRegion}` : `region ${accounts.sourceRegion}`}`;
-  const via = shareable ? `, through a copy in the source account re-encrypted with source.snapshotKmsKeyId in ${accounts.targetRegion}` : '';
+  const via = shareable ? `, through a copy in the source account in ${accounts.targetRegion}${kmsKeyArn ? ' re-encrypted with source.snapshotKmsKeyId' : ''}` : '';
   return [pass('snapshot-path', `The snapshot path can run (${route}${via}${kmsKeyArn ? ', copy re-encrypted with target.kmsKeyId' : ''}).`)];
 }
 

@@ -11,6 +11,8 @@ import { sourceClientConfig } from '../aws/source-account.js';
 import type { MigrationInput } from '../input/validate.js';
 import { SecurityGroupBlocker, singleSourceRules } from '../mysql/write-block-sg.js';
 import { ResourceNotFoundError } from '../errors.js';
+import { errorName } from '../aws/call.js';
+import { redact } from '../redact.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 
 const ID = 'write-block';
@@ -53,8 +55,15 @@ export async function writeBlockChecks(input: MigrationInput, cluster: DBCluster
   try {
     removed = await new SecurityGroupBlocker(ec2, sg, port, wb.keepSecurityGroupIds).mysqlRules();
   } catch (err) {
-    if (!(err instanceof ResourceNotFoundError)) throw err;
-    return [fail(ID, `${(err as Error).message}, though cluster ${clusterId} lists it.`, 'Check that the source-account role may call ec2:DescribeSecurityGroups in the cluster\'s region.', 'ResourceNotFoundError')];
+    const name = errorName(err);
+    if (err instanceof ResourceNotFoundError || name === 'InvalidGroup.NotFound') {
+      return [fail(ID, `Security group ${sg} (cutover.writeBlock.securityGroupId) is not visible in the source account, though cluster ${clusterId} lists it.`, "Check the group and the cluster's region.", 'ResourceNotFoundError')];
+    }
+    // An older source-account role stack: say so instead of failing the whole preflight.
+    if (name === 'UnauthorizedOperation' || name === 'AccessDenied' || name === 'AccessDeniedException') {
+      return [warn(ID, `Could not read security group ${sg} to check the write block: ${redact((err as Error).message)}.`, 'Update the source-account role (source-account/role.yaml grants ec2:DescribeSecurityGroups), or check the group\'s inbound rules by hand.')];
+    }
+    throw err;
   }
   const out: CheckOutcome[] = [];
   const sources = removed.flatMap(singleSourceRules).map(describeSource);

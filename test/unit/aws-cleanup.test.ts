@@ -243,3 +243,16 @@ describe('snapshot path artifacts', () => {
     expect(rds.commandCalls(DeleteDBClusterSnapshotCommand).map((c) => c.args[0].input)).toEqual([{ DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source' }]);
   });
 });
+
+describe('the snapshot key of a shareable copy', () => {
+  it('is the key whose statement cleanup removes when the state is only the input', async () => {
+    const snapshotKey = `arn:aws:kms:eu-west-1:${SRC}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b`;
+    everythingPresent();
+    const { input, accounts } = cleanupState({}, { initialLoad: { method: 'snapshot' }, source: { snapshotKmsKeyId: snapshotKey } });
+    const report = await run({ input, accounts });
+    expect(report.items.find((i) => i.kind === 'kms-key-statement')).toMatchObject({ outcome: 'removed', detail: `from the policy of ${snapshotKey}` });
+    const put = kms.commandCalls(PutKeyPolicyCommand);
+    expect(put.map((c) => c.args[0].input.KeyId)).toEqual([snapshotKey]);
+    expect(await (put[0]!.thisValue as KMSClient).config.region()).toBe('eu-west-1');
+  });
+});

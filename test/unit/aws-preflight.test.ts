@@ -1,7 +1,7 @@
 // "Validate the input" and "Run preflight checks" with aws-sdk-client-mock: exact parameters of every
 // call, responses shaped like the AWS API reference, and the bad-input cases of issue 2.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockSourceSecurityGroup } from '../aws/network-fixtures.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -254,5 +254,18 @@ describe('Run preflight checks', () => {
     const result = await runPreflight({ input, accounts: { source: null, target: null, sameAccount: true, sourceRegion: null, targetRegion: null } }, ctx);
     expect(result.ok).toBe(true);
     expect([...rds.calls(), ...kms.calls(), ...sts.calls(), ...sm.calls()]).toHaveLength(0);
+  });
+});
+
+describe('write-block check against EC2 errors', () => {
+  it('warns when the source role may not read the group (an older role stack), and fails a group that is gone', async () => {
+    happySource();
+    ec2.on(DescribeSecurityGroupsCommand).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
+    const { inspectPreflight } = await import('../../shared/preflight/run.js');
+    const warned = (await inspectPreflight(crossAccountState())).outcomes.find((c) => c.id === 'write-block');
+    expect(warned).toMatchObject({ status: 'warn', message: expect.stringContaining('Could not read security group sg-0a1b2c3d4e5f60718'), fix: expect.stringContaining('ec2:DescribeSecurityGroups') });
+    ec2.on(DescribeSecurityGroupsCommand).rejects(Object.assign(new Error("The security group 'sg-0a1b2c3d4e5f60718' does not exist"), { name: 'InvalidGroup.NotFound', $metadata: { httpStatusCode: 400 } }));
+    const failed = (await inspectPreflight(crossAccountState())).outcomes.find((c) => c.id === 'write-block');
+    expect(failed).toMatchObject({ status: 'fail', error: 'ResourceNotFoundError' });
   });
 });

@@ -198,8 +198,7 @@ describe('the snapshot branch executed locally', () => {
     const OTHER = 'eu-west-1';
     const snapshotKey = `arn:aws:kms:${OTHER}:${SRC}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b`;
     const shareableArn = `arn:aws:rds:${OTHER}:${SRC}:cluster-snapshot:crossmove-orders-2026-12-shareable`;
-    const ours = [{ Key: 'crossmove:migrationId', Value: 'orders-2026-12' }];
-    const shareable = (status: string) => snap('crossmove-orders-2026-12-shareable', shareableArn, status, { KmsKeyId: snapshotKey, TagList: ours });
+    const shareable = (status: string) => snap('crossmove-orders-2026-12-shareable', shareableArn, status, { KmsKeyId: snapshotKey, SourceDBClusterSnapshotArn: SOURCE_SNAPSHOT_ARN });
     rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source' })
       .rejectsOnce(notFound('DBClusterSnapshotNotFoundFault'))
       .resolves({ DBClusterSnapshots: [source('available')] });

@@ -40,7 +40,7 @@ const snap = (id: string, arn: string, status: string, overrides: Partial<DBClus
 });
 const sourceSnap = (status: string) => snap('crossmove-orders-2026-12-source', SOURCE_SNAPSHOT_ARN, status);
 const shareable = (status: string, overrides: Partial<DBClusterSnapshot> = {}) =>
-  snap('crossmove-orders-2026-12-shareable', SHAREABLE_ARN, status, { KmsKeyId: SNAPSHOT_KEY, SourceDBClusterSnapshotArn: SOURCE_SNAPSHOT_ARN, TagList: OURS, ...overrides });
+  snap('crossmove-orders-2026-12-shareable', SHAREABLE_ARN, status, { KmsKeyId: SNAPSHOT_KEY, SourceDBClusterSnapshotArn: SOURCE_SNAPSHOT_ARN, ...overrides });
 
 /** Cross-account into another region, the cluster encrypted with a customer key. */
 const state = (extra: Partial<MigrationState> = {}, overrides: Record<string, any> = {}): MigrationState => ({
@@ -77,7 +77,8 @@ describe('snapshot path through a shareable copy in the source account', () => {
     expect(second).toMatchObject({ done: false, stage: 'shareable-copy', snapshotArn: SHAREABLE_ARN, region: TARGET_REGION, account: SRC, kmsKeyId: SNAPSHOT_KEY, attempts: 1 });
     const copy = rds.commandCalls(CopyDBClusterSnapshotCommand);
     expect(copy.map((c) => c.args[0].input)).toEqual([
-      { SourceDBClusterSnapshotIdentifier: SOURCE_SNAPSHOT_ARN, TargetDBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable', KmsKeyId: SNAPSHOT_KEY, Tags: OURS },
+      // Untagged: tag-on-create would need rds:AddTagsToResource in the source role.
+      { SourceDBClusterSnapshotIdentifier: SOURCE_SNAPSHOT_ARN, TargetDBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable', KmsKeyId: SNAPSHOT_KEY },
     ]);
     // In the source account (assumed role), in the target region.
     expect(await where(copy[0]!)).toEqual([TARGET_REGION, ASSUMED_KEY_ID]);
@@ -129,6 +130,18 @@ describe('snapshot path through a shareable copy in the source account', () => {
     expect(await where(rds.commandCalls(CopyDBClusterSnapshotCommand)[0]!)).toEqual([REGION, ASSUMED_KEY_ID]);
   });
 
+  it('an unencrypted source into another region goes through an unencrypted shareable copy (no key asked for)', async () => {
+    const plain = { ...state({}, { source: { snapshotKmsKeyId: undefined } }), preflight: { ok: true, checks: [], sourceCluster: { engineVersion: '8.0.mysql_aurora.3.05.2', kmsKeyArn: null, parameterGroup: 'orders-binlog', instanceCount: 1 } } };
+    rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source' }).resolves({ DBClusterSnapshots: [{ ...sourceSnap('available'), StorageEncrypted: false, KmsKeyId: undefined }] });
+    rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable' }).rejects(fault('DBClusterSnapshotNotFoundFault'));
+    rds.on(CopyDBClusterSnapshotCommand).resolves({ DBClusterSnapshot: shareable('creating', { StorageEncrypted: false, KmsKeyId: undefined }) });
+    expect(await snapshotSource(plain, ctx)).toMatchObject({ stage: 'shareable-copy', encrypted: false });
+    expect(rds.commandCalls(CopyDBClusterSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SourceDBClusterSnapshotIdentifier: SOURCE_SNAPSHOT_ARN, TargetDBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable' },
+    ]);
+    expect(kms.calls()).toHaveLength(0);
+  });
+
   it('reuses its own shareable copy, refuses one it did not make, and names a key it cannot use', async () => {
     const first = { done: true, attempts: 3, status: 'available', snapshotIdentifier: 'crossmove-orders-2026-12-source', snapshotArn: SOURCE_SNAPSHOT_ARN, account: SRC, region: REGION, encrypted: true, kmsKeyId: SOURCE_KEY, viaShareableCopy: true, stage: 'source' as const } satisfies SnapshotPoll;
     rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source' }).resolves({ DBClusterSnapshots: [sourceSnap('available')] });
@@ -136,9 +149,11 @@ describe('snapshot path through a shareable copy in the source account', () => {
     expect(await checkSourceSnapshot(state({ sourceSnapshot: first }), ctx)).toMatchObject({ done: true, stage: 'shareable-copy' });
     expect(rds.commandCalls(CopyDBClusterSnapshotCommand)).toHaveLength(0);
 
-    rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable' }).resolves({ DBClusterSnapshots: [shareable('available', { TagList: [] })] });
+    rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable' }).resolves({
+      DBClusterSnapshots: [shareable('available', { SourceDBClusterSnapshotArn: `arn:aws:rds:${REGION}:${SRC}:cluster-snapshot:someone-elses` })],
+    });
     const foreign = await errorOf(checkSourceSnapshot(state({ sourceSnapshot: first }), ctx));
-    expect(foreign).toMatchObject({ name: 'ResourceConflictError', message: expect.stringContaining(`Snapshot crossmove-orders-2026-12-shareable in account ${SRC} (${TARGET_REGION}) was not made by crossmove`) });
+    expect(foreign).toMatchObject({ name: 'ResourceConflictError', message: expect.stringContaining(`Snapshot crossmove-orders-2026-12-shareable in account ${SRC} (${TARGET_REGION}) is not crossmove's copy of crossmove-orders-2026-12-source`) });
 
     rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable' }).rejects(fault('DBClusterSnapshotNotFoundFault'));
     rds.on(CopyDBClusterSnapshotCommand).rejects(Object.assign(new Error('The source KMS key is not accessible'), { name: 'KMSKeyNotAccessibleFault', $metadata: { httpStatusCode: 400 } }));

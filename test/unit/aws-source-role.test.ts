@@ -119,7 +119,7 @@ describe('source-account/role.yaml', () => {
     // that key opened to the target account.
     const snapshotKey = `arn:aws:kms:eu-west-1:${SRC}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b`;
     const shareableArn = `arn:aws:rds:eu-west-1:${SRC}:cluster-snapshot:crossmove-orders-2026-12-shareable`;
-    const shareableSnap = { ...snap, DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable', DBClusterSnapshotArn: shareableArn, KmsKeyId: snapshotKey, TagList: [{ Key: 'crossmove:migrationId', Value: 'orders-2026-12' }] };
+    const shareableSnap = { ...snap, DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable', DBClusterSnapshotArn: shareableArn, KmsKeyId: snapshotKey, SourceDBClusterSnapshotArn: snapshotArn };
     mocks.rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-shareable' }).rejectsOnce(Object.assign(new Error('not found'), { name: 'DBClusterSnapshotNotFoundFault' })).resolves({ DBClusterSnapshots: [shareableSnap] });
     mocks.rds.on(CopyDBClusterSnapshotCommand).resolves({ DBClusterSnapshot: { ...shareableSnap, Status: 'creating' } });
     const viaCopy = {
