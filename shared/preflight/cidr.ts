@@ -30,6 +30,8 @@ export type PortRange = readonly [number, number];
 export const ALL_PORTS: PortRange = [0, 65535];
 /** Where a database's replies go: the client's ephemeral port (AWS's network ACL guidance: 1024-65535). */
 export const EPHEMERAL_PORTS: PortRange = [1024, 65535];
+/** Linux's default ephemeral range (net.ipv4.ip_local_port_range), which Aurora's hosts use. */
+export const LINUX_EPHEMERAL_PORTS: PortRange = [32768, 60999];
 
 export const formatPorts = ([lo, hi]: PortRange): string => (lo === hi ? String(lo) : lo === 0 && hi === 65535 ? 'all ports' : `${lo}-${hi}`);
 

@@ -36,11 +36,11 @@ export async function networkPathChecks(input: MigrationInput, accounts: Account
     // source cluster's subnets, else to the source endpoint's address.
     const replicationHost = input.replication.sourceHostForTarget ?? (source ? null : input.source.endpoint?.host);
     const replicationPort = input.source.endpoint?.port ?? source?.port ?? 3306;
-    const sourceAddress = replicationHost ? await resolveAddress(replicationHost) : null;
+    const sourceAddresses = replicationHost ? await resolveAddresses(replicationHost) : [];
     if (replicationHost) {
       out.push(
-        sourceAddress
-          ? addressOutcome(FORWARD, 'replication', target.placement, sourceAddress, replicationPort, 'to')
+        sourceAddresses.length
+          ? addressOutcome(FORWARD, 'replication', target.placement, sourceAddresses, replicationPort, 'to')
           : warn(FORWARD, `${replicationHost} (the address the target replicates from) does not resolve to an IPv4 address from where crossmove runs, so the path from the target's subnets was not analysed.`, `Check the name, or that the target's subnets reach ${replicationHost}:${replicationPort}.`),
       );
     } else if (source) {
@@ -49,7 +49,7 @@ export async function networkPathChecks(input: MigrationInput, accounts: Account
     if (input.cutover.reverseReplication) {
       // Reverse replication connects from the source itself (never through sourceHostForTarget).
       if (source) out.push(outcome(REVERSE, 'reverse replication (cutover.reverseReplication)', source.placement, target.placement, target.port));
-      else if (sourceAddress && !input.replication.sourceHostForTarget) out.push(addressOutcome(REVERSE, 'reverse replication (cutover.reverseReplication)', target.placement, sourceAddress, target.port, 'from'));
+      else if (sourceAddresses.length && !input.replication.sourceHostForTarget) out.push(addressOutcome(REVERSE, 'reverse replication (cutover.reverseReplication)', target.placement, sourceAddresses, target.port, 'from'));
     }
     return out;
   } catch (err) {
@@ -64,19 +64,24 @@ export async function networkPathChecks(input: MigrationInput, accounts: Account
   }
 }
 
-/** The first IPv4 address of `host` as seen from where crossmove runs (an address is itself). */
-async function resolveAddress(host: string): Promise<AddressDestination | null> {
+/**
+ * Every IPv4 address of `host` as seen from where crossmove runs (an address is itself): a proxy or
+ * load balancer has one per zone, and each must be reachable.
+ */
+async function resolveAddresses(host: string): Promise<AddressDestination[]> {
   try {
-    const [first] = await lookup(host, { all: true, family: 4 });
-    return first ? { side: 'source', host, address: first.address } : null;
+    const found = await lookup(host, { all: true, family: 4 });
+    return [...new Set(found.map((a) => a.address))].map((address) => ({ side: 'source' as const, host, address }));
   } catch {
-    return null;
+    return [];
   }
 }
 
-function addressOutcome(id: string, purpose: string, placed: Placement, dest: AddressDestination, port: number, direction: 'to' | 'from'): CheckOutcome {
-  const { findings, via } = analyseAddressPath(placed, dest, port, direction);
-  const where = `${dest.host} (${dest.address}, resolved from where crossmove runs)`;
+export function addressOutcome(id: string, purpose: string, placed: Placement, dests: AddressDestination[], port: number, direction: 'to' | 'from'): CheckOutcome {
+  const results = dests.map((dest) => analyseAddressPath(placed, dest, port, direction));
+  const findings = results.flatMap((r) => r.findings);
+  const via = [...new Set(results.flatMap((r) => r.via))];
+  const where = `${dests[0]!.host} (${dests.map((d) => d.address).join(', ')}, resolved from where crossmove runs)`;
   const path = direction === 'to' ? `the ${placed.side}'s subnets (${placed.subnetIds.join(', ')}) to ${where}` : `${where} to the ${placed.side}'s subnets (${placed.subnetIds.join(', ')})`;
   const blocking = findings.filter((f) => f.severity === 'blocked');
   const shown = blocking.length ? blocking : findings;
@@ -86,7 +91,7 @@ function addressOutcome(id: string, purpose: string, placed: Placement, dest: Ad
   if (findings.length) return warn(id, `crossmove could not confirm the path from ${path} on TCP ${port} for ${purpose}: ${text}.`, fixes);
   return pass(
     id,
-    `The ${placed.side}'s side of the path from ${path} on TCP ${port} for ${purpose} is open: security groups, network ACLs and routes (${via.join(', ')}). The ${dest.side}'s own firewall is not visible to crossmove: it must let ${direction === 'to' ? `the ${placed.side}'s subnets in` : `TCP ${port} out`}.`,
+    `The ${placed.side}'s side of the path from ${path} on TCP ${port} for ${purpose} is open: security groups, network ACLs and routes (${via.join(', ')}). The ${dests[0]!.side}'s own firewall is not visible to crossmove: it must let ${direction === 'to' ? `the ${placed.side}'s subnets in` : `TCP ${port} out`}.`,
   );
 }
 

@@ -10,7 +10,7 @@
 import type { IpPermission, NetworkAcl, NetworkAclEntry, Route, RouteTable, SecurityGroup, Subnet } from '@aws-sdk/client-ec2';
 import ipaddr from 'ipaddr.js';
 import type { VpcNetwork } from '../aws/ec2.js';
-import { cidrRelation, EPHEMERAL_PORTS, formatPorts, intersectPorts, prefixLength, subtractPorts, type PortRange } from './cidr.js';
+import { cidrRelation, EPHEMERAL_PORTS, formatPorts, LINUX_EPHEMERAL_PORTS, intersectPorts, prefixLength, subtractPorts, type PortRange } from './cidr.js';
 
 /** One database's place in the network: the subnets it may run in and the security groups it carries. */
 export interface Placement {
@@ -90,9 +90,9 @@ export function analysePath(client: Placement, server: Placement, port: number):
           `Add an inbound rule TCP ${port} from ${clientCidrs}${groupRefsWork ? ` (or from security group ${client.net.ownerId ? `${client.net.ownerId}/` : ''}${client.securityGroupIds[0]})` : ''} to ${server.securityGroupIds[0]}.`,
           sPeer,
         ],
-        [acl(server, s, true, c.CidrBlock!, EPHEMERAL_PORTS), aclLabel(server, s), `Allow outbound TCP ${formatPorts(EPHEMERAL_PORTS)} to ${clientCidrs} (the replies) in ${aclOf(server.net, s.SubnetId!)?.NetworkAclId}.`, sPeer],
+        [replies(server, s, true, c.CidrBlock!), aclLabel(server, s), `Allow outbound TCP ${formatPorts(EPHEMERAL_PORTS)} to ${clientCidrs} (the replies) in ${aclOf(server.net, s.SubnetId!)?.NetworkAclId}.`, sPeer],
         [route(server, s, toSubnet(client, c), via), rtbLabel(server, s), routeFix(server, client, c.CidrBlock!), sPeer],
-        [acl(client, c, false, s.CidrBlock!, EPHEMERAL_PORTS), aclLabel(client, c), `Allow inbound TCP ${formatPorts(EPHEMERAL_PORTS)} from ${serverCidrs} (the replies) in ${aclOf(client.net, c.SubnetId!)?.NetworkAclId}.`, cPeer],
+        [replies(client, c, false, s.CidrBlock!), aclLabel(client, c), `Allow inbound TCP ${formatPorts(EPHEMERAL_PORTS)} from ${serverCidrs} (the replies) in ${aclOf(client.net, c.SubnetId!)?.NetworkAclId}.`, cPeer],
       ];
       for (const [verdict, resource, fix, peer] of checks) if (!verdict.ok) note(verdict.severity, resource, verdict.problem, fix, peer);
     }
@@ -120,8 +120,8 @@ export function analyseAddressPath(placed: Placement, dest: AddressDestination, 
   const via = new Set<string>();
   const cidr = `${dest.address}/32`;
   const peer = `${dest.side} ${dest.host} (${dest.address})`;
-  const to: RouteDestination = { side: dest.side, cidr, vpcId: null, isPublic: isPublicAddress(dest.address) };
   const out = direction === 'to';
+  const to: RouteDestination = { side: dest.side, cidr, vpcId: null, isPublic: isPublicAddress(dest.address), inbound: !out };
   const sg = placed.securityGroupIds[0];
   for (const id of ipv4Less(placed)) {
     found.set(`ipv4|${id}`, { severity: 'unknown', resource: `${placed.side} subnet ${id}`, problem: 'has no IPv4 range (crossmove analyses IPv4 paths only)', fix: 'Check the IPv6 path by hand (security groups, network ACLs, routes).', peers: [peer] });
@@ -139,8 +139,8 @@ export function analyseAddressPath(placed: Placement, dest: AddressDestination, 
         : [acl(placed, c, false, cidr, [port, port]), aclLabel(placed, c), `Allow inbound TCP ${port} from ${cidr} in ${aclId} (a rule numbered below the deny).`],
       [route(placed, c, to, via), rtbLabel(placed, c), `Add a route to ${cidr} (the network of ${dest.host}) through the peering, transit gateway, VPN or NAT gateway that reaches it.`],
       out
-        ? [acl(placed, c, false, cidr, EPHEMERAL_PORTS), aclLabel(placed, c), `Allow inbound TCP ${formatPorts(EPHEMERAL_PORTS)} from ${cidr} (the replies) in ${aclId}.`]
-        : [acl(placed, c, true, cidr, EPHEMERAL_PORTS), aclLabel(placed, c), `Allow outbound TCP ${formatPorts(EPHEMERAL_PORTS)} to ${cidr} (the replies) in ${aclId}.`],
+        ? [replies(placed, c, false, cidr), aclLabel(placed, c), `Allow inbound TCP ${formatPorts(EPHEMERAL_PORTS)} from ${cidr} (the replies) in ${aclId}.`]
+        : [replies(placed, c, true, cidr), aclLabel(placed, c), `Allow outbound TCP ${formatPorts(EPHEMERAL_PORTS)} to ${cidr} (the replies) in ${aclId}.`],
     ];
     for (const [verdict, resource, fix] of checks) {
       if (verdict.ok) continue;
@@ -226,6 +226,16 @@ function acl(p: Placement, s: Subnet, egress: boolean, peerCidr: string, ports: 
   return blocked(`denies ${way} (no rule allows it; the default rule * denies)`);
 }
 
+/**
+ * The replies' ports: AWS's guidance is 1024-65535 (clients vary); an ACL that opens only the Linux
+ * range that Aurora's hosts use (32768-60999) works for replication, so that is a warning, not a stop.
+ */
+function replies(p: Placement, s: Subnet, egress: boolean, peerCidr: string): Verdict {
+  const full = acl(p, s, egress, peerCidr, EPHEMERAL_PORTS);
+  if (full.ok || full.severity !== 'blocked' || !acl(p, s, egress, peerCidr, LINUX_EPHEMERAL_PORTS).ok) return full;
+  return unknown(`${full.problem}, but allows ${formatPorts(LINUX_EPHEMERAL_PORTS)} (the Linux ephemeral range Aurora's hosts use: enough unless a client picks a port outside it)`);
+}
+
 function entryPorts(e: NetworkAclEntry): PortRange {
   if (e.Protocol === '-1' || !e.PortRange) return [0, 65535];
   return [e.PortRange.From ?? 0, e.PortRange.To ?? 65535];
@@ -251,6 +261,8 @@ interface RouteDestination {
   vpcId: string | null;
   /** Addresses outside the private ranges may be reached through an internet or NAT gateway. */
   isPublic: boolean;
+  /** The far side opens the connection (reverse replication from an address): no NAT or internet route carries that in. */
+  inbound?: boolean;
 }
 
 const toSubnet = (p: Placement, s: Subnet): RouteDestination => ({ side: p.side, cidr: s.CidrBlock!, vpcId: p.net.vpcId, isPublic: false });
@@ -267,6 +279,11 @@ function route(from: Placement, s: Subnet, to: RouteDestination, via: Set<string
     return blocked(`has no route to ${dest}`);
   }
   if (best.State === 'blackhole') return blocked(`routes ${dest} to ${routeTarget(best)}, which is a blackhole (deleted or not active)`);
+  // A longer route over part of the destination decides for those addresses, whatever the covering route says.
+  const split = (table.Routes ?? []).find(
+    (r) => r !== best && r.DestinationCidrBlock && cidrRelation(r.DestinationCidrBlock, dest) === 'partly' && (r.State === 'blackhole' || routeTarget(r) !== routeTarget(best)),
+  );
+  if (split) return unknown(`sends part of ${dest} (${split.DestinationCidrBlock}) to ${routeTarget(split)}${split.State === 'blackhole' ? ', a blackhole' : ''}, not to ${routeTarget(best)}`);
   if (best.GatewayId === 'local') {
     if (to.vpcId === null || from.net.vpcId === to.vpcId) {
       via.add(`the same VPC ${from.net.vpcId}`);
@@ -286,11 +303,15 @@ function route(from: Placement, s: Subnet, to: RouteDestination, via: Set<string
     return OK;
   }
   if (best.GatewayId?.startsWith('igw-') || best.NatGatewayId || best.EgressOnlyInternetGatewayId) {
-    if (to.isPublic) {
+    if (!to.isPublic) return blocked(`routes ${dest} to ${routeTarget(best)} (the internet), but the ${to.side}'s addresses are private`);
+    if (to.inbound) {
+      return blocked(`routes ${dest} to ${routeTarget(best)}: a connection opened from the internet cannot come in through it (the cluster is not publicly accessible, and a NAT gateway carries outbound connections only)`);
+    }
+    if (best.NatGatewayId) {
       via.add(`the internet (${routeTarget(best)})`);
       return OK;
     }
-    return blocked(`routes ${dest} to ${routeTarget(best)} (the internet), but the ${to.side}'s addresses are private`);
+    return unknown(`routes ${dest} to ${routeTarget(best)}, which works only for an instance with a public address (crossmove creates the writer private): route it through a NAT gateway`);
   }
   return unknown(`routes ${dest} through ${routeTarget(best)}, which crossmove does not follow: check that it forwards to ${to.vpcId ? `${to.side} VPC ${to.vpcId}` : `the ${to.side} (${dest})`} and back`);
 }

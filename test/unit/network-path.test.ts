@@ -97,26 +97,30 @@ describe('analysePath (target subnets -> source replication port)', () => {
     expect(r.findings.every((f) => f.fix.includes(`Allow inbound TCP 3306 from 10.2.1.0/24, 10.2.2.0/24 in ${NET.source.acl}`))).toBe(true);
   });
 
-  it("fails when the target's ACL lets only Linux ephemeral ports back in, naming the ports left out", () => {
-    const r = analysePath(
+  it("warns (not fails) when the target's ACL lets only the Linux ephemeral ports back in, and fails when not even those", () => {
+    const repliesOn = (from: number, to: number) =>
       target((n) => {
         n.networkAcls[0]!.Entries = [
           { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: true, CidrBlock: '0.0.0.0/0' },
-          { RuleNumber: 100, Protocol: '6', RuleAction: 'allow', Egress: false, CidrBlock: '10.0.0.0/8', PortRange: { From: 32768, To: 60999 } },
+          { RuleNumber: 100, Protocol: '6', RuleAction: 'allow', Egress: false, CidrBlock: '10.0.0.0/8', PortRange: { From: from, To: to } },
           { RuleNumber: 32767, Protocol: '-1', RuleAction: 'deny', Egress: false, CidrBlock: '0.0.0.0/0' },
         ];
-      }),
-      source(),
-      3306,
-    );
+      });
+    const linux = analysePath(repliesOn(32768, 60999), source(), 3306);
     // Each target subnet's ACL (two subnets) for each source subnet (two).
-    expect(r.findings.map((f) => [f.resource, f.problem])).toEqual([
-      [`network ACL ${NET.target.acl} of ${T1}`, 'denies inbound TCP 1024-65535 from 10.1.1.0/24 (the default rule *, ports 1024-32767, 61000-65535)'],
-      [`network ACL ${NET.target.acl} of ${T1}`, 'denies inbound TCP 1024-65535 from 10.1.2.0/24 (the default rule *, ports 1024-32767, 61000-65535)'],
-      [`network ACL ${NET.target.acl} of ${T2}`, 'denies inbound TCP 1024-65535 from 10.1.1.0/24 (the default rule *, ports 1024-32767, 61000-65535)'],
-      [`network ACL ${NET.target.acl} of ${T2}`, 'denies inbound TCP 1024-65535 from 10.1.2.0/24 (the default rule *, ports 1024-32767, 61000-65535)'],
+    expect(linux.findings.map((f) => [f.severity, f.resource])).toEqual([
+      ['unknown', `network ACL ${NET.target.acl} of ${T1}`],
+      ['unknown', `network ACL ${NET.target.acl} of ${T1}`],
+      ['unknown', `network ACL ${NET.target.acl} of ${T2}`],
+      ['unknown', `network ACL ${NET.target.acl} of ${T2}`],
     ]);
-    expect(r.findings[0]!.fix).toContain('(the replies)');
+    expect(linux.findings[0]!.problem).toBe(
+      'denies inbound TCP 1024-65535 from 10.1.1.0/24 (the default rule *, ports 1024-32767, 61000-65535), but allows 32768-60999 (the Linux ephemeral range Aurora\'s hosts use: enough unless a client picks a port outside it)',
+    );
+    expect(linux.findings[0]!.fix).toContain('(the replies)');
+    const low = analysePath(repliesOn(1024, 32767), source(), 3306);
+    expect(low.findings.map((f) => f.severity)).toEqual(['blocked', 'blocked', 'blocked', 'blocked']);
+    expect(low.findings[0]!.problem).toBe('denies inbound TCP 1024-65535 from 10.1.1.0/24 (the default rule *, ports 32768-65535)');
   });
 
   it('fails one subnet whose own ACL blocks, naming only that subnet', () => {
@@ -216,5 +220,42 @@ describe('an empty side', () => {
   it('a subnet group without subnets is an unknown finding', () => {
     const r = analysePath({ ...target(), subnetIds: [] }, source(), 3306);
     expect(r.findings).toEqual([expect.objectContaining({ severity: 'unknown', resource: "the target's DB subnet group", problem: 'lists no subnet' })]);
+  });
+});
+
+describe('routes to the internet and routes over part of a subnet', () => {
+  const dest = (address: string) => ({ side: 'source' as const, host: 'db.example.com', address });
+
+  it('a NAT gateway carries connections out, never in; an internet gateway needs a public instance', () => {
+    expect(analyseAddressPath(target(), dest('198.51.100.7'), 3306, 'to').findings).toEqual([]);
+    const inbound = analyseAddressPath(target((n) => n.securityGroups[0]!.IpPermissions!.push({ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, IpRanges: [{ CidrIp: '198.51.100.7/32' }] })), dest('198.51.100.7'), 3306, 'from');
+    // One finding per target subnet (both use the route table with the NAT route).
+    const nat = 'routes 198.51.100.7/32 to nat-0a1b2c3d4e5f60718: a connection opened from the internet cannot come in through it (the cluster is not publicly accessible, and a NAT gateway carries outbound connections only)';
+    expect(inbound.findings.map((f) => [f.severity, f.problem])).toEqual([['blocked', nat], ['blocked', nat]]);
+    const viaIgw = analyseAddressPath(target((n) => (n.routeTables[0]!.Routes![2] = { DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-0a1b2c3d4e5f60718', State: 'active' })), dest('198.51.100.7'), 3306, 'to');
+    expect(viaIgw.findings[0]).toMatchObject({ severity: 'unknown', problem: expect.stringContaining('works only for an instance with a public address') });
+  });
+
+  it('a longer route over part of the destination subnet is never ignored (a blackhole /25 inside a peered /16)', () => {
+    const r = analysePath(target((n) => n.routeTables[0]!.Routes!.push({ DestinationCidrBlock: '10.1.1.0/25', VpcPeeringConnectionId: 'pcx-0deleted000000000', State: 'blackhole' })), source(), 3306);
+    // Both target subnets share the route table: one finding each, for the source subnet it splits.
+    const problem = `sends part of 10.1.1.0/24 (10.1.1.0/25) to pcx-0deleted000000000, a blackhole, not to ${PCX}`;
+    expect(r.findings.map((f) => [f.severity, f.resource, f.problem, f.peers])).toEqual([
+      ['unknown', `route table ${NET.target.rtb} of ${T1}`, problem, [S1]],
+      ['unknown', `route table ${NET.target.rtb} of ${T2}`, problem, [S1]],
+    ]);
+  });
+});
+
+describe('a name with several addresses (a proxy or load balancer per zone)', () => {
+  it('checks every address: one open path does not hide a closed one', async () => {
+    const { addressOutcome } = await import('../../shared/preflight/network-checks.js');
+    const dests = ['10.1.7.20', '172.16.4.9'].map((address) => ({ side: 'source' as const, host: 'repl-proxy.internal', address }));
+    const out = addressOutcome('network-target-to-source', 'replication', target(), dests, 3306, 'to');
+    expect(out.status).toBe('fail');
+    expect(out.message).toContain('to repl-proxy.internal (10.1.7.20, 172.16.4.9, resolved from where crossmove runs)');
+    expect(out.message).toContain('routes 172.16.4.9/32 to nat-0a1b2c3d4e5f60718 (the internet)');
+    expect(out.message).not.toContain('10.1.7.20/32');
+    expect(addressOutcome('network-target-to-source', 'replication', target(), dests.slice(0, 1), 3306, 'to').status).toBe('pass');
   });
 });
