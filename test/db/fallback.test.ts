@@ -115,8 +115,12 @@ describe('fallback through reverse replication', () => {
     // An application logged in as the admin user: read_only does not stop it, so only the kill does.
     const appAdmin = await target.connect();
     const [[{ id: adminId }]] = (await appAdmin.query('SELECT CONNECTION_ID() AS id')) as any;
-    const dumpBefore = await dumpThreads(target);
-    expect(dumpBefore).toHaveLength(1);
+    // One dump thread serves the source's reverse IO thread; right after a reconnect (the test before
+    // restarted reverse replication) the old one may still be going away: wait for the settled state.
+    const dumpBefore = await until(async () => {
+      const ids = await dumpThreads(target);
+      return ids.length === 1 && ids;
+    }, 20_000);
     let seen: { adminSessions: number; dump: number[] } | undefined;
     const err = await fallBackStep(state, {
       afterFinalPosition: async () => {
