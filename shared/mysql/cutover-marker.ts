@@ -20,6 +20,8 @@ export interface CutoverMarker {
   result: CutoverResult | null;
   /** What the write blocker needs to undo its block (e.g. the security-group rules it removes). */
   blockState: unknown;
+  /** How long ago the row was written, by the server's clock (read only). */
+  ageMs?: number;
 }
 
 /**
@@ -51,10 +53,10 @@ export async function ensureCutoverTable(conn: Conn, schema: string): Promise<vo
 /** The latest phase of this migration's cutover, or null when it never started. */
 export async function readCutoverMarker(target: Conn, schema: string, migrationId: string): Promise<CutoverMarker | null> {
   try {
-    const [row] = await q<{ phase: CutoverPhase; result: string | null; block_state: string | null }>(
+    const [row] = await q<{ phase: CutoverPhase; result: string | null; block_state: string | null; age_ms: number | string | null }>(
       target,
       // Only rows the target side wrote: rows that came back from the other side by replication do not count.
-      `SELECT phase, result, block_state FROM ${ident(schema)}.${TABLE} WHERE migration_id = ? AND side = ? ORDER BY seq DESC LIMIT 1`,
+      `SELECT phase, result, block_state, TIMESTAMPDIFF(MICROSECOND, at, NOW(6)) / 1000 AS age_ms FROM ${ident(schema)}.${TABLE} WHERE migration_id = ? AND side = ? ORDER BY seq DESC LIMIT 1`,
       [migrationId, targetSide(migrationId)],
     );
     if (!row) return null;
@@ -62,6 +64,7 @@ export async function readCutoverMarker(target: Conn, schema: string, migrationI
       phase: row.phase,
       result: row.result ? (JSON.parse(row.result) as CutoverResult) : null,
       blockState: row.block_state ? JSON.parse(row.block_state) : null,
+      ...(row.age_ms === null ? {} : { ageMs: Number(row.age_ms) }),
     };
   } catch (err) {
     if (/1146|1049|doesn't exist|Unknown database/.test((err as Error).message)) return null;

@@ -29,13 +29,18 @@ async function ensureTable(conn: Conn, schema: string): Promise<void> {
 
 export async function readFallbackMarker(source: Conn, schema: string, migrationId: string): Promise<FallbackMarker | null> {
   try {
-    const [row] = await q<{ phase: FallbackPhase; result: string | null; block_state: string | null }>(
+    const [row] = await q<{ phase: FallbackPhase; result: string | null; block_state: string | null; age_ms: number | string | null }>(
       source,
-      `SELECT phase, result, block_state FROM ${ident(schema)}.${FALLBACK_TABLE} WHERE migration_id = ? ORDER BY seq DESC LIMIT 1`,
+      `SELECT phase, result, block_state, TIMESTAMPDIFF(MICROSECOND, at, NOW(6)) / 1000 AS age_ms FROM ${ident(schema)}.${FALLBACK_TABLE} WHERE migration_id = ? ORDER BY seq DESC LIMIT 1`,
       [migrationId],
     );
     if (!row) return null;
-    return { phase: row.phase, result: row.result ? (JSON.parse(row.result) as FallbackResult) : null, blockState: row.block_state ? JSON.parse(row.block_state) : null };
+    return {
+      phase: row.phase,
+      result: row.result ? (JSON.parse(row.result) as FallbackResult) : null,
+      blockState: row.block_state ? JSON.parse(row.block_state) : null,
+      ...(row.age_ms === null ? {} : { ageMs: Number(row.age_ms) }),
+    };
   } catch (err) {
     if (/1146|1049|doesn't exist|Unknown database/.test((err as Error).message)) return null;
     throw err;

@@ -1,5 +1,6 @@
 // The description of one direction of the critical section (switch-primary.ts): the connections, the
 // marker store, what differs by direction, and the outcome it shapes into the direction's result.
+import { TransientError } from '../errors.js';
 import type { MigrationInput } from '../input/validate.js';
 import type { BinlogPosition } from '../state.js';
 import type { Conn } from './connection.js';
@@ -21,6 +22,8 @@ export interface SwitchMarker<R> {
   result: R | null;
   /** The write blocker's plan, stored before the block so that any later invocation can undo it. */
   blockState: unknown;
+  /** How long ago the marker was written (read only; absent where the store cannot tell). */
+  ageMs?: number;
 }
 
 /** The direction's marker rows (kept on the new primary; each direction keeps its own table format). */
@@ -99,4 +102,21 @@ export function sides(d: SwitchPlan<unknown>): { oldP: Side; newP: Side; w: Swit
   const source: Side = { conn: d.source, dialect: d.sourceDialect, name: 'source' };
   const target: Side = { conn: d.target, dialect: d.targetDialect, name: 'target' };
   return w.oldSide === 'source' ? { oldP: source, newP: target, w } : { oldP: target, newP: source, w };
+}
+
+/** Beyond catchUpTimeoutSeconds: blocking, killing and verification time the budget does not cover. */
+const LEASE_MARGIN_SECONDS = 60;
+
+/**
+ * An in-progress marker younger than the longest a critical section can last may belong to an
+ * invocation that is still running (a retried Lambda call starts a second one). Undoing its block then
+ * would let it switch while the old primary is open: wait instead (TransientError is retried with
+ * backoff) until it ends or is surely dead.
+ */
+export function assertAttemptEnded(marker: { ageMs?: number }, input: MigrationInput, action: string): void {
+  const leaseMs = (input.cutover.catchUpTimeoutSeconds + LEASE_MARGIN_SECONDS) * 1000;
+  if (marker.ageMs === undefined || marker.ageMs >= leaseMs) return;
+  throw new TransientError(
+    `Another ${action} attempt started ${Math.round(marker.ageMs / 1000)} s ago and may still be in its critical section; this one waits (the step is retried) rather than undo its write block. After ${Math.round(leaseMs / 1000)} s without an end it is taken as dead and undone.`,
+  );
 }

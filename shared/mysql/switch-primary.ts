@@ -14,13 +14,14 @@ import { checkReplication } from './check.js';
 import { binlogStatus } from './dialect.js';
 import { diffGrants, type GrantDiff } from './grants.js';
 import { killAppSessions } from './sessions.js';
-import { sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
+import { assertAttemptEnded, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
 import { finishAfterCrash, rollBack, runAfterSwitch, undoAfterCrash } from './switch-recovery.js';
 import type { SideName } from './switch-words.js';
 import { verifyData, type TableDiff } from './verify.js';
 import { waitForExecuted } from './wait-position.js';
 
 class RollBack extends Error {}
+
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
@@ -34,7 +35,13 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     return marker.result;
   }
   if (marker?.phase === 'past-point-of-no-return' && marker.result) return finishAfterCrash(d, marker.result);
-  if (marker?.phase === 'in-progress') await undoAfterCrash(d, marker);
+  if (marker?.phase === 'in-progress') {
+    // Younger than the longest a critical section can last: its invocation may still be running (a
+    // retried Lambda call starts a second one). Undoing its block now would let it switch while the old
+    // primary is open; wait (TransientError is retried with backoff) until it ends or is surely dead.
+    assertAttemptEnded(marker, input, w.action);
+    await undoAfterCrash(d, marker);
+  }
 
   const steps: SwitchOutcome['steps'] = [];
   const step = async <T>(name: string, details: Record<string, unknown>, fn: () => Promise<T>): Promise<T> => {

@@ -18,7 +18,7 @@ import { SecurityGroupBlocker } from '../../shared/mysql/write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../../shared/mysql/write-block.js';
 import type { CutoverResult, MigrationState } from '../../shared/state.js';
 import { WriteLoad } from '../support/write-load.js';
-import { beforeCopy, invoke, prepareApp, recopy, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import { beforeCopy, invoke, prepareApp, recopy, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets, ageMarkers } from './fixtures.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
@@ -213,6 +213,11 @@ describe('security group recovery and keep groups', () => {
     const t = await target.connect();
     await writeCutoverMarker(t as any, 'crossmove', 'ponr-test', { phase: 'in-progress', result: null, blockState: { groupId: GROUP, rules } });
     await t.end();
+    // While the attempt that wrote it may still run, its rules are left alone.
+    const young = await cutOverStep(state, { sgBlocker: async () => new SecurityGroupBlocker(ec2, GROUP) }).then(() => null, (e: Error) => e);
+    expect(young?.name).toBe('TransientError');
+    expect(mock.commandCalls(AuthorizeSecurityGroupIngressCommand)).toEqual([]);
+    await ageMarkers(target, 'ponr-test');
     // The source is unreachable (closed network): only the restore can happen, and it must.
     const unreachable = { ...state, input: { ...state.input, source: { ...state.input.source, endpoint: { host: '127.0.0.1', port: 1 } } } } as MigrationState;
     const err = await cutOverStep(unreachable, { sgBlocker: async () => new SecurityGroupBlocker(ec2, GROUP) }).then(() => null, (e: Error) => e);

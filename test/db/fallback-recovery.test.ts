@@ -18,7 +18,7 @@ import { dialectFor } from '../../shared/mysql/dialect.js';
 import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
 import type { FallbackResult, MigrationState } from '../../shared/state.js';
 import type { WriteLoad } from '../support/write-load.js';
-import { cutOverAndReverse, invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import { cutOverAndReverse, invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets, ageMarkers } from './fixtures.js';
 
 const ec2 = mockClient(EC2Client);
 let source: MariaDbServer;
@@ -67,6 +67,7 @@ describe('fallback recovery', () => {
     const c = await source.connect();
     await writeFallbackMarker(c as any, 'crossmove', 'recovery-test', { phase: 'in-progress', result: null, blockState: null });
     await c.end();
+    await ageMarkers(source, 'recovery-test');
     await sql(target, 'SET GLOBAL read_only = ON');
     await sql(source, 'STOP SLAVE SQL_THREAD');
     await new Promise((r) => setTimeout(r, 200));

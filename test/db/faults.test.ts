@@ -13,7 +13,7 @@ import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
 import type { CutoverResult } from '../../shared/state.js';
 import type { MigrationState, ReplicationCheck } from '../../shared/state.js';
 import { WriteLoad } from '../support/write-load.js';
-import { beforeCopy, invoke, prepareApp, purgeBinlogsPast, recopy, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import { beforeCopy, invoke, prepareApp, purgeBinlogsPast, recopy, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets, ageMarkers } from './fixtures.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
@@ -168,6 +168,12 @@ describe('replication faults', () => {
     expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(1);
     expect(await scalar(target, "SELECT phase FROM crossmove.cutover_log WHERE migration_id = 'db-test' ORDER BY seq DESC LIMIT 1")).toBe('in-progress');
     await sql(target, 'STOP SLAVE');
+    // A young in-progress marker may belong to an invocation still running: the next one waits.
+    const busy = await invoke(cutOver, state).then(() => null, (e: Error) => e);
+    expect(busy).toMatchObject({ name: 'TransientError', message: expect.stringMatching(/^Another cutover attempt started \d+ s ago and may still be in its critical section/) });
+    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(1);
+    // Long enough ago, it is dead: undone, then the cutover runs.
+    await ageMarkers(target, 'db-test');
     const result = await invoke<CutoverResult>(cutOver, state);
     lastResult = result;
     expect(result).toMatchObject({ ok: true, checksumsMatch: true });

@@ -198,3 +198,22 @@ export async function recopy(state: MigrationState, source: MariaDbServer, targe
   await until(async () => (await invoke<ReplicationCheck>(checkReplication, next)).underLimit, 30_000, 50);
   return next;
 }
+
+/**
+ * Makes this migration's cutover and fallback markers on `server` an hour old: the attempt that wrote
+ * them is then taken as dead (the in-progress lease, shared/mysql/switch-plan.ts assertAttemptEnded),
+ * as it is for a Lambda that died long enough ago.
+ */
+export async function ageMarkers(server: MariaDbServer, migrationId: string): Promise<void> {
+  const c = await server.connect();
+  try {
+    await c.query('SET SESSION sql_log_bin = 0');
+    for (const table of ['cutover_log', 'fallback_log']) {
+      await c.query(`UPDATE crossmove.${table} SET at = at - INTERVAL 1 HOUR WHERE migration_id = ?`, [migrationId]).catch((err: Error) => {
+        if (!/1146|doesn't exist/.test(err.message)) throw err;
+      });
+    }
+  } finally {
+    await c.end();
+  }
+}

@@ -10,6 +10,7 @@ import { closeQuietly, type Conn } from '../connection.js';
 import { connectSource } from '../connect.js';
 import { readCutoverMarker } from '../cutover-marker.js';
 import { finishCutoverWithoutSource, runCutover } from '../cutover.js';
+import { assertAttemptEnded } from '../switch-plan.js';
 import type { Dialect } from '../dialect.js';
 import { reverseUserName } from '../replication-user.js';
 import { SecurityGroupBlocker } from '../write-block-sg.js';
@@ -63,6 +64,7 @@ function isSgPlan(plan: unknown): boolean {
 async function restoreNetworkFirst(state: MigrationState, target: Conn, sg: SgBlockerFactory): Promise<void> {
   const marker = await readCutoverMarker(target, state.input.names.heartbeatSchema, state.input.migrationId);
   if (marker?.phase !== 'in-progress' || !isSgPlan(marker.blockState)) return;
+  assertAttemptEnded(marker, state.input, 'cutover');
   logStep('cutover: a previous attempt left the source network closed: restoring its inbound rules before connecting', {
     groupId: (marker.blockState as { groupId: string }).groupId,
   });
