@@ -71,8 +71,12 @@ export async function freePort(): Promise<number> {
 }
 
 function configText(dir: string, port: number, serverId: number, extra: Record<string, string | number> = {}): string {
+  // Each server its own temp directory: servers sharing /tmp have had a temp table's file vanish
+  // under them ("Error on delete of '/tmp/#sql-temptable-...'") while another one started.
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
   const settings: Record<string, string | number> = {
     datadir: join(dir, 'data'),
+    tmpdir: join(dir, 'tmp'),
     socket: join(dir, 'mysqld.sock'),
     'pid-file': join(dir, 'mysqld.pid'),
     'log-error': join(dir, 'error.log'),

@@ -29,7 +29,9 @@ export async function runCutover(deps: CutoverDeps): Promise<CutoverResult> {
     ...deps,
     direction: 'cutover',
     markers: { read: () => readCutoverMarker(...at), write: (m) => writeCutoverMarker(...at, m), clear: () => clearCutoverMarker(...at) },
-    keepUsers: input.cutover.writeBlock?.keepUsers ?? [],
+    // The target's replication connection: it may be between connecting and "Binlog Dump" when the
+    // sessions are killed, and the user can only replicate (REPLICATION SLAVE/CLIENT), never write.
+    keepUsers: [...(input.cutover.writeBlock?.keepUsers ?? []), input.replication.userName],
     spareIds: deps.spareSourceIds,
     // Only reverse replication needs the target's binlog.
     capturedPositionRequired: input.cutover.reverseReplication

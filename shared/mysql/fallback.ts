@@ -30,7 +30,8 @@ export async function runFallback(deps: FallbackDeps): Promise<FallbackResult> {
     },
     // Only these users and crossmove's own ids: the source's reverse replication IO thread (a Binlog
     // Dump thread on the target) is spared by its command (sessions.ts).
-    keepUsers: deps.keepUsers ?? [],
+    // The source's reverse replication connection (see cutover.ts): replication privileges only.
+    keepUsers: [...(deps.keepUsers ?? []), reverseUserName(input.replication.userName)],
     spareIds: deps.spareTargetIds,
     replicationUser: reverseUserName(input.replication.userName),
     makeWritable: deps.enableSource,

@@ -7,6 +7,8 @@
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import mysql from 'mysql2/promise';
+import { readCredentials } from '../../shared/secrets.js';
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { runCutover, type CutoverDeps } from '../../shared/mysql/cutover.js';
@@ -33,7 +35,12 @@ async function freshReplication(): Promise<void> {
 }
 
 /** runCutover on fresh connections, with parts swapped in. */
-async function cutoverWith(parts: { targetDialect?: (d: Dialect) => Dialect; blocker?: (s: Side) => WriteBlocker; targetConn?: (c: Side['conn']) => Side['conn'] }): Promise<CutoverResult> {
+async function cutoverWith(parts: {
+  targetDialect?: (d: Dialect) => Dialect;
+  blocker?: (s: Side) => WriteBlocker;
+  targetConn?: (c: Side['conn']) => Side['conn'];
+  afterFinalPosition?: () => Promise<void>;
+}): Promise<CutoverResult> {
   const [s, t] = [await openSource(state), await openTarget(state)];
   try {
     const deps: CutoverDeps = {
@@ -44,6 +51,7 @@ async function cutoverWith(parts: { targetDialect?: (d: Dialect) => Dialect; blo
       input: state.input,
       blocker: parts.blocker ? parts.blocker(s) : new ReadOnlyBlocker(s.conn),
       crossmoveUsers: ['admin', 'crossmove_repl', 'crossmove_repl_r'],
+      afterFinalPosition: parts.afterFinalPosition,
     };
     return await runCutover(deps);
   } finally {
@@ -105,6 +113,29 @@ describe('past the point of no return', () => {
       return rows;
     })()) as { id: number }[]).map((r) => Number(r.id)));
     expect(acked.filter((id) => !onTarget.has(id))).toEqual([]);
+  });
+});
+
+describe('sessions the cutover kills', () => {
+  it("spares the replication user's sessions (it can only replicate, and may be between connecting and Binlog Dump) and kills the application's", async () => {
+    await freshReplication();
+    const creds = await readCredentials(state.replicationUser!.secretRef);
+    const repl = await mysql.createConnection({ host: source.host, port: source.port, user: creds.username, password: creds.password });
+    const app = await source.connect();
+    const idOf = async (c: { query: (s: string) => Promise<unknown> }) => Number(((await c.query('SELECT CONNECTION_ID() AS id')) as [{ id: number }[]])[0][0]!.id);
+    const [replId, appId] = [await idOf(repl), await idOf(app)];
+    const alive = async (id: number) => Number(await scalar(source, 'SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?', [id]));
+    let seen: { repl: number; app: number } | undefined;
+    const err = await cutoverWith({
+      afterFinalPosition: async () => {
+        seen = { repl: await alive(replId), app: await alive(appId) };
+        throw new Error('test: stop after the kill');
+      },
+    }).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('CutoverRolledBackError');
+    expect(seen).toEqual({ repl: 1, app: 0 });
+    await repl.end();
+    app.destroy();
   });
 });
 
