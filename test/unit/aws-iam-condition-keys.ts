@@ -17,6 +17,8 @@ export const SERVICE_CONDITION_KEYS: Record<string, string[]> = {
     'kms:RetiringPrincipal', 'kms:ViaService',
   ],
   'kms:Decrypt': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:RecipientAttestation:ImageSha384', 'kms:ViaService'],
+  'kms:ReEncryptFrom': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:ReEncryptOnSameKey', 'kms:ViaService'],
+  'kms:ReEncryptTo': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:ReEncryptOnSameKey', 'kms:ViaService'],
   'kms:DescribeKey': ['kms:CallerAccount', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:ViaService'],
   'kms:GenerateDataKey': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:RecipientAttestation:ImageSha384', 'kms:ViaService'],
 };

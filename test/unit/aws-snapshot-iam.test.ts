@@ -158,3 +158,16 @@ describe('serverless.yml (snapshot and cleanup functions)', () => {
     expect(granted.filter((a) => !ON_BEHALF.has(a))).toEqual(expected.filter((a) => !ON_BEHALF.has(a)));
   });
 });
+
+describe('KMS in the snapshot roles', () => {
+  it('CopySnapshotRole lets only RDS use keys, and grants only for AWS resources', () => {
+    const statements = FRAGMENT.resources.Resources.CopySnapshotRole.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).filter(
+      (s: any) => typeof s !== 'string' && s.Action.some((a: string) => a.startsWith('kms:')),
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) expect(s.Condition?.StringLike?.['kms:ViaService']).toBe('rds.*.amazonaws.com');
+    const grant = statements.find((s: any) => s.Action.includes('kms:CreateGrant'));
+    expect(grant.Action).toEqual(['kms:CreateGrant']);
+    expect(grant.Condition.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+  });
+});
