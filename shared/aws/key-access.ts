@@ -3,6 +3,7 @@ import type { MigrationState, KeyAccess } from '../state.js';
 import { PreflightFailedError } from '../errors.js';
 import { logStep } from '../logger.js';
 import { getKeyPolicy, putKeyPolicy, sourceKmsClient } from './kms.js';
+import { regionOfArn } from './source-account.js';
 import { withTargetStatement } from './key-policy.js';
 
 export async function ensureKeyAccess(state: Pick<MigrationState, 'input' | 'accounts' | 'preflight'> & Partial<Pick<MigrationState, 'sourceSnapshot'>>): Promise<KeyAccess> {
@@ -19,7 +20,7 @@ export async function ensureKeyAccess(state: Pick<MigrationState, 'input' | 'acc
   // An unencrypted source needs no key access.
   if (!keyArn) return { keyArn: '', statementSid, added: false, skipped: true };
   // In the key's own region (a shareable copy's key lives in the target region).
-  const kms = await sourceKmsClient(input, keyArn.split(':')[3] || null);
+  const kms = await sourceKmsClient(input, regionOfArn(keyArn));
   const current = await getKeyPolicy(kms, keyArn);
   const partition = keyArn.split(':')[1] ?? 'aws';
   const { policy, changed } = withTargetStatement(current, statementSid, accounts.target!, partition);

@@ -5,6 +5,7 @@ import { logStep } from '../logger.js';
 import type { CleanupItem } from '../state.js';
 import { errorName } from '../aws/call.js';
 import { getKeyPolicy, putKeyPolicy, sourceKmsClient } from '../aws/kms.js';
+import { regionOfArn } from '../aws/source-account.js';
 import { findCluster, sourceRdsClient } from '../aws/rds.js';
 import { item, type CleanupState } from './types.js';
 
@@ -40,7 +41,7 @@ export async function removeKeyStatement(state: CleanupState): Promise<CleanupIt
   const keyArn = await sourceKeyArn(state);
   if (!keyArn) return item('kms-key-statement', sid, accounts.source, 'skipped', 'the source cluster is not encrypted');
   // The key's own region (source.snapshotKmsKeyId lives in the target region).
-  const kms = await sourceKmsClient(input, keyArn.split(':')[3] || null);
+  const kms = await sourceKmsClient(input, regionOfArn(keyArn));
   let current: string;
   try {
     current = await getKeyPolicy(kms, keyArn);

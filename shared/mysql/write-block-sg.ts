@@ -37,7 +37,7 @@ export class SecurityGroupBlocker implements WriteBlocker {
     if (!group) throw new ResourceNotFoundError(`Security group ${this.groupId} (cutover.writeBlock.securityGroupId) not found in the source account`);
     const keep = new Set(this.keepGroupIds);
     return (group.IpPermissions ?? [])
-      .filter((p) => p.IpProtocol === '-1' || (p.FromPort !== undefined && p.ToPort !== undefined && p.FromPort <= this.port && this.port <= p.ToPort))
+      .filter((p) => coversPort(p, this.port))
       .map((p) => ({ ...p, UserIdGroupPairs: (p.UserIdGroupPairs ?? []).filter((g) => !g.GroupId || !keep.has(g.GroupId)) }))
       .filter((p) => singleSourceRules(p).length > 0);
   }
@@ -73,6 +73,11 @@ export class SecurityGroupBlocker implements WriteBlocker {
       if ((err as Error).name !== 'InvalidPermission.Duplicate') throw err;
     }
   }
+}
+
+/** Whether an inbound permission lets clients reach `port` (all traffic, or a range that holds it). */
+export function coversPort(p: IpPermission, port: number): boolean {
+  return p.IpProtocol === '-1' || (p.FromPort !== undefined && p.ToPort !== undefined && p.FromPort <= port && port <= p.ToPort);
 }
 
 /** A permission split into one permission per source, each with the same protocol and ports. */

@@ -8,13 +8,13 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { defaultSecurityGroup, describeVpcNetwork, ec2Client } from '../aws/ec2.js';
 import { errorName } from '../aws/call.js';
 import { findCluster, findSubnetGroup, sourceRdsClient, targetRdsClient } from '../aws/rds.js';
-import { sourceClientConfig, targetClientConfig } from '../aws/source-account.js';
+import { regionOfArn, sourceClientConfig, targetClientConfig } from '../aws/source-account.js';
 import { TransientError } from '../errors.js';
 import type { MigrationInput } from '../input/validate.js';
 import { redact } from '../redact.js';
 import type { Accounts } from '../state.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
-import { analyseAddressPath, analysePath, type AddressDestination, type PathFinding, type Placement } from './network-path.js';
+import { analyseAddressPath, analysePath, type AddressDestination, type PathAnalysis, type PathFinding, type Placement } from './network-path.js';
 
 const FORWARD = 'network-target-to-source';
 /** What keeps the analysis from running at all (missing subnet group or security group, no permission). */
@@ -79,37 +79,33 @@ async function resolveAddresses(host: string): Promise<AddressDestination[]> {
 
 export function addressOutcome(id: string, purpose: string, placed: Placement, dests: AddressDestination[], port: number, direction: 'to' | 'from'): CheckOutcome {
   const results = dests.map((dest) => analyseAddressPath(placed, dest, port, direction));
-  const findings = results.flatMap((r) => r.findings);
-  const via = [...new Set(results.flatMap((r) => r.via))];
   const where = `${dests[0]!.host} (${dests.map((d) => d.address).join(', ')}, resolved from where crossmove runs)`;
   const path = direction === 'to' ? `the ${placed.side}'s subnets (${placed.subnetIds.join(', ')}) to ${where}` : `${where} to the ${placed.side}'s subnets (${placed.subnetIds.join(', ')})`;
-  const blocking = findings.filter((f) => f.severity === 'blocked');
-  const shown = blocking.length ? blocking : findings;
-  const text = listed(shown);
-  const fixes = [...new Set(shown.map((f) => f.fix))].join(' ');
-  if (blocking.length) return fail(id, `The path from ${path} on TCP ${port} for ${purpose} is closed on the ${placed.side}'s side: ${text}.`, fixes);
-  if (findings.length) return warn(id, `crossmove could not confirm the path from ${path} on TCP ${port} for ${purpose}: ${text}.`, fixes);
-  return pass(
-    id,
-    `The ${placed.side}'s side of the path from ${path} on TCP ${port} for ${purpose} is open: security groups, network ACLs and routes (${via.join(', ')}). The ${dests[0]!.side}'s own firewall is not visible to crossmove: it must let ${direction === 'to' ? `the ${placed.side}'s subnets in` : `TCP ${port} out`}.`,
-  );
+  return verdict(id, { findings: results.flatMap((r) => r.findings), via: [...new Set(results.flatMap((r) => r.via))] }, {
+    pass: (via) =>
+      `The ${placed.side}'s side of the path from ${path} on TCP ${port} for ${purpose} is open: security groups, network ACLs and routes (${via}). The ${dests[0]!.side}'s own firewall is not visible to crossmove: it must let ${direction === 'to' ? `the ${placed.side}'s subnets in` : `TCP ${port} out`}.`,
+    blocked: `The path from ${path} on TCP ${port} for ${purpose} is closed on the ${placed.side}'s side`,
+    unknown: `crossmove could not confirm the path from ${path} on TCP ${port} for ${purpose}`,
+  });
 }
 
 function outcome(id: string, purpose: string, client: Placement, server: Placement, port: number): CheckOutcome {
-  const { findings, via } = analysePath(client, server, port);
   const subnets = (p: Placement) => p.subnetIds.join(', ');
-  if (!findings.length) {
-    return pass(
-      id,
-      `Every ${client.side} subnet (${subnets(client)}) reaches every ${server.side} subnet (${subnets(server)}) on TCP ${port} for ${purpose}, and the replies get back: security groups, network ACLs and routes (${via.join(', ')}) allow it.`,
-    );
-  }
+  return verdict(id, analysePath(client, server, port), {
+    pass: (via) =>
+      `Every ${client.side} subnet (${subnets(client)}) reaches every ${server.side} subnet (${subnets(server)}) on TCP ${port} for ${purpose}, and the replies get back: security groups, network ACLs and routes (${via}) allow it.`,
+    blocked: `The ${client.side}'s subnets cannot reach the ${server.side} on TCP ${port} for ${purpose}`,
+    unknown: `crossmove could not confirm that the ${client.side}'s subnets reach the ${server.side} on TCP ${port} for ${purpose}`,
+  });
+}
+
+/** Any blocked finding fails (only those are listed), else any unknown one warns, else the path passes. */
+function verdict(id: string, { findings, via }: PathAnalysis, say: { pass: (via: string) => string; blocked: string; unknown: string }): CheckOutcome {
+  if (!findings.length) return pass(id, say.pass(via.join(', ')));
   const blocking = findings.filter((f) => f.severity === 'blocked');
   const shown = blocking.length ? blocking : findings;
-  const text = listed(shown);
   const fixes = [...new Set(shown.map((f) => f.fix))].join(' ');
-  if (blocking.length) return fail(id, `The ${client.side}'s subnets cannot reach the ${server.side} on TCP ${port} for ${purpose}: ${text}.`, fixes);
-  return warn(id, `crossmove could not confirm that the ${client.side}'s subnets reach the ${server.side} on TCP ${port} for ${purpose}: ${text}.`, fixes);
+  return blocking.length ? fail(id, `${say.blocked}: ${listed(shown)}.`, fixes) : warn(id, `${say.unknown}: ${listed(shown)}.`, fixes);
 }
 
 const describe = (f: PathFinding) => `${f.resource} ${f.problem} (for ${f.peers.join(', ')})`;
@@ -127,7 +123,7 @@ async function sourceSide(input: MigrationInput, cluster: DBCluster): Promise<Si
     ec2Client(await sourceClientConfig(input)),
     'source',
     group.VpcId,
-    regionOf(cluster.DBClusterArn) ?? input.target.region ?? process.env.AWS_REGION ?? '',
+    regionOfArn(cluster.DBClusterArn) ?? input.target.region ?? process.env.AWS_REGION ?? '',
     (group.Subnets ?? []).map((s) => s.SubnetIdentifier!).filter(Boolean),
     (cluster.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).filter(Boolean),
   );
@@ -212,5 +208,3 @@ async function placementIn(
   }
   return { placement: { side, net, subnetIds, securityGroupIds } };
 }
-
-const regionOf = (arn: string | undefined) => arn?.split(':')[3] || undefined;

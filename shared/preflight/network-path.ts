@@ -47,22 +47,11 @@ const subnetLabel = (p: Placement, s: Subnet) => `${p.side} subnet ${s.SubnetId}
 
 /** Analyses client -> server on `port` (and the replies). */
 export function analysePath(client: Placement, server: Placement, port: number): PathAnalysis {
-  const found = new Map<string, PathFinding>();
+  const found = findingSet();
   const via = new Set<string>();
-  const note = (severity: PathFinding['severity'], resource: string, problem: string, fix: string, peer: string) => {
-    const key = `${severity}|${resource}|${problem}`;
-    const hit = found.get(key);
-    if (hit) {
-      if (!hit.peers.includes(peer)) hit.peers.push(peer);
-    } else found.set(key, { severity, resource, problem, fix, peers: [peer] });
-  };
   const clientSubnets = subnetsOf(client);
   const serverSubnets = subnetsOf(server);
-  // Never a pass by omission: a subnet without an IPv4 range is not analysed, and says so.
-  for (const p of [client, server]) {
-    if (!p.subnetIds.length) note('unknown', `the ${p.side}'s DB subnet group`, 'lists no subnet', 'Add subnets to the DB subnet group.', `${p.side} subnets`);
-    for (const id of ipv4Less(p)) note('unknown', `${p.side} subnet ${id}`, 'has no IPv4 range (crossmove analyses IPv4 paths only)', 'Check the IPv6 path by hand (security groups, network ACLs, routes).', `${p.side} subnets`);
-  }
+  for (const p of [client, server]) found.unseen(p, `${p.side} subnets`);
   const serverCidrs = serverSubnets.map((s) => s.CidrBlock!).join(', ');
   const clientCidrs = clientSubnets.map((s) => s.CidrBlock!).join(', ');
   const clientGroups = client.net.securityGroups;
@@ -94,10 +83,10 @@ export function analysePath(client: Placement, server: Placement, port: number):
         [route(server, s, toSubnet(client, c), via), rtbLabel(server, s), routeFix(server, client, c.CidrBlock!), sPeer],
         [replies(client, c, false, s.CidrBlock!), aclLabel(client, c), `Allow inbound TCP ${formatPorts(EPHEMERAL_PORTS)} from ${serverCidrs} (the replies) in ${aclOf(client.net, c.SubnetId!)?.NetworkAclId}.`, cPeer],
       ];
-      for (const [verdict, resource, fix, peer] of checks) if (!verdict.ok) note(verdict.severity, resource, verdict.problem, fix, peer);
+      for (const [verdict, resource, fix, peer] of checks) found.add(verdict, resource, fix, peer);
     }
   }
-  return { findings: [...found.values()], via: [...via] };
+  return found.analysis(via);
 }
 
 /** A database crossmove knows only by address (a self-managed source, a proxy in front of one). */
@@ -116,16 +105,14 @@ export interface AddressDestination {
  * firewall is not visible and the caller says so.
  */
 export function analyseAddressPath(placed: Placement, dest: AddressDestination, port: number, direction: 'to' | 'from'): PathAnalysis {
-  const found = new Map<string, PathFinding>();
+  const found = findingSet();
   const via = new Set<string>();
   const cidr = `${dest.address}/32`;
   const peer = `${dest.side} ${dest.host} (${dest.address})`;
   const out = direction === 'to';
   const to: RouteDestination = { side: dest.side, cidr, vpcId: null, isPublic: isPublicAddress(dest.address), inbound: !out };
   const sg = placed.securityGroupIds[0];
-  for (const id of ipv4Less(placed)) {
-    found.set(`ipv4|${id}`, { severity: 'unknown', resource: `${placed.side} subnet ${id}`, problem: 'has no IPv4 range (crossmove analyses IPv4 paths only)', fix: 'Check the IPv6 path by hand (security groups, network ACLs, routes).', peers: [peer] });
-  }
+  found.unseen(placed, peer);
   for (const c of subnetsOf(placed)) {
     const aclId = aclOf(placed.net, c.SubnetId!)?.NetworkAclId;
     const checks: Array<[Verdict, string, string]> = [
@@ -142,13 +129,32 @@ export function analyseAddressPath(placed: Placement, dest: AddressDestination, 
         ? [replies(placed, c, false, cidr), aclLabel(placed, c), `Allow inbound TCP ${formatPorts(EPHEMERAL_PORTS)} from ${cidr} (the replies) in ${aclId}.`]
         : [replies(placed, c, true, cidr), aclLabel(placed, c), `Allow outbound TCP ${formatPorts(EPHEMERAL_PORTS)} to ${cidr} (the replies) in ${aclId}.`],
     ];
-    for (const [verdict, resource, fix] of checks) {
-      if (verdict.ok) continue;
-      const key = `${verdict.severity}|${resource}|${verdict.problem}`;
-      if (!found.has(key)) found.set(key, { severity: verdict.severity, resource, problem: verdict.problem, fix, peers: [peer] });
-    }
+    for (const [verdict, resource, fix] of checks) found.add(verdict, resource, fix, peer);
   }
-  return { findings: [...found.values()], via: [...via] };
+  return found.analysis(via);
+}
+
+/** Findings grouped by (severity, resource, problem), each listing the far-side places it applies to. */
+function findingSet() {
+  const found = new Map<string, PathFinding>();
+  const note = (severity: PathFinding['severity'], resource: string, problem: string, fix: string, peer: string) => {
+    const hit = found.get(`${severity}|${resource}|${problem}`);
+    if (!hit) found.set(`${severity}|${resource}|${problem}`, { severity, resource, problem, fix, peers: [peer] });
+    else if (!hit.peers.includes(peer)) hit.peers.push(peer);
+  };
+  return {
+    add(verdict: Verdict, resource: string, fix: string, peer: string): void {
+      if (!verdict.ok) note(verdict.severity, resource, verdict.problem, fix, peer);
+    },
+    /** Never a pass by omission: no subnet at all, or a subnet without an IPv4 range, is not analysed, and says so. */
+    unseen(p: Placement, peer: string): void {
+      if (!p.subnetIds.length) note('unknown', `the ${p.side}'s DB subnet group`, 'lists no subnet', 'Add subnets to the DB subnet group.', peer);
+      for (const id of ipv4Less(p)) note('unknown', `${p.side} subnet ${id}`, 'has no IPv4 range (crossmove analyses IPv4 paths only)', 'Check the IPv6 path by hand (security groups, network ACLs, routes).', peer);
+    },
+    analysis(via: Set<string>): PathAnalysis {
+      return { findings: [...found.values()], via: [...via] };
+    },
+  };
 }
 
 const NOT_ROUTED_ON_THE_INTERNET = new Set(['private', 'loopback', 'linkLocal', 'carrierGradeNat', 'unspecified', 'broadcast', 'multicast']);

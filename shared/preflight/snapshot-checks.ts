@@ -5,6 +5,7 @@
 import type { MigrationInput } from '../input/validate.js';
 import type { Accounts } from '../state.js';
 import { describeKey, findKey, sourceKmsClient } from '../aws/kms.js';
+import { accountOfArn, regionOfArn } from '../aws/source-account.js';
 import { crossRegion, needsShareableCopy, snapshotPathBlocker } from '../aws/snapshot-plan.js';
 import { fail, pass, type CheckOutcome, type FailureErrorName } from './checks.js';
 
@@ -29,7 +30,8 @@ export async function snapshotPathChecks(input: MigrationInput, accounts: Accoun
 /** source.snapshotKmsKeyId: a key of the source account, in the target region, enabled and customer managed. */
 async function snapshotKeyProblem(input: MigrationInput, accounts: Accounts): Promise<CheckOutcome | null> {
   const keyArn = input.source.snapshotKmsKeyId!;
-  const [, , , region, account] = keyArn.split(':');
+  const region = regionOfArn(keyArn);
+  const account = accountOfArn(keyArn);
   const fix = `Set source.snapshotKmsKeyId to an enabled customer managed key of account ${accounts.source} in ${accounts.targetRegion}.`;
   if (account !== accounts.source || region !== accounts.targetRegion) {
     return fail('snapshot-path', `source.snapshotKmsKeyId ${keyArn} is in account ${account}, region ${region}; the shareable copy is made in account ${accounts.source}, region ${accounts.targetRegion}.`, fix);

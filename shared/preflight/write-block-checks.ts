@@ -9,7 +9,7 @@ import type { IpPermission } from '@aws-sdk/client-ec2';
 import { ec2Client, securityGroupsById } from '../aws/ec2.js';
 import { sourceClientConfig } from '../aws/source-account.js';
 import type { MigrationInput } from '../input/validate.js';
-import { SecurityGroupBlocker, singleSourceRules } from '../mysql/write-block-sg.js';
+import { coversPort, SecurityGroupBlocker, singleSourceRules } from '../mysql/write-block-sg.js';
 import { ResourceNotFoundError } from '../errors.js';
 import { errorName } from '../aws/call.js';
 import { redact } from '../redact.js';
@@ -103,10 +103,6 @@ export async function writeBlockChecks(input: MigrationInput, cluster: DBCluster
     );
   }
   return out;
-}
-
-function coversPort(p: IpPermission, port: number): boolean {
-  return p.IpProtocol === '-1' || (p.FromPort !== undefined && p.ToPort !== undefined && p.FromPort <= port && port <= p.ToPort);
 }
 
 function describeSource(p: IpPermission): string {
