@@ -22,6 +22,8 @@ export const INTENDED_BREADTH: Record<string, string> = {
   '(source role) kms:DescribeKey context:kms:ViaService': 'the preflight describes the snapshot key directly (LetTheTargetUseTheSnapshotKey); RDS describes it too',
   '(source role) rds:CopyDBClusterSnapshot region': 'the shareable copy is made in the target region',
   'sns:Publish region': 'notify.topicArn may be a topic of any region of this account',
+  'sns:Publish name': 'notify.topicArn may be any topic of this account (besides the stack topic)',
+  'secretsmanager:GetSecretValue name': 'admin secrets are named by the execution input: any secret of this account and region (custom.iam.readSecrets)',
 };
 
 export function unintended(allowed: string[]): string[] {
