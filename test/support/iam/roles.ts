@@ -83,3 +83,17 @@ export async function recordedCalls(
   }
   return out;
 }
+
+/** The simulation of calls made by the stack's own functions (caller = function key), with the stack's
+ * notifications topic encrypted by its key: publishing to it also needs the key (through SNS). */
+export function stackSimulation(packaged: PackagedRoles): import('./simulate.js').SimulationSetup {
+  const p = 'aws';
+  const topic = `arn:${p}:sns:${packaged.region}:${packaged.account}:crossmove-${packaged.stage}-notifications`;
+  const keyId = packaged.template.Resources.NotificationsKey ? packaged.resolver.resolve({ 'Fn::GetAtt': ['NotificationsKey', 'Arn'] }) : undefined;
+  const keyPolicy = keyId ? packaged.resolver.resolve(packaged.template.Resources.NotificationsKey!.Properties.KeyPolicy) : undefined;
+  return {
+    principalFor: (call) => packaged.functionRole(call.caller),
+    facts: { topicKeys: keyId ? { [topic]: keyId } : {} },
+    resourcePolicy: (request) => (keyId && request.resource === keyId ? keyPolicy : undefined),
+  };
+}
