@@ -131,7 +131,25 @@ function keyArn(call: RecordedCall, facts: RequestFacts, keyId: string, region =
   throw new Error(`${call.caller}: ${call.service}:${call.operation} names KMS key ${keyId}; give its key ARN in facts.keyArns`);
 }
 
+/** With ManageMasterUserPassword, RDS creates and rotates the master user's secret with the CALLER's
+ * permissions (Amazon Aurora User Guide, "Password management with Amazon Aurora and AWS Secrets
+ * Manager": secretsmanager:CreateSecret, RotateSecret and TagResource; the secret is named
+ * rds!cluster-<uuid>). A MasterUserSecretKmsKeyId is used like any RDS key. */
+function rdsManagedMasterSecret(call: RecordedCall, facts: RequestFacts): AuthRequest[] {
+  if (call.input.ManageMasterUserPassword !== true) return [];
+  const kind = call.input.DBInstanceIdentifier && !call.input.DBClusterIdentifier ? 'db' : 'cluster';
+  const secret = `arn:${p(facts)}:secretsmanager:${call.region}:${call.account}:secret:rds!${kind}-0b1c2d3e-4f50-4172-8394-a5b6c7d8e9f0-${facts.secretSuffix ?? 'AbCdEf'}`;
+  const why = 'RDS (managing the master user password)';
+  return [
+    req('secretsmanager:CreateSecret', secret, {}, why),
+    req('secretsmanager:RotateSecret', secret, {}, why),
+    req('secretsmanager:TagResource', secret, {}, why),
+    ...(call.input.MasterUserSecretKmsKeyId ? rdsUsesKey(call, facts, call.input.MasterUserSecretKmsKeyId) : []),
+  ];
+}
+
 const RDS_RULES: Record<string, (types: Set<string>) => Rule> = {
+  ModifyDBCluster: (types) => (call, facts) => [...rdsGeneric(types, call, facts), ...rdsManagedMasterSecret(call, facts)],
   RestoreDBClusterToPointInTime: (types) => (call, facts) => [
     ...rdsGeneric(types, call, facts),
     // SAR: og, cluster-pg and subgrp are required resource types; absent from the input, the defaults are used.
