@@ -6,6 +6,7 @@ import { runStateMachineLocally, type ApprovalDecision, type RunEvent } from '..
 import { FUNCTION_KEYS, handlerRegistry } from '../handlers/index.js';
 import type { ApprovalRequest } from '../shared/approval/request.js';
 import { copyProgressEvents, type CopyProgress } from '../shared/initial-load/index.js';
+import { diffProgressEvents, type DiffProgressEvent } from '../shared/verify/diff-worker.js';
 import { redactDeep } from '../shared/redact.js';
 import type { MigrationState } from '../shared/state.js';
 import { createDisplay } from './display.js';
@@ -39,9 +40,11 @@ export interface LocalRunReport {
   error?: string;
   cause?: string;
   elapsedMs: number;
-  phases: { checksMs: number | null; initialLoadMs: number | null; catchUpMs: number | null; approvalMs: number | null; cutoverMs: number | null };
+  phases: { checksMs: number | null; initialLoadMs: number | null; catchUpMs: number | null; verifyMs: number | null; approvalMs: number | null; cutoverMs: number | null };
   initialLoad: { method: string; rows: number | null; tables: number | null; bytes: number | null; ms: number | null; position: unknown } | null;
   lag: ReturnType<RunTracker['lagSummary']>;
+  /** The data comparison's verdict before the gate (null: cutover.verify none, or not reached). */
+  verification: MigrationState['diff'] | null;
   approval: MigrationState['approval'] | null;
   cutover: MigrationState['cutover'] | null;
   dns: MigrationState['dns'] | null;
@@ -59,6 +62,11 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
     display.update();
   };
   copyProgressEvents.on('progress', onCopy);
+  const onDiff = (p: DiffProgressEvent) => {
+    tracker.diffRowsSinceCheck += p.rows;
+    display.update();
+  };
+  diffProgressEvents.on('progress', onDiff);
   try {
     // Every handler is loaded before the run (as warm Lambdas would be): a module imported lazily
     // between "Cut over" and "Switch DNS" would lengthen the application's write-unavailability window.
@@ -96,6 +104,7 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
     return redactDeep(buildReport(tracker, state, result, migrationId));
   } finally {
     copyProgressEvents.off('progress', onCopy);
+    diffProgressEvents.off('progress', onDiff);
     display.stop();
   }
 }
@@ -121,6 +130,7 @@ function buildReport(
       checksMs: t.phaseMs('checks'),
       initialLoadMs: t.phaseMs('initialLoad'),
       catchUpMs: t.phaseMs('catchUp'),
+      verifyMs: t.phaseMs('verify'),
       approvalMs: t.phaseMs('approval'),
       cutoverMs: t.stateDuration('Cut over'),
     },
@@ -135,6 +145,7 @@ function buildReport(
         }
       : null,
     lag: t.lagSummary(),
+    verification: state.diff ?? null,
     approval: state.approval ?? null,
     cutover: state.cutover ?? null,
     dns: state.dns ?? null,

@@ -4,12 +4,14 @@
 import type { RunEvent } from '../local/run-state-machine.js';
 import type { CopyProgress } from '../shared/initial-load/index.js';
 import type { MigrationState, ReplicationCheck } from '../shared/state.js';
+import type { DiffSummary } from '../shared/verify/diff-report.js';
 
-export type Phase = 'checks' | 'initialLoad' | 'catchUp' | 'approval' | 'cutover' | 'finish';
+export type Phase = 'checks' | 'initialLoad' | 'catchUp' | 'verify' | 'approval' | 'cutover' | 'finish';
 export const PHASES: { id: Phase; label: string }[] = [
   { id: 'checks', label: 'checks' },
   { id: 'initialLoad', label: 'initial load' },
   { id: 'catchUp', label: 'catch-up' },
+  { id: 'verify', label: 'comparison' },
   { id: 'approval', label: 'approval' },
   { id: 'cutover', label: 'cutover' },
   { id: 'finish', label: 'report' },
@@ -31,6 +33,14 @@ const PHASE_OF: Record<string, Phase> = {
   'Watch replication for one window': 'catchUp',
   'Keep the last lag check': 'catchUp',
   'Is it caught up?': 'catchUp',
+  'Has the data been compared?': 'verify',
+  'Plan the comparison': 'verify',
+  'Start comparing': 'verify',
+  'Count the comparison window': 'verify',
+  'Compare source and target for one window': 'verify',
+  "Keep the comparison's verdict": 'verify',
+  'Is the comparison done?': 'verify',
+  'Did the comparison find differences?': 'verify',
   'Is the approval manual?': 'approval',
   'Approve automatically': 'approval',
   'Ask for cutover approval': 'approval',
@@ -65,6 +75,9 @@ export class RunTracker {
   private readonly entered = new Map<string, number>();
   readonly lag: LagSample[] = [];
   copy: CopyProgress | null = null;
+  /** The comparison's last check (rounds), and rows compared since it (live, from the workers). */
+  diff: DiffSummary | null = null;
+  diffRowsSinceCheck = 0;
   lastState: Partial<MigrationState> | null = null;
   finishedAt: number | null = null;
   /** Listeners for named moments (the demo repoints its application when "Switch DNS" completes). */
@@ -75,6 +88,13 @@ export class RunTracker {
       if (ev.type === 'StateExited' && ev.state === 'Check replication') {
         const lag = (ev.payload as { lag?: ReplicationCheck } | undefined)?.lag;
         if (lag) this.addLag(lag, ev.timestamp);
+      }
+      if (ev.type === 'StateExited' && ev.state === 'Check the comparison') {
+        const diff = (ev.payload as { diff?: DiffSummary } | undefined)?.diff;
+        if (diff) {
+          this.diff = diff;
+          this.diffRowsSinceCheck = 0;
+        }
       }
       return;
     }

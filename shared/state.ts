@@ -4,6 +4,8 @@
 // Nothing in here is ever a secret: credentials travel as references (ARN, env:NAME, file:PATH).
 import type { MigrationInput } from './input/validate.js';
 import type { Engine } from './input/schema.js';
+import type { DiffSummary } from './verify/diff-report.js';
+import type { DiffPlanState } from './verify/steps.js';
 
 export interface Accounts {
   /** Account that owns the source cluster (from source.clusterArn), or null for an endpoint-only source. */
@@ -283,6 +285,9 @@ export interface MigrationState {
   replicationUser?: ReplicationUserResult;
   replication?: ReplicationStartResult;
   lag?: ReplicationCheck;
+  /** The data comparison: its plan (job in the target's cursor store) and its last verdict. */
+  diffPlan?: DiffPlanState;
+  diff?: DiffSummary;
   approval?: ApprovalResult;
   cutover?: CutoverResult;
   dns?: DnsResult;
@@ -304,6 +309,11 @@ export interface MigrationState {
   monitor?: { windows: number; cutoverRefusals?: number };
   /** The last window's result ({ lag }), copied to `lag`. */
   lagWindow?: { lag: ReplicationCheck };
+  /** Comparison windows (verify child executions) started so far, and the last one's result. */
+  diffWindows?: { windows: number };
+  diffWindow?: { diff: DiffSummary };
+  /** An on-demand comparison (`crossmove verify`): which tables. */
+  verifyRequest?: { tables?: string[] };
   /** Rounds within the current window (lag-monitor.asl.yaml only). */
   window?: { rounds: number };
   /** The approval gate was rejected (ApprovalRejected) or timed out (States.Timeout). */

@@ -3,12 +3,14 @@
 // approval waiting. Pure: no AWS calls, so it is unit-tested with histories shaped like the API's.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { MigrationState, ReplicationCheck } from '../state.js';
+import type { DiffSummary } from '../verify/diff-report.js';
 
 export type Phase =
   | 'starting'
   | 'validating'
   | 'initial-load'
   | 'replicating'
+  | 'comparing'
   | 'awaiting-approval'
   | 'cutting-over'
   | 'finishing'
@@ -47,6 +49,14 @@ const PHASE_OF: Record<string, Phase> = {
   'Watch replication for one window': 'replicating',
   'Keep the last lag check': 'replicating',
   'Is it caught up?': 'replicating',
+  'Has the data been compared?': 'comparing',
+  'Plan the comparison': 'comparing',
+  'Start comparing': 'comparing',
+  'Count the comparison window': 'comparing',
+  'Compare source and target for one window': 'comparing',
+  "Keep the comparison's verdict": 'comparing',
+  'Is the comparison done?': 'comparing',
+  'Did the comparison find differences?': 'comparing',
   'Is the approval manual?': 'awaiting-approval',
   'Approve automatically': 'awaiting-approval',
   'Ask for cutover approval': 'awaiting-approval',
@@ -58,6 +68,7 @@ const PHASE_OF: Record<string, Phase> = {
 };
 const APPROVAL_STATE = 'Ask for cutover approval';
 export const WATCH_STATE = 'Watch replication for one window';
+export const COMPARE_STATE = 'Compare source and target for one window';
 
 export function phaseOfState(name: string): Phase | undefined {
   if (PHASE_OF[name]) return PHASE_OF[name];
@@ -95,6 +106,10 @@ export interface HistoryDigest {
   state: MigrationState | null;
   /** The running child execution of "Watch replication for one window", when that is the current state. */
   childExecutionArn: string | null;
+  /** The data comparison's newest verdict seen in the history. */
+  diff: DiffSummary | null;
+  /** The running comparison window (child execution), when that is the current state. */
+  compareExecutionArn: string | null;
 }
 
 function parse(json: string | undefined): any {
@@ -137,6 +152,8 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
   let state: MigrationState | null = null;
   let lagCheck: Partial<ReplicationCheck> | undefined;
   let childExecutionArn: string | null = null;
+  let compareExecutionArn: string | null = null;
+  let diff: DiffSummary | null = null;
   let failure: HistoryDigest['failure'] = null;
 
   for (const e of events) {
@@ -147,6 +164,7 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
       currentState = entered.name;
       currentStateSince = at;
       childExecutionArn = null;
+      compareExecutionArn = null;
       const phase = phaseOfState(entered.name);
       if (phase && phases.at(-1)?.phase !== phase) phases.push({ phase, since: at });
       const input = parse(entered.input);
@@ -157,9 +175,13 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
       const output = parse(exited.output);
       if (isMigrationState(output)) state = output;
       if (output?.lag && typeof output.lag === 'object') lagCheck = output.lag;
+      if (isDiffSummary(output?.diff)) diff = output.diff;
     }
     if (e.type === 'TaskSubmitted' && currentState === WATCH_STATE) {
       childExecutionArn = parse(e.taskSubmittedEventDetails?.output)?.ExecutionArn ?? null;
+    }
+    if (e.type === 'TaskSubmitted' && currentState === COMPARE_STATE) {
+      compareExecutionArn = parse(e.taskSubmittedEventDetails?.output)?.ExecutionArn ?? null;
     }
     const failed = e.executionFailedEventDetails ?? e.executionTimedOutEventDetails ?? e.executionAbortedEventDetails;
     if (failed) failure = { error: failed.error ?? e.type ?? 'Failed', cause: failed.cause ?? '' };
@@ -183,7 +205,28 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
     failure,
     state,
     childExecutionArn: running ? childExecutionArn : null,
+    diff,
+    compareExecutionArn: running ? compareExecutionArn : null,
   };
+}
+
+function isDiffSummary(v: any): v is DiffSummary {
+  return !!v && typeof v === 'object' && typeof v.job === 'string' && typeof v.verdict === 'string' && typeof v.done === 'boolean';
+}
+
+/** The newest comparison check ($.diff of "Check the comparison") in a verify child's history. */
+export function newestDiffCheck(events: HistoryEvent[]): DiffSummary | null {
+  let best: DiffSummary | null = null;
+  let bestAt = -Infinity;
+  for (const e of events) {
+    const out = parse(e.stateExitedEventDetails?.output);
+    const at = e.timestamp ? new Date(e.timestamp).getTime() : 0;
+    if (isDiffSummary(out?.diff) && at >= bestAt) {
+      best = out.diff;
+      bestAt = at;
+    }
+  }
+  return best;
 }
 
 /** The newest lag check in a lag-monitor child's history (newest events first or oldest first). */

@@ -18,6 +18,7 @@ import { detectEngine } from '../../shared/mysql/dialect.js';
 import type { WriteBlocker } from '../../shared/mysql/write-block.js';
 import type { BinlogSettings, CutoverResult, MigrationState, ReplicationCheck, ReplicationStartResult } from '../../shared/state.js';
 import { installAuroraEmulation } from '../support/aurora-emulation.js';
+import { runDiffLocally } from '../../shared/verify/steps.js';
 import { APP_USER, prepareLoadSchema, WriteLoad } from '../support/write-load.js';
 import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
@@ -132,6 +133,11 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
   it('cuts over with an injected network block: sessions killed with rds_kill, nothing lost, replication reset', async () => {
     await until(async () => load.acked.length > 300, 20_000);
     // The emulated "security group": the application cannot log in again, like a closed network.
+    // Compared first, under the write load. Aurora MySQL 2 has no rds_start_replication_until: the
+    // target's reads are settled (at or past the source position), changing rows rechecked.
+    const { summary, workers } = await runDiffLocally(state);
+    expect(summary).toMatchObject({ verdict: 'clean', mode: 'settled' });
+    expect(workers.reduce((n, w) => n + w.exactSyncPoints, 0)).toBe(0);
     const result = await cutOverStep(state, { blocker: async (_s, conn) => accountLock(conn) });
     // The kill-only path: read_only was never used.
     expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);

@@ -12,7 +12,7 @@ import { loadDefinition, runStateMachineLocally, taskBindings } from '../../loca
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const serverless = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'));
-const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml', 'cleanup.asl.yaml', 'fallback.asl.yaml'].map((f) => join(root, 'statemachine', f));
+const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml', 'cleanup.asl.yaml', 'fallback.asl.yaml', 'verify.asl.yaml'].map((f) => join(root, 'statemachine', f));
 
 const boundKeys = () =>
   definitions.flatMap((path) =>
@@ -33,6 +33,15 @@ describe('bindings', () => {
     const b = taskBindings(loadDefinition(path), path).get('Watch replication for one window');
     expect(b).toEqual({ kind: 'child-execution', stateMachineName: 'lag-monitor', definitionPath: definitions[1] });
     expect(serverless.stepFunctions.stateMachines.lagMonitor.name).toBe('crossmove-lag-monitor-${sls:stage}');
+  });
+
+  it('the comparison window Task runs the verify definition, whose Map workers bind to compareChunks', () => {
+    const path = definitions[0]!;
+    const b = taskBindings(loadDefinition(path), path).get('Compare source and target for one window');
+    expect(b).toEqual({ kind: 'child-execution', stateMachineName: 'verify', definitionPath: definitions[4] });
+    expect(serverless.stepFunctions.stateMachines.verify.name).toBe('crossmove-verify-${sls:stage}');
+    const child = taskBindings(loadDefinition(definitions[4]!), definitions[4]!);
+    expect(child.get('Compare chunks until the time budget')).toEqual({ kind: 'lambda', functionKey: 'compareChunks' });
   });
 
   it('every registry entry is used by a Task and matches its serverless.yml function and role', () => {
