@@ -20,7 +20,7 @@ import { callerIdentity, clientConfig, resolveAws, type AwsOptions } from './ope
 
 export const VERIFY_HELP = `Compares the data of the source and the target while the target replicates, table by table at ONE
 binlog position on both sides (the target's applier is paused for milliseconds at exactly the source's
-position), in primary-key chunks hashed the same way on any MySQL-family server: row counts and an MD5
+position), in primary-key chunks hashed the same way on any MySQL-family server: row counts and a SHA1
 of every stored column (VIRTUAL generated columns are left out; NULL, '', trailing spaces and the last
 digits of FLOAT/DOUBLE all count). Differing chunks are narrowed to their rows: missing on the target,
 extra on the target, different (with the columns), each by primary key. Tables without a usable key

@@ -12,6 +12,8 @@ export type HashKind = 'number' | 'float' | 'bit' | 'temporal' | 'text' | 'binar
 export interface HashColumn {
   name: string;
   kind: HashKind;
+  /** Text stored in another character set than utf8mb4 on either side: converted before hashing. */
+  convert?: boolean;
 }
 
 export interface ColumnSet {
@@ -44,17 +46,18 @@ export function hashKindOf(dataType: string): HashKind {
 interface StoredColumn {
   name: string;
   dataType: string;
+  charset: string | null;
 }
 
 /** The stored (not VIRTUAL) columns of a table in column order; empty when the table does not exist. */
 export async function storedColumns(conn: Conn, table: TableRef): Promise<StoredColumn[]> {
-  const rows = await q<{ c: string; type: string; extra: string | null }>(
+  const rows = await q<{ c: string; type: string; extra: string | null; cs: string | null }>(
     conn,
-    `SELECT COLUMN_NAME AS c, DATA_TYPE AS type, EXTRA AS extra FROM information_schema.COLUMNS
+    `SELECT COLUMN_NAME AS c, DATA_TYPE AS type, EXTRA AS extra, CHARACTER_SET_NAME AS cs FROM information_schema.COLUMNS
       WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
     [table.schema, table.name],
   );
-  return rows.filter((r) => !/\bVIRTUAL\b/i.test(r.extra ?? '')).map((r) => ({ name: r.c, dataType: r.type.toLowerCase() }));
+  return rows.filter((r) => !/\bVIRTUAL\b/i.test(r.extra ?? '')).map((r) => ({ name: r.c, dataType: r.type.toLowerCase(), charset: r.cs ? r.cs.toLowerCase() : null }));
 }
 
 /**
@@ -75,7 +78,9 @@ export function compareColumns(source: StoredColumn[], target: StoredColumn[], s
       notCompared.push({ column: c.name, why: 'JSON is stored differently by MySQL and MariaDB' });
       continue;
     }
-    columns.push({ name: c.name, kind: json ? 'json' : hashKindOf(c.dataType) });
+    const kind: HashKind = json ? 'json' : hashKindOf(c.dataType);
+    const utf8 = (x: StoredColumn) => x.charset === null || x.charset === 'utf8mb4' || x.charset === 'binary';
+    columns.push({ name: c.name, kind, ...(kind === 'text' && (!utf8(c) || !utf8(t)) ? { convert: true } : {}) });
   }
   return {
     columns,

@@ -18,7 +18,8 @@ import type { Budget } from '../chunks/budget.js';
 import { CursorStore, type RangeClaim } from '../chunks/cursor-store.js';
 import type { KeyTuple } from '../chunks/key-values.js';
 import type { TableRef, WalkKey } from '../chunks/keys.js';
-import { nextUpperBound, SubChunkSizer } from '../chunks/planner.js';
+import { SubChunkSizer } from '../chunks/planner.js';
+import { SubChunkBounds } from '../chunks/sub-chunks.js';
 import { compareColumns, storedColumns, type HashColumn } from './columns.js';
 import { recordVerdict, type RowDifference, type SubChunkVerdict } from './diff-store.js';
 import { currentHashes, nameColumns, narrowSubChunk, type RowDiff } from './narrow.js';
@@ -140,15 +141,17 @@ export async function compareChunks(s: DiffSessions, o: WorkerOptions): Promise<
     const key = c.key;
     const avgRowBytes = c.estimatedRows > 0 ? c.estimatedBytes / c.estimatedRows : 200;
     const sizer = new SubChunkSizer({ targetBytes: 4 * 1024 * 1024, minRows: Math.min(500, v.maxRowsPerChunk), maxRows: v.maxRowsPerChunk, targetSeconds: v.chunkSeconds }, avgRowBytes);
+    const bounds = new SubChunkBounds(c.table, key, c.range, [s.sourceSnapshot, s.targetSnapshot]);
     for (;;) {
       const sync = await openSync(c.table, true);
+      bounds.reset();
       let epochOver = false;
       try {
         while (!epochOver) {
           await throttle.beforeRows(sizer.rows, o.budget);
           const started = performance.now();
           const from = c.cursor ?? c.range.lo;
-          const next = await nextUpperBound(s.sourceSnapshot, c.table, key, { lo: from, hi: c.range.hi }, sizer.rows);
+          const next = await bounds.next(from, sizer.rows);
           const sub = { lo: from, hi: next ?? c.range.hi };
           const timeoutMs = Math.max(30_000, o.budget.remainingMs());
           const sql = chunkHashSql(c.table, key, sub, columns);
@@ -175,6 +178,7 @@ export async function compareChunks(s: DiffSessions, o: WorkerOptions): Promise<
           result.differences += diffs.filter((d) => d.kind !== 'unsettled').length;
           diffProgressEvents.emit('progress', { job: o.job, worker: o.worker, table: `${c.table.schema}.${c.table.name}`, rows: hs.n, differences: diffs.length });
           sizer.observe(Math.max(hs.n, 1), performance.now() - started);
+          bounds.observe(from, next, Math.max(hs.n, ht.n));
           if (next === null) return true;
           if (o.budget.expired()) return false;
           epochOver = Date.now() - sync.openedAt > v.maxSnapshotSeconds * 1000;

@@ -1,7 +1,7 @@
 // Narrows a sub-chunk whose hashes differ to its rows (read-only): both still-open snapshots list
-// (key, MD5 of the row) for the sub-chunk's range, joined here on the key's canonical text, which does
+// (key, SHA1 of the row) for the sub-chunk's range, joined here on the key's canonical text, which does
 // not depend on either server's ordering. A sub-chunk is at most maxRowsPerChunk rows, so the lists
-// stay small. For the first rows that differ, one MD5 per column names the columns that differ.
+// stay small. For the first rows that differ, one SHA1 per column names the columns that differ.
 import { q, type Conn } from '../mysql/connection.js';
 import { tupleFromRow, type KeyTuple } from '../chunks/key-values.js';
 import type { TableRef, WalkKey } from '../chunks/keys.js';
@@ -51,7 +51,7 @@ export async function narrowSubChunk(
   return diffs;
 }
 
-/** Fills `columns` of different rows: the columns whose per-column MD5 differs. */
+/** Fills `columns` of different rows: the columns whose per-column SHA1 differs. */
 export async function nameColumns(sides: { source: Conn; target: Conn }, table: TableRef, key: WalkKey, columns: HashColumn[], rows: RowDiff[], timeoutMs: number): Promise<void> {
   if (!rows.length) return;
   const sql = rowsByKeySql(table, key, rows.map((r) => r.key), columns, true);
@@ -66,7 +66,7 @@ export async function nameColumns(sides: { source: Conn; target: Conn }, table: 
   }
 }
 
-/** The current full-row MD5 of given rows on one side (null: no such row). */
+/** The current full-row SHA1 of given rows on one side (null: no such row). */
 export async function currentHashes(conn: Conn, table: TableRef, key: WalkKey, keys: KeyTuple[], columns: HashColumn[], timeoutMs: number): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>(keys.map((k) => [JSON.stringify(k), null]));
   for (let i = 0; i < keys.length; i += 500) {
