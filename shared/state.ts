@@ -4,6 +4,7 @@
 // Nothing in here is ever a secret: credentials travel as references (ARN, env:NAME, file:PATH).
 import type { MigrationInput } from './input/validate.js';
 import type { Engine } from './input/schema.js';
+import type { GrantDifferenceCounts } from './mysql/grant-report.js';
 
 export interface Accounts {
   /** Account that owns the source cluster (from source.clusterArn), or null for an endpoint-only source. */
@@ -159,7 +160,10 @@ export interface CutoverResult {
   targetPositionAtSwitch: BinlogPosition | null;
   tablesVerified: number;
   checksumsMatch: boolean | null;
+  /** The first lines only (shared/mysql/grant-report.ts); the counts say how many there were in all. */
   grantDifferences: string[];
+  /** Absent in results recorded before the counts existed. */
+  grantDifferenceCounts?: GrantDifferenceCounts;
   steps: { step: string; ms: number }[];
 }
 
@@ -254,8 +258,9 @@ export interface FallbackResult {
   sourcePositionAtSwitch: BinlogPosition | null;
   tablesVerified: number;
   checksumsMatch: boolean | null;
-  /** Application users/grants that exist on the target but not on the source (made after the cutover). */
+  /** Application users/grants that exist on the target but not on the source (made after the cutover); first lines only. */
   grantDifferences: string[];
+  grantDifferenceCounts?: GrantDifferenceCounts;
   steps: { step: string; ms: number }[];
   /** The CNAME pointed back at the source (skipped without cutover.dns). */
   dns?: DnsResult;

@@ -12,6 +12,7 @@ import type { CutoverResult } from '../state.js';
 import { clearCutoverMarker, readCutoverMarker, writeCutoverMarker } from './cutover-marker.js';
 import { enableCopiedEvents } from './events.js';
 import { applyGrantDiff, diffGrants } from './grants.js';
+import { withProblems } from './grant-report.js';
 import { setReadOnly } from './replication.js';
 import { sharedResult, type SwitchDeps } from './switch-plan.js';
 import { switchPrimary } from './switch-primary.js';
@@ -75,13 +76,10 @@ export async function finishCutoverWithoutSource(target: Conn, targetDialect: Di
   logStep('cutover: a previous attempt passed the point of no return and the source cannot be reached: finishing on the target alone', { error: why });
   await completeOnNewPrimary(target, targetDialect, async () => void (await setReadOnly(target, targetDialect, false)));
   const needsSource = input.cutover.applyMissingGrants || input.initialLoad.method === 'logical';
-  const finished: CutoverResult = {
-    ...marker.result,
-    grantDifferences: [
-      ...marker.result.grantDifferences,
-      ...(needsSource ? [`could not apply missing users and grants or enable the copied events (do it by hand): the source could not be reached (${why})`] : []),
-    ],
-  };
+  const finished = withProblems(
+    marker.result,
+    needsSource ? [`could not apply missing users and grants or enable the copied events (do it by hand): the source could not be reached (${why})`] : [],
+  );
   await writeCutoverMarker(...at, { phase: 'done', result: finished, blockState: null });
   return finished;
 }

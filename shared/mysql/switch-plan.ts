@@ -6,6 +6,7 @@ import type { BinlogPosition } from '../state.js';
 import type { Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 import type { GrantDiff } from './grants.js';
+import type { GrantDifferenceCounts } from './grant-report.js';
 import { switchWords, type Direction, type SideName, type SwitchWords } from './switch-words.js';
 import type { WriteBlocker } from './write-block.js';
 
@@ -43,14 +44,16 @@ export interface SwitchOutcome {
   newPositionAtSwitch: BinlogPosition | null;
   tablesVerified: number;
   checksumsMatch: boolean | null;
+  /** Bounded (grant-report.ts): the first lines, with the counts beside them. */
   grantDifferences: string[];
+  grantDifferenceCounts: GrantDifferenceCounts;
   steps: { step: string; ms: number }[];
 }
 
 /** The result fields both directions share (each adds its two positions under its own names). */
 export function sharedResult(o: SwitchOutcome) {
-  const { writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, steps } = o;
-  return { ok: true, rolledBack: false, writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, steps };
+  const { writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, grantDifferenceCounts, steps } = o;
+  return { ok: true, rolledBack: false, writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, grantDifferenceCounts, steps };
 }
 
 /** Runs one after-switch task: its failure becomes a report line, never an exception. */

@@ -13,6 +13,7 @@ import type { BinlogPosition } from '../state.js';
 import { checkReplication } from './check.js';
 import { binlogStatus } from './dialect.js';
 import { diffGrants, type GrantDiff } from './grants.js';
+import { grantReport, logGrantDifferences } from './grant-report.js';
 import { killAppSessions } from './sessions.js';
 import { assertAttemptEnded, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
 import { finishAfterCrash, rollBack, runAfterSwitch, undoAfterCrash } from './switch-recovery.js';
@@ -77,6 +78,7 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
   let newPositionAtSwitch: BinlogPosition | null = null;
   let verified = { tablesVerified: 0, checksumsMatch: null as boolean | null };
   let grantLines: string[] = [];
+  let afterSwitchProblems: string[] = [];
 
   const deadline = () => blockedAt + budgetMs;
   const overBudget = (what: string) => {
@@ -164,7 +166,8 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
   }
 
   // After the switch: nothing here may undo it, so failures are reported, not thrown.
-  grantLines = [...grantLines, ...(await runAfterSwitch(d, diff, steps))];
+  afterSwitchProblems = await runAfterSwitch(d, diff, steps);
+  if (grantLines.length) logGrantDifferences(w.action, grantLines);
   const result = resultOf();
   try {
     await d.markers.write({ phase: 'done', result, blockState: null });
@@ -180,7 +183,7 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
       newPositionAtSwitch,
       tablesVerified: verified.tablesVerified,
       checksumsMatch: verified.checksumsMatch,
-      grantDifferences: grantLines,
+      ...grantReport(w.action, grantLines, { missingUsers: diff?.missingUsers.length ?? 0, missingGrants: diff?.missingGrants.length ?? 0 }, afterSwitchProblems),
       steps: [...steps],
     });
   }

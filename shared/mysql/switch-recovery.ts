@@ -6,6 +6,7 @@ import { redact } from '../redact.js';
 import type { Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 import type { GrantDiff } from './grants.js';
+import { withProblems } from './grant-report.js';
 import { readReplicaStatus } from './status.js';
 import { sides, type SwitchMarker, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
 
@@ -45,7 +46,7 @@ export async function finishAfterCrash<R extends { grantDifferences: string[] }>
   logStep(`${w.action}: a previous attempt passed the point of no return: finishing it`, {});
   await completeOnNewPrimary(newP.conn, newP.dialect, d.makeWritable);
   // What the dead invocation may not have reached (never fatal: the switch is done).
-  const finished = { ...result, grantDifferences: [...result.grantDifferences, ...(await runAfterSwitch(d, undefined, []))] };
+  const finished = withProblems(result, await runAfterSwitch(d, undefined, []));
   await d.markers.write({ phase: 'done', result: finished, blockState: null });
   return finished;
 }

@@ -75,7 +75,7 @@ export function summarizeSuccess(state: MigrationState): Omit<SuccessSummary, 'n
     writeBlockedMs: state.cutover?.writeBlockedMs ?? null,
     tablesVerified: state.cutover?.tablesVerified ?? null,
     checksumsMatch: state.cutover?.checksumsMatch ?? null,
-    grantDifferences: state.cutover?.grantDifferences?.length ?? 0,
+    grantDifferences: state.cutover?.grantDifferenceCounts?.total ?? state.cutover?.grantDifferences?.length ?? 0,
     dns: state.dns && !state.dns.skipped ? `${state.dns.recordName} -> ${state.dns.value}` : null,
     reverseReplication: Boolean(state.reverse?.started),
     approvedBy: state.approval?.by ?? null,
