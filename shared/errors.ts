@@ -189,3 +189,25 @@ export class FallbackIncompleteError extends CrossmoveError {}
  * account's own sts:AssumeRole permission). Names the role and the fix; not retried.
  */
 export class SourceAccessError extends CrossmoveError {}
+
+// Past the point of no return (failures after "Cut over").
+
+/**
+ * A step was about to make a server writable while the other side of the migration takes writes too
+ * (read_only off, not a replica, no write block in place). Nothing was made writable; both servers are
+ * named in the message.
+ */
+export class TwoWritablePrimariesError extends CrossmoveError {}
+
+/**
+ * A re-run wanted to start replication into a target that is already the primary (its cutover passed
+ * the point of no return): that would apply the source's old binlog onto the application's new writes.
+ */
+export class TargetIsPrimaryError extends CrossmoveError {}
+
+/**
+ * The migration's Fail name when the target became the primary but a later step (finishing the
+ * cutover, Switch DNS, Start reverse replication) did not finish. Not a class: the state machine's Fail
+ * states give it, and status/follow-up actions look for it.
+ */
+export const MIGRATED_WITH_UNFINISHED_STEPS = 'MigratedWithUnfinishedSteps';

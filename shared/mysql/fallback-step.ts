@@ -15,6 +15,7 @@ import { switchDnsBack } from './fallback-dns.js';
 import { sourceEnabler } from './fallback-source.js';
 import { reverseUserName } from './replication-user.js';
 import { withSides } from './steps/sides.js';
+import { sideAddresses } from './steps/cut-over.js';
 import { SecurityGroupBlocker } from './write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from './write-block.js';
 
@@ -89,6 +90,7 @@ export async function fallBackStep(
       keepUsers: state.fallbackOptions?.writeBlock?.keepUsers,
       beforeBlock: opts.beforeBlock,
       afterFinalPosition: opts.afterFinalPosition,
+      addresses: sideAddresses(state),
     }),
   );
   return { ...result, dns: await switchDnsBack(state, opts.route53) };

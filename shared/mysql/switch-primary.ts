@@ -15,7 +15,7 @@ import { binlogStatus } from './dialect.js';
 import { diffGrants, type GrantDiff } from './grants.js';
 import { grantReport, logGrantDifferences } from './grant-report.js';
 import { killAppSessions } from './sessions.js';
-import { assertAttemptEnded, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
+import { assertAttemptEnded, guardNewPrimaryWritable, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
 import { finishAfterCrash, rollBack, runAfterSwitch, undoAfterCrash } from './switch-recovery.js';
 import type { SideName } from './switch-words.js';
 import { verifyData, type TableDiff } from './verify.js';
@@ -151,7 +151,10 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     await d.markers.write({ phase: 'past-point-of-no-return', result: resultOf(), blockState: blockPlan });
     logger.warn(`${w.action}: POINT OF NO RETURN: ${w.pointOfNoReturn}`, { [finalKey]: finalPosition, [`${newN}PositionAtSwitch`]: newPositionAtSwitch });
     await step(w.reset, {}, () => newP.dialect.reset(newP.conn));
-    await step(`make the ${newN} writable`, {}, d.makeWritable);
+    await step(`make the ${newN} writable`, {}, async () => {
+      await guardNewPrimaryWritable(d, oldP.conn, `this ${w.action} blocked it and verified its binlog stood still`);
+      await d.makeWritable();
+    });
   } catch (err) {
     if (!blocked) throw err;
     const why = err instanceof RollBack ? err.message : `${(err as Error).name}: ${redact((err as Error).message)}`;

@@ -172,5 +172,10 @@ function accountLock(conn: any): WriteBlocker {
     block: async () => void (await set('LOCK')),
     unblock: async () => void (await set('UNLOCK')),
     undo: async () => void (await set('UNLOCK')),
+    // Like a security group, the block leaves read_only alone: the two-primaries guard asks it directly.
+    inPlace: async () => {
+      const [[row]] = await conn.query(`SHOW CREATE USER '${APP_USER}'@'%'`);
+      return /ACCOUNT LOCK/i.test(String(Object.values(row)[0]));
+    },
   };
 }
