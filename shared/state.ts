@@ -266,6 +266,25 @@ export interface FallbackResult {
   dns?: DnsResult;
 }
 
+/**
+ * "Read the cutover record on the target" / "Check how far the cutover got": whether this migration's
+ * target is the primary, from the target's cutover marker rows.
+ */
+export interface PriorCutover {
+  /** A cutover of this migration passed its point of no return: the source must never take writes again (except by fallback). */
+  targetIsPrimary: boolean;
+  /** The latest marker phase written by the target side (null: none, or no target yet). */
+  phase: 'in-progress' | 'past-point-of-no-return' | 'done' | 'rolled-back' | null;
+  /** The cutover's recorded result, when the target is the primary (its positions, for reverse replication). */
+  cutover: CutoverResult | null;
+  /** Where the target was read (a resumed run has no $.clone). */
+  targetEndpoint: { host: string; port: number } | null;
+  /** The source cluster's endpoint when a resumed run has no preflight result to take it from. */
+  sourceEndpoint: { host: string; port: number } | null;
+  detail: string;
+  checkedAt: string;
+}
+
 export interface FailureInfo {
   Error: string;
   Cause: string;
@@ -274,6 +293,8 @@ export interface FailureInfo {
 export interface MigrationState {
   input: MigrationInput;
   accounts: Accounts;
+  /** Whether the target already took over (first state after validation; again after a failed "Cut over"). */
+  priorCutover?: PriorCutover;
   preflight?: PreflightResult;
   /** The read-only database checks ("Check the databases"). */
   databaseChecks?: PreflightResult;
@@ -313,6 +334,10 @@ export interface MigrationState {
   window?: { rounds: number };
   /** The approval gate was rejected (ApprovalRejected) or timed out (States.Timeout). */
   approvalFailure?: FailureInfo;
+  /** "Check how far the cutover got": the target's record read again after "Cut over" failed. */
+  cutoverRecord?: PriorCutover;
+  /** Reading the cutover record after a failed "Cut over" failed too (the original error stays in `failure`). */
+  cutoverRecordError?: FailureInfo;
   /** The last cutover refused to start (CutoverNotReadyError): the machine went back to watching. */
   cutoverNotReady?: FailureInfo;
   /** What report-failure returned (the Fail state's Error/Cause come from it). */

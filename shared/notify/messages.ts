@@ -39,6 +39,15 @@ export function failed(report: Omit<FailureReport, 'notified'>): Notification {
       text: report.message,
     };
   }
+  if (report.outcome === 'migrated-unfinished') {
+    const left = report.unfinished ?? [];
+    return {
+      kind: 'migrated-unfinished',
+      migrationId: report.migrationId,
+      subject: `crossmove ${report.migrationId}: MIGRATED, ${left.length} step${left.length === 1 ? '' : 's'} unfinished (${left.map((u) => u.step).join(', ')})`,
+      text: report.message,
+    };
+  }
   return {
     kind: 'migration-failed',
     migrationId: report.migrationId,

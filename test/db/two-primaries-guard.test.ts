@@ -2,17 +2,20 @@
 // other side is checked, and the step is refused (naming both servers) when that side takes writes too.
 // Each case is a real way to get there: an operator who reopened the source by hand after a cutover
 // died past its point of no return; a target promoted by hand while a crashed cutover waits to be
-// undone; a fallback whose target write block does not hold.
+// undone; a fallback whose target write block does not hold. And a re-run: the record says the target is
+// the primary, and "Start replication on the target" refuses to replicate into it.
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
+import { handler as startReplication } from '../../handlers/start-replication.js';
+import { handler as readCutoverRecord } from '../../handlers/read-cutover-record.js';
 import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
 import { binlogStatus } from '../../shared/mysql/dialect.js';
 import { fallBackStep } from '../../shared/mysql/fallback-step.js';
 import type { WriteBlocker } from '../../shared/mysql/write-block.js';
-import type { CutoverResult, FallbackResult, MigrationState } from '../../shared/state.js';
+import type { CutoverResult, FallbackResult, MigrationState, PriorCutover } from '../../shared/state.js';
 import { APP_PASSWORD, APP_USER, type WriteLoad } from '../support/write-load.js';
 import { ageMarkers, invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
@@ -54,6 +57,8 @@ beforeAll(async () => {
   await prepareApp(source, target);
   ({ state, load } = await replicateUnderLoad(state, source, target, { ratePerSec: 100, ackedBefore: 20 }));
   await load.stop();
+  // Replicating, nothing cut over: the record says the source is the primary.
+  expect(await invoke<PriorCutover>(readCutoverRecord, state)).toMatchObject({ targetIsPrimary: false, phase: null });
 }, 120_000);
 
 afterAll(async () => {
@@ -96,6 +101,21 @@ it('a cutover finishing past its point of no return refuses to make the target w
   expect(await appWrites(target)).toBe(true);
   expect(await appWrites(source)).toBe(false);
   state = { ...state, cutover: finished };
+});
+
+it('a re-run reads the record (the target is the primary) and "Start replication on the target" refuses to replicate into it', async () => {
+  const rerun = { ...state, cutover: undefined } as MigrationState;
+  const record = await invoke<PriorCutover>(readCutoverRecord, rerun);
+  expect(record).toMatchObject({ targetIsPrimary: true, phase: 'done', targetEndpoint: { host: target.host, port: target.port } });
+  expect(record.cutover).toEqual(state.cutover);
+
+  const refused = await failureOf(invoke(startReplication, rerun));
+  expect(refused.name).toBe('TargetIsPrimaryError');
+  expect(refused.message).toContain(`Refused to start replication into the target ${addr(target)}: migration guard-test already cut over`);
+  // Nothing changed: the target stays writable and replicates from nowhere, the source stays blocked.
+  expect(await slaveStatus(target)).toBeUndefined();
+  expect(await readOnly(target)).toBe(0);
+  expect(await readOnly(source)).toBe(1);
 });
 
 it('a fallback refuses to make the source writable while its target write block does not hold', async () => {

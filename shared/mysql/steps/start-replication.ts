@@ -1,6 +1,8 @@
 // "Start replication on the target" from the initial load's coordinates ($.binlogPosition.position).
-import { ReplicationSslUnsupportedError, ResourceNotFoundError } from '../../errors.js';
-import { sourceEndpointForTarget } from '../../endpoints.js';
+import { ReplicationSslUnsupportedError, ResourceNotFoundError, TargetIsPrimaryError } from '../../errors.js';
+import { sourceEndpointForTarget, targetEndpoint } from '../../endpoints.js';
+import type { Conn } from '../connection.js';
+import { readCutoverMarker } from '../cutover-marker.js';
 import { logStep } from '../../logger.js';
 import type { MigrationState, ReplicationStartResult } from '../../state.js';
 import { ensureHeartbeatTable } from '../heartbeat.js';
@@ -28,6 +30,21 @@ export function checkSslSupport(state: MigrationState, dialect: Dialect): void {
   }
 }
 
+/**
+ * A target whose cutover passed the point of no return takes the application's writes: replicating the
+ * source's old binlog into it again would apply old changes over new ones (and stop on error 1062).
+ * Checked on the target's own record, whatever path led here.
+ */
+async function refuseIfTargetIsPrimary(state: MigrationState, conn: Conn): Promise<void> {
+  const marker = await readCutoverMarker(conn, state.input.names.heartbeatSchema, state.input.migrationId);
+  if (marker?.phase !== 'past-point-of-no-return' && marker?.phase !== 'done') return;
+  const at = targetEndpoint(state);
+  throw new TargetIsPrimaryError(
+    `Refused to start replication into the target ${at.host}:${at.port}: migration ${state.input.migrationId} already cut over (its record on the target says ${marker.phase}), so the target is the primary and takes the application's writes. ` +
+      'Nothing was changed. Start the migration again with the same input: it resumes the steps after the cutover. To migrate again from the start, use a new migrationId and an empty target.',
+  );
+}
+
 export async function startReplicationStep(state: MigrationState): Promise<ReplicationStartResult> {
   const from = state.binlogPosition?.position ?? state.logicalCopy?.position;
   if (!from) throw new ResourceNotFoundError('No binlog coordinates to start from ($.binlogPosition.position): the initial load must record them first');
@@ -35,6 +52,7 @@ export async function startReplicationStep(state: MigrationState): Promise<Repli
   const at = sourceEndpointForTarget(state);
   return withSides(state, { target: true }, async ({ target }) => {
     const { conn, dialect } = target!;
+    await refuseIfTargetIsPrimary(state, conn);
     checkSslSupport(state, dialect);
     // A target that got no heartbeat table from its initial load gets it here; the source only
     // UPDATEs the row, so the replicated beats apply either way.

@@ -1,0 +1,96 @@
+// "Read the cutover record on the target" (first state after the input is validated) and "Check how far
+// the cutover got" (after "Cut over" failed): has this migration's target become the primary? The
+// target's cutover marker rows (cutover-marker.ts) are the source of truth: a cutover that passed its
+// point of no return recorded it there before it forgot the external source. Read-only on both
+// servers. A re-run of a migration whose target took over then resumes after the cutover (DNS, reverse
+// replication) instead of starting replication into the target again.
+import { findCluster, findInstance, madeByMigration, sourceRdsClient, targetRdsClient } from '../../aws/rds.js';
+import { targetAdminCredentials } from '../../db-credentials.js';
+import type { Endpoint } from '../../endpoints.js';
+import { logStep } from '../../logger.js';
+import { redact } from '../../redact.js';
+import type { MigrationState, PriorCutover } from '../../state.js';
+import { closeQuietly, openConnection } from '../connection.js';
+import { readCutoverMarker } from '../cutover-marker.js';
+
+type Found = { endpoint: Endpoint } | { none: string };
+
+/** Where the target is, or why there is none yet (no cluster of this migration, no instance in it). */
+async function findTarget(state: MigrationState): Promise<Found> {
+  const { input } = state;
+  if (input.target.endpoint) return { endpoint: { host: input.target.endpoint.host, port: input.target.endpoint.port } };
+  if (state.clone?.endpoint) return { endpoint: { host: state.clone.endpoint, port: state.clone.port ?? 3306 } };
+  if (input.initialLoad.method === 'logical') return { none: 'no target.endpoint to look at' };
+  const id = input.names.targetClusterIdentifier;
+  const cluster = await findCluster(targetRdsClient(input), id);
+  if (!cluster) return { none: `no target cluster ${id} yet` };
+  // Another migration's (or nobody's) cluster under this name: preflight refuses it; it is not ours to read.
+  if (!madeByMigration(cluster, input.migrationId)) return { none: `cluster ${id} was not made by this migration` };
+  if (!cluster.DBClusterMembers?.length) return { none: `cluster ${id} has no instance yet` };
+  if (!cluster.Endpoint) return { none: `cluster ${id} has no endpoint yet (status ${cluster.Status})` };
+  return { endpoint: { host: cluster.Endpoint, port: cluster.Port ?? 3306 } };
+}
+
+/** A writer that never finished being created cannot have taken over: there is nothing to read. */
+async function writerNeverAvailable(state: MigrationState): Promise<boolean> {
+  if (state.input.target.endpoint || state.input.initialLoad.method === 'logical') return false;
+  const writer = await findInstance(targetRdsClient(state.input), state.input.names.targetWriterIdentifier);
+  return !writer || writer.DBInstanceStatus === 'creating';
+}
+
+/** The source cluster's endpoint, when nothing else gives it (a resumed run skips preflight, which reads it). */
+async function sourceClusterEndpoint(state: MigrationState): Promise<Endpoint | null> {
+  const { input } = state;
+  if (input.source.endpoint || state.preflight?.sourceEndpoint || !input.source.clusterArn) return null;
+  const cluster = await findCluster(await sourceRdsClient(input), input.source.clusterArn);
+  return cluster?.Endpoint ? { host: cluster.Endpoint, port: cluster.Port ?? 3306 } : null;
+}
+
+export async function readCutoverRecordStep(state: MigrationState): Promise<PriorCutover> {
+  const { input } = state;
+  const checkedAt = new Date().toISOString();
+  const found = await findTarget(state);
+  if ('none' in found) {
+    logStep('read the cutover record on the target: nothing to read', { why: found.none });
+    return { targetIsPrimary: false, phase: null, cutover: null, targetEndpoint: null, sourceEndpoint: null, detail: found.none, checkedAt };
+  }
+  logStep('read the cutover record on the target', { host: found.endpoint.host, port: found.endpoint.port, schema: input.names.heartbeatSchema });
+  let conn;
+  try {
+    conn = await openConnection(found.endpoint, await targetAdminCredentials(state));
+  } catch (err) {
+    if (await writerNeverAvailable(state).catch(() => false)) {
+      return { targetIsPrimary: false, phase: null, cutover: null, targetEndpoint: null, sourceEndpoint: null, detail: 'the target writer was never available', checkedAt };
+    }
+    // Without the record nobody can tell whether the target took over: refuse to go on (nothing changed).
+    // Same name (a TransientError is retried), the reason said in full.
+    const e = err as Error;
+    const out = new Error(
+      redact(`Cannot tell whether migration ${input.migrationId} already cut over (its record is on the target ${found.endpoint.host}:${found.endpoint.port}): ${e.message}. Nothing was changed; make the target reachable and start the migration again.`),
+      { cause: err },
+    );
+    out.name = e.name;
+    throw out;
+  }
+  try {
+    const marker = await readCutoverMarker(conn, input.names.heartbeatSchema, input.migrationId);
+    const targetIsPrimary = marker?.phase === 'past-point-of-no-return' || marker?.phase === 'done';
+    const detail = !marker
+      ? 'no cutover recorded'
+      : targetIsPrimary
+        ? `the cutover passed its point of no return (${marker.phase}): the target is the primary`
+        : `the last cutover attempt is ${marker.phase}: the source is still the primary`;
+    logStep('read the cutover record on the target: done', { phase: marker?.phase ?? null, targetIsPrimary });
+    return {
+      targetIsPrimary,
+      phase: marker?.phase ?? null,
+      cutover: targetIsPrimary ? marker!.result : null,
+      targetEndpoint: found.endpoint,
+      sourceEndpoint: targetIsPrimary ? await sourceClusterEndpoint(state) : null,
+      detail,
+      checkedAt,
+    };
+  } finally {
+    await closeQuietly(conn);
+  }
+}
