@@ -15,7 +15,10 @@ import { callerIdentity, clientConfig, resolveAws, type AwsOptions } from './ope
 
 const STATEMACHINE_DIR = fileURLToPath(new URL('../statemachine/', import.meta.url));
 
-/** Where `run --local` keeps a migration's final state (references only: no secret is in it). */
+/**
+ * Where `run --local` keeps a migration's final state (references only: no secret is in it). Saved
+ * whenever the target became the primary, also when a step after the cutover did not finish.
+ */
 export function finalStatePath(stateDir: string, migrationId: string): string {
   return join(stateDir, migrationId, 'final-state.json');
 }
@@ -39,7 +42,9 @@ export async function runFollowUpLocally(kind: FollowUpKind, migrationId: string
   try {
     state = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    throw new Error(`No final state of migration ${migrationId} at ${path}: run \`crossmove run --local\` to a successful cutover first (it saves it there)`);
+    throw new Error(
+      `No final state of migration ${migrationId} at ${path}: \`crossmove run --local\` saves it there once the cutover passed its point of no return (finished or with unfinished steps); before that there is nothing to fall back from or clean up`,
+    );
   }
   const result = await runStateMachineLocally({
     definitionPath: join(STATEMACHINE_DIR, `${kind}.asl.yaml`),

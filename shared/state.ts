@@ -5,6 +5,7 @@
 import type { MigrationInput } from './input/validate.js';
 import type { Engine } from './input/schema.js';
 import type { GrantDifferenceCounts } from './mysql/grant-report.js';
+import type { UnfinishedStep } from './after-cutover.js';
 
 export interface Accounts {
   /** Account that owns the source cluster (from source.clusterArn), or null for an endpoint-only source. */
@@ -341,7 +342,7 @@ export interface MigrationState {
   /** The last cutover refused to start (CutoverNotReadyError): the machine went back to watching. */
   cutoverNotReady?: FailureInfo;
   /** What report-failure returned (the Fail state's Error/Cause come from it). */
-  failureReport?: { outcome: string; error: string; message: string; lastCompletedStep: string | null; notified: boolean };
+  failureReport?: { outcome: string; error: string; message: string; lastCompletedStep: string | null; unfinished?: UnfinishedStep[]; notified: boolean };
   /** What report-success returned. */
   report?: Record<string, unknown>;
 }

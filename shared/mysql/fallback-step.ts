@@ -58,7 +58,9 @@ export function assertFallbackPossible(state: FallbackState): void {
   }
   if (!state.input.cutover.reverseReplication || state.reverse?.started !== true) {
     throw new FallbackNotReadyError(
-      'Fallback refused, nothing changed: reverse replication was not started (cutover.reverseReplication false or $.reverse missing), so the source lacks the writes made on the target. Move back by hand with a new migration in the other direction.',
+      state.input.cutover.reverseReplication
+        ? 'Fallback refused, nothing changed: reverse replication was not started ($.reverse missing: the migration ended with unfinished steps), so the source lacks the writes made on the target. Start the migration again with the same input: it resumes after the cutover and starts reverse replication; then fall back.'
+        : 'Fallback refused, nothing changed: reverse replication is off (cutover.reverseReplication false), so the source lacks the writes made on the target. Move back by hand with a new migration in the other direction.',
     );
   }
 }
