@@ -63,6 +63,8 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
   const method = input.initialLoad.method;
   const steps: PlannedStep[] = [
     { state: 'Validate the input', where: 'none', changes: [] },
+    // Read-only: a target whose cutover passed its point of no return resumes after it instead.
+    { state: 'Read the cutover record on the target', where: 'target', changes: [] },
     { state: 'Run preflight checks', where: 'both', changes: [] },
     {
       state: 'Keep binlogs long enough',
@@ -155,7 +157,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
           : `block source writes: SET GLOBAL read_only = ON and kill application sessions`,
         `wait until the target executed the source's last position; ${(await recordSql(async (c) => { await target.stop(c); await target.reset(c); }, [])).join('; ')}`,
         `verify: ${input.cutover.verify}; compare users and grants${input.cutover.applyMissingGrants ? ' and create the missing ones on the target' : ''}`,
-        'make the target writable (point of no return: after this the application may write to the target)',
+        'make the target writable (point of no return: after this the application may write to the target; any later failure ends "migrated, with unfinished steps", resumed by running the same input again)',
       ],
     },
     {
