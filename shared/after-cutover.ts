@@ -1,7 +1,7 @@
 // Past the point of no return: is the target the primary, which of the steps after it are not
 // finished, and what the operator does about each. One table for the failure report, the
 // notification, `crossmove status` and the local run's report.
-import { sourceEndpoint, targetEndpoint } from './endpoints.js';
+import { sideAddresses } from './endpoints.js';
 import type { MigrationState } from './state.js';
 
 /** The steps after the point of no return, in the order the state machine runs them. */
@@ -24,19 +24,8 @@ export function targetIsPrimary(state: State): boolean {
   return (state.cutover?.ok === true && !state.cutover.rolledBack) || state.priorCutover?.targetIsPrimary === true || state.cutoverRecord?.targetIsPrimary === true;
 }
 
-const address = (f: () => { host: string; port: number }): string | null => {
-  try {
-    const e = f();
-    return `${e.host}:${e.port}`;
-  } catch {
-    return null;
-  }
-};
-
-export function sideAddresses(state: State): { source: string | null; target: string | null } {
-  if (!state.input) return { source: null, target: null };
-  const s = state as MigrationState;
-  return { source: address(() => sourceEndpoint(s)), target: address(() => targetEndpoint(s)) };
+function addresses(state: State): { source: string | null; target: string | null } {
+  return state.input ? sideAddresses(state as MigrationState) : { source: null, target: null };
 }
 
 const RERUN = 'start the migration again with the same input once the cause is fixed (it resumes here and never replicates into the target again)';
@@ -45,7 +34,7 @@ const RERUN = 'start the migration again with the same input once the cause is f
 export function unfinishedSteps(state: State, failure?: { error: string; message: string }): UnfinishedStep[] {
   if (!targetIsPrimary(state) || !state.input) return [];
   const { input } = state;
-  const { target } = sideAddresses(state);
+  const { target } = addresses(state);
   // "Check how far the cutover got" ran: this run's "Cut over" failed, and the fresh record says how far it got.
   const cutoverUnfinished = state.cutoverRecord ? state.cutoverRecord.phase === 'past-point-of-no-return' : !state.cutover?.ok;
   const pending: { step: AfterCutoverStep; todo: string }[] = [];
@@ -76,7 +65,7 @@ export function unfinishedSteps(state: State, failure?: { error: string; message
 
 /** The operator's text for a migration past its point of no return with unfinished steps. */
 export function unfinishedMessage(state: State, steps: UnfinishedStep[]): string {
-  const { source, target } = sideAddresses(state);
+  const { source, target } = addresses(state);
   const id = state.input?.migrationId ?? 'unknown';
   const lines = [
     `Migration ${id} is past its point of no return: the target${target ? ` (${target})` : ''} is the primary${steps.some((s) => s.step === 'Cut over') ? ' (not writable yet: the switch did not finish)' : ' and takes the writes'}; ` +

@@ -37,3 +37,19 @@ export function sourceEndpointForTarget(state: Pick<MigrationState, 'input' | 'p
   const ep = sourceEndpoint(state);
   return { host: state.input.replication.sourceHostForTarget ?? ep.host, port: ep.port };
 }
+
+/** host:port of both sides as crossmove reaches them (null while one is still unknown), for messages. */
+export function sideAddresses(state: Pick<MigrationState, 'input'> & Partial<Pick<MigrationState, 'preflight' | 'clone' | 'priorCutover' | 'cutoverRecord'>>): {
+  source: string | null;
+  target: string | null;
+} {
+  const address = (f: () => Endpoint): string | null => {
+    try {
+      const e = f();
+      return `${e.host}:${e.port}`;
+    } catch {
+      return null;
+    }
+  };
+  return { source: address(() => sourceEndpoint(state)), target: address(() => targetEndpoint(state)) };
+}

@@ -72,7 +72,7 @@ export async function finishCutoverWithoutSource(
   targetDialect: Dialect,
   input: MigrationInput,
   unreachable: Error,
-  guard: { addresses?: { source: string; target: string }; sourceNetworkBlock?: { method: string; inPlace: () => Promise<boolean> } } = {},
+  guard: { addresses?: { source: string | null; target: string | null }; sourceNetworkBlock?: { method: string; inPlace: () => Promise<boolean> } } = {},
 ): Promise<CutoverResult | null> {
   const at = [target, input.names.heartbeatSchema, input.migrationId] as const;
   const marker = await readCutoverMarker(...at);

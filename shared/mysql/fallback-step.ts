@@ -15,7 +15,7 @@ import { switchDnsBack } from './fallback-dns.js';
 import { sourceEnabler } from './fallback-source.js';
 import { reverseUserName } from './replication-user.js';
 import { withSides } from './steps/sides.js';
-import { sideAddresses } from './steps/cut-over.js';
+import { sideAddresses } from '../endpoints.js';
 import { SecurityGroupBlocker } from './write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from './write-block.js';
 

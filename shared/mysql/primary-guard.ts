@@ -31,7 +31,7 @@ export interface OtherServer extends ServerRef {
   /** A network write block keeping applications off it (its read_only may be off): checked now. */
   networkBlock?: { method: string; inPlace: () => Promise<boolean> };
   /**
-   * Why a server crossmove cannot reach (or read) is known not to take writes, e.g. "the cutover
+   * Why a server crossmove cannot read is known not to take writes, e.g. "the cutover
    * blocked it and verified its binlog stood still before its point of no return". Without it an
    * unreachable other side is refused.
    */

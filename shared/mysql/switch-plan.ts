@@ -78,7 +78,7 @@ export interface SwitchDeps {
   /** Test/bench seam, never set in production code paths: runs right after the old primary's final position was read. */
   afterFinalPosition?: () => Promise<void>;
   /** host:port of each side as crossmove reaches it, for the two-primaries guard's messages (default: read from the server). */
-  addresses?: { source: string; target: string };
+  addresses?: { source: string | null; target: string | null };
 }
 
 /** One direction of the switch: the deps plus what differs by direction. */

@@ -19,7 +19,7 @@ export interface WriteBlocker {
   undo(plan: unknown): Promise<void>;
   /**
    * For a block that leaves read_only alone (a security group): is it in place right now? Read by the
-   * two-primaries guard (primary-guard.ts) before the other side is made writable.
+   * two-primaries guard of primary-guard.ts before the other side is made writable.
    */
   inPlace?(): Promise<boolean>;
 }

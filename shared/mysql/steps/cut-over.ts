@@ -16,7 +16,7 @@ import { reverseUserName } from '../replication-user.js';
 import { SecurityGroupBlocker } from '../write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
 import { openSource, openTarget, type Side } from './sides.js';
-import { sourceEndpoint, targetEndpoint } from '../../endpoints.js';
+import { sideAddresses } from '../../endpoints.js';
 import { assertNoOtherWritablePrimary } from '../primary-guard.js';
 
 export type BlockerFactory = (state: MigrationState, source: Conn, dialect: Dialect) => Promise<WriteBlocker>;
@@ -50,17 +50,7 @@ function blockMethod(state: MigrationState, dialect?: Dialect): 'read-only' | 's
   return wb?.method ?? (aurora ? 'security-group' : 'read-only');
 }
 
-export type SideAddresses = { source: string; target: string } | undefined;
-
-/** host:port of both sides for the two-primaries guard's messages (undefined while one is still unknown). */
-export function sideAddresses(state: MigrationState): SideAddresses {
-  try {
-    const [s, t] = [sourceEndpoint(state), targetEndpoint(state)];
-    return { source: `${s.host}:${s.port}`, target: `${t.host}:${t.port}` };
-  } catch {
-    return undefined;
-  }
-}
+type SideAddresses = ReturnType<typeof sideAddresses>;
 
 async function chooseBlocker(state: MigrationState, source: Conn, dialect: Dialect, sg: SgBlockerFactory): Promise<WriteBlocker> {
   const method = blockMethod(state, dialect);
@@ -88,8 +78,8 @@ async function restoreNetworkFirst(state: MigrationState, target: Side, sg: SgBl
   // Reopening the source's network makes it writable for the application again: never while the
   // target takes writes itself (it should still be the source's replica).
   await assertNoOtherWritablePrimary(
-    { name: 'source', address: addresses?.source ?? null },
-    { name: 'target', address: addresses?.target ?? null, conn: target.conn, dialect: target.dialect, replicaOfBecoming: true },
+    { name: 'source', address: addresses.source },
+    { name: 'target', address: addresses.target, conn: target.conn, dialect: target.dialect, replicaOfBecoming: true },
     "restore the source's inbound rules (undo a crashed cutover's write block)",
   );
   logStep('cutover: a previous attempt left the source network closed: restoring its inbound rules before connecting', {
