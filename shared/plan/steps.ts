@@ -79,7 +79,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       steps.push(
         { state: 'Share the cluster', where: `aws: source account ${accounts.source}`, changes: [`RAM resource share ${n.resourceShareName}: ${input.source.clusterArn} -> account ${accounts.target}`] },
         { state: 'Accept the share', where: `aws: target account ${accounts.target}`, changes: ['accept the pending RAM invitation for that share'] },
-        { state: 'Let the target use the KMS key', where: `aws: source account ${accounts.source}`, changes: [`key policy statement ${n.kmsStatementSid} letting account ${accounts.target} use the source cluster's key`] },
+        { state: 'Let the target use the KMS key', where: `aws: source account ${accounts.source}`, changes: [`key policy statements ${n.kmsStatementSid} (use of the key) and ${n.kmsStatementSid}Grants (grants for AWS resources only) letting account ${accounts.target} use the source cluster's key`] },
       );
     }
     steps.push(

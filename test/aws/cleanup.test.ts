@@ -83,9 +83,11 @@ describe('cleanup across accounts (moto)', () => {
     const shares = await new RAMClient(inSource).send(new GetResourceSharesCommand({ resourceOwner: 'SELF' }));
     expect(shares.resourceShares!.map((s) => `${s.name}:${s.status}`)).toEqual(['crossmove-orders-2026-12:DELETED']);
     const after = JSON.parse((await kms.send(new GetKeyPolicyCommand({ KeyId: source.keyArn!, PolicyName: 'default' }))).Policy!);
-    expect(after.Statement.map((s: { Sid?: string }) => s.Sid)).not.toContain('CrossmoveTargetAccessorders202612');
-    // Only crossmove's statement went; the key's own statements are untouched.
-    expect(after.Statement).toEqual(before.Statement.filter((s: { Sid?: string }) => s.Sid !== 'CrossmoveTargetAccessorders202612'));
+    const ours = (s: { Sid?: string }) => s.Sid === 'CrossmoveTargetAccessorders202612' || s.Sid === 'CrossmoveTargetAccessorders202612Grants';
+    expect(before.Statement.filter(ours)).toHaveLength(2);
+    expect(after.Statement.filter(ours)).toEqual([]);
+    // Only crossmove's statements went; the key's own statements are untouched.
+    expect(after.Statement).toEqual(before.Statement.filter((s: { Sid?: string }) => !ours(s)));
     const secrets = await new SecretsManagerClient({ region: REGION }).send(new ListSecretsCommand({}));
     expect(secrets.SecretList!.map((s) => s.Name)).not.toContain('crossmove/orders-2026-12/replication-user');
     const cluster = (await new RDSClient(inSource).send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'orders-prod' }))).DBClusters![0]!;

@@ -37,6 +37,7 @@ const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/ord
 const SID = 'CrossmoveTargetAccessorders202612';
 const ROOT_STATEMENT = { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SRC}:root` }, Action: 'kms:*', Resource: '*' };
 const OUR_STATEMENT = { Sid: SID, Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TGT}:root` }, Action: ['kms:Decrypt'], Resource: '*' };
+const OUR_GRANT_STATEMENT = { Sid: `${SID}Grants`, Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TGT}:root` }, Action: ['kms:CreateGrant'], Resource: '*', Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } };
 const cutoverOk: CutoverResult = {
   ok: true, rolledBack: false, writeBlockedMs: 20, finalSourcePosition: { file: 'f', position: 1 }, targetPositionAtSwitch: { file: 'g', position: 2 },
   tablesVerified: 1, checksumsMatch: true, grantDifferences: [], steps: [],
@@ -76,8 +77,8 @@ afterEach(() => {
 });
 
 describe('key policy statement', () => {
-  it('removes only the statement with the Sid and keeps the rest of the document', () => {
-    const policy = JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [ROOT_STATEMENT, OUR_STATEMENT] });
+  it('removes only the statements with its Sids (use and grants) and keeps the rest of the document', () => {
+    const policy = JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [ROOT_STATEMENT, OUR_STATEMENT, OUR_GRANT_STATEMENT] });
     const out = withoutStatement(policy, SID);
     expect(out.changed).toBe(true);
     expect(JSON.parse(out.policy)).toEqual({ Version: '2012-10-17', Id: 'key-default-1', Statement: [ROOT_STATEMENT] });

@@ -33,6 +33,7 @@ import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
 import { handler as switchDns } from '../../handlers/switch-dns.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
+import { TARGET_KEY_GRANT_ACTIONS, TARGET_KEY_USE_ACTIONS } from '../../shared/aws/key-policy.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 import {
@@ -185,6 +186,16 @@ describe('serverless.yml roles of the AWS-step functions', () => {
     for (const s of kms) expect(s.Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Sub': 'rds.${AWS::Region}.amazonaws.com' });
     const grant = kms.find((s: any) => s.Action.includes('kms:CreateGrant'));
     expect(grant.Condition.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+  });
+
+  it('CloneClusterRole may do with the keys (through RDS) what the source key policy lets the target account do', () => {
+    // The key policy follows the Aurora User Guide's cross-account clone example (shared/aws/key-policy.ts);
+    // a cross-account key use needs the action in both the key policy and the caller's IAM policy.
+    const kms = roleStatements('cloneCluster').filter((s: any) => s.Action.some((a: string) => a.startsWith('kms:')));
+    const conditioned = (actions: readonly string[], withGrantCondition: boolean) =>
+      actions.filter((a) => !kms.some((s: any) => s.Action.includes(a) && Boolean(s.Condition.Bool) === withGrantCondition));
+    expect(conditioned(TARGET_KEY_USE_ACTIONS, false)).toEqual([]);
+    expect(conditioned(TARGET_KEY_GRANT_ACTIONS, true)).toEqual([]);
   });
 
   it.each([
