@@ -35,6 +35,26 @@ export interface PreflightResult {
     parameterGroup: string;
     instanceCount: number;
   };
+  /** Clone and snapshot paths: the parameter group of the new cluster (absent for a logical copy). */
+  targetParameterGroup?: TargetParameterGroupPlan;
+}
+
+/**
+ * The cluster parameter group the clone or restored cluster gets, decided by the preflight. Its binlogs
+ * must be on: the new cluster reports the source's binlog position ("Binlog position from crash
+ * recovery") only when binary logging is on in its own cluster parameter group.
+ */
+export interface TargetParameterGroupPlan {
+  name: string;
+  /** crossmove creates it (no target.dbClusterParameterGroupName given), as a copy of the source's group. */
+  create: boolean;
+  family?: string;
+  /** The source cluster's parameter group it copies (create only). */
+  copiedFrom?: string;
+  /** What crossmove sets in it (create only): the source group's own settings, binlogs on. */
+  parameters?: { name: string; value: string }[];
+  /** Settings of the source group that are not copied, and why (create only). */
+  notCopied?: { name: string; reason: string }[];
 }
 
 /** A step polled by a Task -> Choice -> Wait loop. `attempts` counts calls, bounded in the ASL. */
@@ -81,6 +101,8 @@ export interface ClusterPoll extends PollResult {
   created?: boolean;
   /** ClusterCreateTime (ISO): start of the DescribeEvents look-back window. */
   createdAt?: string;
+  /** The cluster parameter group the cluster uses (its binlogs must be on). */
+  parameterGroup?: string;
 }
 export interface InstancePoll extends PollResult {
   instanceIdentifier: string;

@@ -1,8 +1,11 @@
-// RDS, changes in the target account: the copy-on-write clone and its writer instance. Callers check
+// RDS, changes in the target account: the copy-on-write clone, its cluster parameter group and its
+// writer instance. Callers check
 // first (rds.ts) so a retried step reuses what an earlier attempt made; the *AlreadyExists faults of a
 // race are handled there too.
 import {
+  CreateDBClusterParameterGroupCommand,
   CreateDBInstanceCommand,
+  ModifyDBClusterParameterGroupCommand,
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
   StopDBClusterCommand,
@@ -45,6 +48,34 @@ export async function restoreCopyOnWriteClone(client: RDSClient, spec: CloneSpec
     client.send(new RestoreDBClusterToPointInTimeCommand(cloneRequest(spec))),
   );
   return out.DBCluster!;
+}
+
+/** A cluster parameter group, untagged (tag-on-create would need rds:AddTagsToResource on it): the description names its migration. */
+export async function createClusterParameterGroup(client: RDSClient, spec: { name: string; family: string; description: string }): Promise<void> {
+  await awsCall(`RDS CreateDBClusterParameterGroup ${spec.name}`, () =>
+    client.send(new CreateDBClusterParameterGroupCommand({ DBClusterParameterGroupName: spec.name, DBParameterGroupFamily: spec.family, Description: spec.description })),
+  );
+}
+
+/** RDS takes at most 20 parameters per ModifyDBClusterParameterGroup call. */
+const PARAMETERS_PER_CALL = 20;
+
+/**
+ * Sets parameters of a group no cluster uses yet: `pending-reboot` is accepted for static and dynamic
+ * parameters alike, and a new cluster starts with whatever its group holds. Setting a value again is a no-op.
+ */
+export async function setClusterParameters(client: RDSClient, group: string, parameters: { name: string; value: string }[]): Promise<void> {
+  for (let i = 0; i < parameters.length; i += PARAMETERS_PER_CALL) {
+    const chunk = parameters.slice(i, i + PARAMETERS_PER_CALL);
+    await awsCall(`RDS ModifyDBClusterParameterGroup ${group}`, () =>
+      client.send(
+        new ModifyDBClusterParameterGroupCommand({
+          DBClusterParameterGroupName: group,
+          Parameters: chunk.map((p) => ({ ParameterName: p.name, ParameterValue: p.value, ApplyMethod: 'pending-reboot' })),
+        }),
+      ),
+    );
+  }
 }
 
 export interface WriterSpec {

@@ -7,6 +7,8 @@ export interface ResourceNames {
   executionName: string;
   /** Target cluster (the clone / restored snapshot). */
   targetClusterIdentifier: string;
+  /** Cluster parameter group crossmove creates for the target cluster when target.dbClusterParameterGroupName is not given. */
+  targetClusterParameterGroupName: string;
   /** Writer instance created in the target cluster. */
   targetWriterIdentifier: string;
   /** AWS RAM resource share in the source account. */
@@ -32,6 +34,7 @@ export function deriveNames(migrationId: string, input: Pick<MigrationInputParse
     executionName: migrationId,
     targetClusterIdentifier: cluster,
     targetWriterIdentifier: `${cluster}-writer`.slice(0, 63),
+    targetClusterParameterGroupName: `crossmove-${migrationId}`,
     resourceShareName: `crossmove-${migrationId}`,
     kmsStatementSid: `CrossmoveTargetAccess${sidSuffix}`,
     sourceSnapshotIdentifier: `crossmove-${migrationId}-source`,

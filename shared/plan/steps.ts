@@ -74,6 +74,10 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
     },
   ];
 
+  // The new cluster's parameter group must have binlogs on (shared/aws/target-parameter-group.ts).
+  const parameterGroup = input.target.dbClusterParameterGroupName
+    ? `with cluster parameter group ${input.target.dbClusterParameterGroupName} (its binlog_format must be on)`
+    : `CreateDBClusterParameterGroup ${n.targetClusterParameterGroupName}: a copy of the source cluster's group (binlogs on), for the new cluster`;
   if (method === 'clone') {
     if (!accounts.sameAccount) {
       steps.push(
@@ -86,7 +90,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       {
         state: 'Clone the cluster',
         where: `aws: target account ${accounts.target ?? '(this account)'}`,
-        changes: [`RestoreDBClusterToPointInTime copy-on-write ${input.source.clusterArn} -> cluster ${n.targetClusterIdentifier}${input.target.kmsKeyId ? ` (key ${input.target.kmsKeyId})` : ''}`],
+        changes: [parameterGroup, `RestoreDBClusterToPointInTime copy-on-write ${input.source.clusterArn} -> cluster ${n.targetClusterIdentifier}${input.target.kmsKeyId ? ` (key ${input.target.kmsKeyId})` : ''}`],
       },
       { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass}) in ${n.targetClusterIdentifier}, not publicly accessible`] },
       { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
@@ -106,7 +110,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       },
       ...(accounts.sameAccount ? [] : [{ state: 'Share the snapshot', where: `aws: source account ${accounts.source}`, changes: [`snapshot attribute restore -> account ${accounts.target}`] }]),
       { state: 'Copy the snapshot', where: 'aws: target account', changes: [`CopyDBClusterSnapshot -> ${n.targetSnapshotIdentifier}${input.target.kmsKeyId ? ` re-encrypted with ${input.target.kmsKeyId}` : ''}`] },
-      { state: 'Restore the snapshot', where: 'aws: target account', changes: [`RestoreDBClusterFromSnapshot -> cluster ${n.targetClusterIdentifier}`] },
+      { state: 'Restore the snapshot', where: 'aws: target account', changes: [parameterGroup, `RestoreDBClusterFromSnapshot -> cluster ${n.targetClusterIdentifier}`] },
       { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass})`] },
       { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
     );

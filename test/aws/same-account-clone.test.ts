@@ -82,6 +82,10 @@ describe('same-account clone flow against moto', () => {
     const clone = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'crossmove-orders-1' }))).DBClusters![0]!;
     expect(clone.TagList).toContainEqual({ Key: 'crossmove:migrationId', Value: 'orders-1' });
     expect(clone.KmsKeyId).toBe(targetKey);
+    // No target.dbClusterParameterGroupName: the clone gets crossmove's copy of the source group, binlogs on
+    // (the default group has them OFF, and then no "Binlog position from crash recovery" event comes).
+    expect(clone.DBClusterParameterGroup).toBe('crossmove-orders-1');
+    expect(state.clone.parameterGroup).toBe('crossmove-orders-1');
 
     state.clone = await call(checkClone, state);
     expect(state.clone).toMatchObject({ done: true, attempts: 1, status: 'available', endpoint: clone.Endpoint, port: 3306 });

@@ -193,6 +193,30 @@ describe('Run preflight checks', () => {
     expect(err.message).toContain('the writer must reboot');
   });
 
+  // Aurora User Guide, "Setting up enhanced binlog for Aurora MySQL": enhanced binlog files are not on a
+  // clone nor in a backup, so the new cluster could not report the source's position.
+  it.each(['clone', 'snapshot'])('refuses a source with enhanced binlog for %s, naming the parameters to turn it off', async (method) => {
+    happySource();
+    rds.on(DescribeDBClusterParametersCommand, { DBClusterParameterGroupName: 'orders-binlog', Marker: 'page-2' }).resolves({
+      Parameters: [
+        { ParameterName: 'binlog_format', ParameterValue: 'ROW', Source: 'user', ApplyType: 'static', IsModifiable: true },
+        { ParameterName: 'aurora_enhanced_binlog', ParameterValue: '1', Source: 'user', ApplyType: 'static', IsModifiable: true },
+        { ParameterName: 'binlog_backup', ParameterValue: '0', Source: 'user', ApplyType: 'static', IsModifiable: true },
+        { ParameterName: 'binlog_replication_globaldb', ParameterValue: '0', Source: 'user', ApplyType: 'static', IsModifiable: true },
+      ],
+    });
+    const err = await errorOf(runPreflight(crossAccountState({ initialLoad: { method } }), ctx));
+    expect(err.name).toBe('BinlogDisabledError');
+    expect(err.message).toContain('[source-enhanced-binlog] The source uses enhanced binlog (aurora_enhanced_binlog = 1 in orders-binlog)');
+    expect(err.message).toContain('aurora_enhanced_binlog = 0, binlog_backup = 1, binlog_replication_globaldb = 1 in orders-binlog, then reboot the writer');
+  });
+
+  it('passes the enhanced-binlog check when it is off', async () => {
+    happySource();
+    const result = await runPreflight(crossAccountState(), ctx);
+    expect(result.checks.find((c) => c.id === 'source-enhanced-binlog')).toMatchObject({ status: 'pass' });
+  });
+
   it('refuses a target identifier used by a cluster without our tag, and reuses one with it', async () => {
     happySource();
     rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({ DBClusters: [targetCluster('available', { TagList: [{ Key: 'team', Value: 'x' }] })] });

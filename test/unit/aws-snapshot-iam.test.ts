@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   CopyDBClusterSnapshotCommand, CreateDBClusterSnapshotCommand, DeleteDBClusterSnapshotCommand, DescribeDBClusterSnapshotAttributesCommand,
   DescribeDBClusterSnapshotsCommand, DescribeDBClustersCommand, ModifyDBClusterSnapshotAttributeCommand, RDSClient, RestoreDBClusterFromSnapshotCommand,
+  CreateDBClusterParameterGroupCommand, DescribeDBClusterParameterGroupsCommand, ModifyDBClusterParameterGroupCommand,
 } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { DeleteResourceShareCommand, GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
@@ -26,7 +27,7 @@ import { handler as restoreSnapshot } from '../../handlers/restore-snapshot.js';
 import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
-import { ASSUMED_KEY_ID, REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
+import { ASSUMED_KEY_ID, REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, mockTargetParameterGroup, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
 
 const mocks = { rds: mockClient(RDSClient), kms: mockClient(KMSClient), ram: mockClient(RAMClient), secretsmanager: mockClient(SecretsManagerClient), cloudwatch: mockClient(CloudWatchClient) };
 const sts = mockClient(STSClient);
@@ -105,7 +106,17 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   restoreSnapshot: async () => {
     mocks.rds.on(DescribeDBClustersCommand).rejects(notFound('DBClusterNotFoundFault'));
     mocks.rds.on(RestoreDBClusterFromSnapshotCommand).resolves({ DBCluster: targetCluster('creating') });
-    return restoreSnapshot(state(), ctx);
+    // With target.dbClusterParameterGroupName (its binlogs are read) ...
+    mockTargetParameterGroup(mocks.rds);
+    await restoreSnapshot(state(), ctx);
+    // ... and without (crossmove creates its copy of the source's group).
+    mocks.rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: 'crossmove-orders-2026-12' }).rejects(notFound('DBParameterGroupNotFoundFault'));
+    mocks.rds.on(CreateDBClusterParameterGroupCommand).resolves({});
+    mocks.rds.on(ModifyDBClusterParameterGroupCommand).resolves({});
+    const noGroup = state();
+    noGroup.input = { ...noGroup.input, target: { ...noGroup.input.target, dbClusterParameterGroupName: undefined } };
+    noGroup.preflight = { ...noGroup.preflight!, targetParameterGroup: { name: 'crossmove-orders-2026-12', create: true, family: 'aurora-mysql8.0', copiedFrom: 'orders-binlog', parameters: [{ name: 'binlog_format', value: 'ROW' }], notCopied: [] } };
+    return restoreSnapshot(noGroup, ctx);
   },
   cleanupAws: async () => {
     mocks.ram.on(GetResourceSharesCommand).resolves({ resourceShares: [{ resourceShareArn: `arn:aws:ram:${REGION}:${SRC}:resource-share/x`, name: 'crossmove-orders-2026-12', status: 'ACTIVE' }] });

@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  CreateDBInstanceCommand, DescribeDBClusterParametersCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeEventsCommand, RDSClient,
+  CreateDBClusterParameterGroupCommand, CreateDBInstanceCommand, DescribeDBClusterParameterGroupsCommand, DescribeDBClusterParametersCommand, ModifyDBClusterParameterGroupCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeEventsCommand, RDSClient,
   RestoreDBClusterToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
@@ -126,7 +126,14 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   cloneCluster: async () => {
     mocks.rds.on(DescribeDBClustersCommand).rejects(notFound('DBClusterNotFoundFault'));
     mocks.rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: targetCluster('creating') });
-    return cloneCluster(state(), ctx);
+    // With target.dbClusterParameterGroupName (its binlogs are read) and without (crossmove creates its copy).
+    mockTargetParameterGroup(mocks.rds);
+    await cloneCluster(state(), ctx);
+    mocks.rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: 'crossmove-orders-2026-12' }).rejects(notFound('DBParameterGroupNotFoundFault'));
+    mocks.rds.on(CreateDBClusterParameterGroupCommand).resolves({});
+    mocks.rds.on(ModifyDBClusterParameterGroupCommand).resolves({});
+    const plan = { name: 'crossmove-orders-2026-12', create: true, family: 'aurora-mysql8.0', copiedFrom: 'orders-binlog', parameters: [{ name: 'binlog_format', value: 'ROW' }], notCopied: [] };
+    return cloneCluster(state({ preflight: { ...preflight, targetParameterGroup: plan } }, { target: { dbClusterParameterGroupName: undefined } }), ctx);
   },
   checkClone: async () => {
     mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available')] });
