@@ -111,6 +111,23 @@ export interface InstancePoll extends PollResult {
   createdAt?: string;
 }
 
+/**
+ * "Reset the master password" / "Check the master password": the clone (or restored cluster) inherits
+ * the source's users and master password; crossmove sets a new master password on it, kept in a secret
+ * of the target account that it owns, and every later step connects to the target with that secret.
+ */
+export interface TargetAdminReset extends PollResult {
+  /** ARN of the secret holding {username, password} (never the password). */
+  secretRef: string;
+  /** The cluster's master user name (the source's). */
+  username: string;
+  clusterIdentifier: string;
+  /** This migration created the secret (cleanup removes it). */
+  createdSecret: boolean;
+  /** When ModifyDBCluster was sent (ISO). */
+  requestedAt?: string;
+}
+
 export interface BinlogPosition {
   file: string;
   position: number;
@@ -231,6 +248,7 @@ export type CleanupItemKind =
   | 'ram-share'
   | 'kms-key-statement'
   | 'replication-secret'
+  | 'target-admin-secret'
   | 'source-snapshot'
   | 'target-snapshot-copy'
   | 'source-shareable-copy'
@@ -300,6 +318,8 @@ export interface MigrationState {
   keyAccess?: KeyAccess;
   clone?: ClusterPoll;
   writer?: InstancePoll;
+  /** Clone and snapshot paths: the target admin crossmove set up (its secret is the target admin from then on). */
+  targetAdmin?: TargetAdminReset;
   binlogPosition?: BinlogPositionPoll;
   logicalCopy?: LogicalCopyResult;
   replicationUser?: ReplicationUserResult;

@@ -5,6 +5,7 @@
 import {
   CreateDBClusterParameterGroupCommand,
   CreateDBInstanceCommand,
+  ModifyDBClusterCommand,
   ModifyDBClusterParameterGroupCommand,
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
@@ -76,6 +77,29 @@ export async function setClusterParameters(client: RDSClient, group: string, par
       ),
     );
   }
+}
+
+/**
+ * Sets the master user's password of a cluster this account owns (a cross-account clone included). RDS
+ * applies it right away whatever ApplyImmediately says, but asynchronously: until it is in effect the
+ * cluster shows PendingModifiedValues.MasterUserPassword. A cluster whose master password RDS manages in
+ * Secrets Manager is switched back to a password given here (ManageMasterUserPassword false, which makes
+ * RDS delete its own secret of THIS cluster): RDS-managed master passwords are not supported with
+ * binlog replication (Aurora User Guide, "Password management with Amazon Aurora and AWS Secrets
+ * Manager", Limitations).
+ */
+export async function setMasterUserPassword(client: RDSClient, clusterIdentifier: string, password: string, rdsManagesIt: boolean): Promise<DBCluster> {
+  const out = await awsCall(`RDS ModifyDBCluster ${clusterIdentifier} (master password)`, () =>
+    client.send(
+      new ModifyDBClusterCommand({
+        DBClusterIdentifier: clusterIdentifier,
+        MasterUserPassword: password,
+        ApplyImmediately: true,
+        ...(rdsManagesIt ? { ManageMasterUserPassword: false } : {}),
+      }),
+    ),
+  );
+  return out.DBCluster!;
 }
 
 export interface WriterSpec {

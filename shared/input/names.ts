@@ -21,6 +21,8 @@ export interface ResourceNames {
   sourceShareableSnapshotIdentifier: string;
   /** Copy of the snapshot in the target account/region (snapshot path). */
   targetSnapshotIdentifier: string;
+  /** Secrets Manager secret (target account) holding the clone's master user and the password crossmove set. */
+  targetAdminSecretName: string;
   /** Secrets Manager secret (or local secret file) holding the replication user's password. */
   replicationSecretName: string;
   /** Schema on the source that holds the heartbeat table. */
@@ -40,6 +42,7 @@ export function deriveNames(migrationId: string, input: Pick<MigrationInputParse
     sourceSnapshotIdentifier: `crossmove-${migrationId}-source`,
     sourceShareableSnapshotIdentifier: `crossmove-${migrationId}-shareable`,
     targetSnapshotIdentifier: `crossmove-${migrationId}-copy`,
+    targetAdminSecretName: `crossmove/${migrationId}/target-admin`,
     replicationSecretName: `crossmove/${migrationId}/replication-user`,
     heartbeatSchema: 'crossmove',
   };

@@ -78,6 +78,15 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
   const parameterGroup = input.target.dbClusterParameterGroupName
     ? `with cluster parameter group ${input.target.dbClusterParameterGroupName} (its binlog_format must be on)`
     : `CreateDBClusterParameterGroup ${n.targetClusterParameterGroupName}: a copy of the source cluster's group (binlogs on), for the new cluster`;
+  // The new cluster inherits the source's master user and password (shared/aws/master-password.ts).
+  const resetMasterPasswordStep: PlannedStep = {
+    state: 'Reset the master password',
+    where: 'aws: target account',
+    changes: [
+      `secret ${n.targetAdminSecretName}: the new cluster's master user (the source's) with a generated password; only its ARN travels`,
+      `ModifyDBCluster ${n.targetClusterIdentifier} MasterUserPassword (the source keeps its own), then wait until it is in effect; that secret is the target admin from here on${input.target.adminSecret ? ` (target.adminSecret ${input.target.adminSecret} is not used)` : ''}`,
+    ],
+  };
   if (method === 'clone') {
     if (!accounts.sameAccount) {
       steps.push(
@@ -93,6 +102,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
         changes: [parameterGroup, `RestoreDBClusterToPointInTime copy-on-write ${input.source.clusterArn} -> cluster ${n.targetClusterIdentifier}${input.target.kmsKeyId ? ` (key ${input.target.kmsKeyId})` : ''}`],
       },
       { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass}) in ${n.targetClusterIdentifier}, not publicly accessible`] },
+      resetMasterPasswordStep,
       { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
     );
   } else if (method === 'snapshot') {
@@ -112,6 +122,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       { state: 'Copy the snapshot', where: 'aws: target account', changes: [`CopyDBClusterSnapshot -> ${n.targetSnapshotIdentifier}${input.target.kmsKeyId ? ` re-encrypted with ${input.target.kmsKeyId}` : ''}`] },
       { state: 'Restore the snapshot', where: 'aws: target account', changes: [parameterGroup, `RestoreDBClusterFromSnapshot -> cluster ${n.targetClusterIdentifier}`] },
       { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass})`] },
+      resetMasterPasswordStep,
       { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
     );
   } else {

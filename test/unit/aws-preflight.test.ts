@@ -131,7 +131,9 @@ describe('Run preflight checks', () => {
     expect(inputsOf(kms, DescribeKeyCommand)).toEqual([{ KeyId: SOURCE_KEY }, { KeyId: TARGET_KEY }]);
     const kmsCreds = await Promise.all(kms.calls().map(async (c) => (await (c.thisValue as KMSClient).config.credentials()).accessKeyId));
     expect(kmsCreds).toEqual([ASSUMED_KEY_ID, 'testing']);
-    expect(inputsOf(sm, GetSecretValueCommand)).toEqual([{ SecretId: SOURCE_SECRET }, { SecretId: TARGET_SECRET }]);
+    // A clone needs no target admin secret: crossmove resets the clone's master password into its own.
+    expect(inputsOf(sm, GetSecretValueCommand)).toEqual([{ SecretId: SOURCE_SECRET }]);
+    expect(result.checks.find((c) => c.id === 'target-admin-secret')).toMatchObject({ status: 'warn', message: expect.stringContaining(`target.adminSecret ${TARGET_SECRET} is not used`) });
     // Source-account calls used the assumed role's credentials; the target-identifier check the pipeline's own.
     const creds = await Promise.all(rds.calls().map(async (c) => (await (c.thisValue as RDSClient).config.credentials()).accessKeyId));
     expect(creds).toEqual([ASSUMED_KEY_ID, ASSUMED_KEY_ID, ASSUMED_KEY_ID, 'testing', 'testing', 'testing']);
@@ -258,10 +260,19 @@ describe('Run preflight checks', () => {
 
   it('names a missing secret as SecretError', async () => {
     happySource();
-    sm.on(GetSecretValueCommand, { SecretId: TARGET_SECRET }).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
+    sm.on(GetSecretValueCommand, { SecretId: SOURCE_SECRET }).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
     const err = await errorOf(runPreflight(crossAccountState(), ctx));
     expect(err.name).toBe('SecretError');
-    expect(err.message).toContain(`target.adminSecret: Secret ${TARGET_SECRET} does not exist`);
+    expect(err.message).toContain(`source.adminSecret: Secret ${SOURCE_SECRET} does not exist`);
+  });
+
+  it('says what becomes of the target admin on a clone without target.adminSecret', async () => {
+    happySource();
+    const result = await runPreflight(crossAccountState({ target: { adminSecret: undefined } }), ctx);
+    expect(result.checks.find((c) => c.id === 'target-admin-secret')).toMatchObject({
+      status: 'pass',
+      message: expect.stringContaining('crossmove sets a new password for its master user (the source\'s, which the clone inherits) and keeps it in secret crossmove/orders-2026-12/target-admin'),
+    });
   });
 
   it('turns throttling into TransientError (retried by the state machine)', async () => {

@@ -10,13 +10,13 @@ import { parse } from 'yaml';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   CreateDBClusterParameterGroupCommand, CreateDBInstanceCommand, DescribeDBClusterParameterGroupsCommand, DescribeDBClusterParametersCommand, ModifyDBClusterParameterGroupCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeEventsCommand, RDSClient,
-  RestoreDBClusterToPointInTimeCommand,
+  ModifyDBClusterCommand, RestoreDBClusterToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import {
   AcceptResourceShareInvitationCommand, CreateResourceShareCommand, GetResourceShareInvitationsCommand, GetResourceSharesCommand, RAMClient,
 } from '@aws-sdk/client-ram';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { localLambdaContext } from '../../shared/handler.js';
@@ -31,6 +31,8 @@ import { handler as checkClone } from '../../handlers/check-clone.js';
 import { handler as createWriter } from '../../handlers/create-writer.js';
 import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
+import { handler as resetMasterPassword } from '../../handlers/reset-master-password.js';
+import { handler as checkMasterPassword } from '../../handlers/check-master-password.js';
 import { handler as switchDns } from '../../handlers/switch-dns.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
 import { TARGET_KEY_GRANT_ACTIONS, TARGET_KEY_USE_ACTIONS } from '../../shared/aws/key-policy.js';
@@ -147,6 +149,18 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   checkWriter: async () => {
     mocks.rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [writerInstance('available')] });
     return checkWriter(state({ clone, writer: { ...writer, done: false, status: 'creating' } }), ctx);
+  },
+  resetMasterPassword: async () => {
+    mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available', { MasterUsername: 'admin' })] });
+    mocks.secretsmanager.on(GetSecretValueCommand).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } }));
+    mocks.secretsmanager.on(CreateSecretCommand).resolves({ ARN: `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/orders-2026-12/target-admin-AbCdEf` });
+    mocks.rds.on(ModifyDBClusterCommand).resolves({ DBCluster: targetCluster('resetting-master-credentials') });
+    return resetMasterPassword(state({ clone, writer }), ctx);
+  },
+  checkMasterPassword: async () => {
+    mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available', { MasterUsername: 'admin' })] });
+    const targetAdmin = { done: false, attempts: 0, status: 'resetting-master-credentials', secretRef: `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/orders-2026-12/target-admin-AbCdEf`, username: 'admin', clusterIdentifier: 'orders-prod-moved', createdSecret: true };
+    return checkMasterPassword(state({ clone, writer, targetAdmin }), ctx);
   },
   readBinlogPosition: async () => {
     mocks.rds.on(DescribeEventsCommand).resolves({
