@@ -37,6 +37,7 @@ const PHASE_OF: Record<string, Phase> = {
   // A run whose target already took over resumes here (nothing before the cutover runs again).
   'Read the cutover record on the target': 'checks',
   'Is the target already the primary?': 'checks',
+  'Use the target admin found with the record': 'cutover',
   'Resume after the cutover': 'cutover',
   'Cut over': 'cutover',
   'Check how far the cutover got': 'cutover',

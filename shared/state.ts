@@ -322,6 +322,11 @@ export interface PriorCutover {
   targetEndpoint: { host: string; port: number } | null;
   /** The source cluster's endpoint when a resumed run has no preflight result to take it from. */
   sourceEndpoint: { host: string; port: number } | null;
+  /**
+   * Clone and snapshot paths: the target admin (crossmove's secret for the new cluster's master user),
+   * found by its derived name; a resumed run skips "Reset the master password". null otherwise.
+   */
+  targetAdmin: TargetAdminReset | null;
   detail: string;
   checkedAt: string;
 }
@@ -345,8 +350,11 @@ export interface MigrationState {
   keyAccess?: KeyAccess;
   clone?: ClusterPoll;
   writer?: InstancePoll;
-  /** Clone and snapshot paths: the target admin crossmove set up (its secret is the target admin from then on). */
-  targetAdmin?: TargetAdminReset;
+  /**
+   * Clone and snapshot paths: the target admin crossmove set up (its secret is the target admin from then
+   * on). A run resumed after its cutover takes it from $.priorCutover (null on a logical copy's path).
+   */
+  targetAdmin?: TargetAdminReset | null;
   binlogPosition?: BinlogPositionPoll;
   logicalCopy?: LogicalCopyResult;
   replicationUser?: ReplicationUserResult;

@@ -61,6 +61,7 @@ const PHASE_OF: Record<string, Phase> = {
   'Approve automatically': 'awaiting-approval',
   'Ask for cutover approval': 'awaiting-approval',
   'Cut over': 'cutting-over',
+  'Use the target admin found with the record': 'cutting-over',
   'Resume after the cutover': 'cutting-over',
   'Check how far the cutover got': 'cutting-over',
   'Did the cutover pass its point of no return?': 'cutting-over',

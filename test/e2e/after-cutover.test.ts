@@ -205,7 +205,7 @@ describe.sequential('after the cutover', () => {
       process.env.AWS_REGION = region ?? 'us-east-1';
       const again = await run(input, stateDir, load, pair, sampler);
       expect(again.report).toMatchObject({ ok: true, outcome: 'migrated', unfinished: [] });
-      expect(again.entered.slice(0, 4)).toEqual(['Validate the input', 'Read the cutover record on the target', 'Is the target already the primary?', 'Resume after the cutover']);
+      expect(again.entered.slice(0, 5)).toEqual(['Validate the input', 'Read the cutover record on the target', 'Is the target already the primary?', 'Use the target admin found with the record', 'Resume after the cutover']);
       for (const step of BEFORE_CUTOVER_STEPS) expect(again.entered, step).not.toContain(step);
       expect(again.report.cutover).toEqual(first.report.cutover);
       expect(again.report.reverse).toMatchObject({ started: true, from: first.report.cutover!.targetPositionAtSwitch });

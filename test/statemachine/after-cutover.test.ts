@@ -21,12 +21,19 @@ const RECORDED: CutoverResult = {
   tablesVerified: 3, checksumsMatch: true, grantDifferences: [], steps: [],
 };
 
+// The clone's master user secret an earlier run made ("Reset the master password"), found by its name.
+const TARGET_ADMIN: NonNullable<PriorCutover['targetAdmin']> = {
+  done: true, attempts: 0, status: 'in-effect', username: 'admin', clusterIdentifier: 'crossmove-orders-2026-12', createdSecret: false,
+  secretRef: 'arn:aws:secretsmanager:us-east-1:222222222222:secret:crossmove/orders-2026-12/target-admin-AbCdEf',
+};
+
 const record = (phase: PriorCutover['phase']): PriorCutover => ({
   targetIsPrimary: phase === 'past-point-of-no-return' || phase === 'done',
   phase,
   cutover: phase === 'past-point-of-no-return' || phase === 'done' ? RECORDED : null,
   targetEndpoint: { host: 'crossmove-orders-2026-12.cluster-c1.us-east-1.rds.amazonaws.com', port: 3306 },
   sourceEndpoint: { host: 'orders.cluster-c0.us-east-1.rds.amazonaws.com', port: 3306 },
+  targetAdmin: TARGET_ADMIN,
   detail: 'test',
   checkedAt: new Date().toISOString(),
 });
@@ -153,14 +160,19 @@ describe('a re-run of a migration whose target took over', () => {
   it('resumes after the cutover: no preflight, copy, replication or approval; the recorded cutover, then DNS and reverse replication', async () => {
     const stubs = stubHandlers();
     stubs.handlers.readCutoverRecord = () => record('done');
-    stubs.handlers.cutOver = () => RECORDED; // what the real step returns for a done marker
+    // What the real step returns for a done marker; it connects to the target with $.targetAdmin.
+    const adminsSeen: unknown[] = [];
+    stubs.handlers.cutOver = (s) => (adminsSeen.push(s.targetAdmin), RECORDED);
     const approvals: unknown[] = [];
     const { result, entered, exited } = await run(stubs, { approve: async (r) => (approvals.push(r), { approved: true }) });
     expect(result.status).toBe('SUCCEEDED');
     expect(entered).toEqual([
-      'Validate the input', 'Read the cutover record on the target', 'Is the target already the primary?', 'Resume after the cutover',
-      'Switch DNS', 'Start reverse replication', 'Report success', 'Migration complete',
+      'Validate the input', 'Read the cutover record on the target', 'Is the target already the primary?', 'Use the target admin found with the record',
+      'Resume after the cutover', 'Switch DNS', 'Start reverse replication', 'Report success', 'Migration complete',
     ]);
+    // "Reset the master password" did not run: the secret it made, as the record step found it.
+    expect(stubs.calls.resetMasterPassword).toBeUndefined();
+    expect(adminsSeen).toEqual([TARGET_ADMIN]);
     for (const key of ['runPreflight', 'checkDatabases', 'keepBinlogs', 'shareCluster', 'cloneCluster', 'createReplicationUser', 'startReplication', 'checkReplication', 'requestApproval']) {
       expect(stubs.calls[key], key).toBeUndefined();
     }
@@ -168,6 +180,7 @@ describe('a re-run of a migration whose target took over', () => {
     expect(stubs.calls.switchDns).toBe(1);
     const out = result.output as Record<string, any>;
     expect(out.cutover).toEqual(RECORDED);
+    expect(out.targetAdmin).toEqual(TARGET_ADMIN);
     expect(out.reverse).toMatchObject({ started: true, from: RECORDED.targetPositionAtSwitch });
     expect(exited('Report success')!.report).toMatchObject({ outcome: 'succeeded' });
   });

@@ -166,11 +166,12 @@ describe('migration.asl.yaml', () => {
   });
 
   it('a target that took over is never replicated into again: from the resume, past the cutover and its failures, no pre-cutover step is reachable', () => {
-    for (const from of ['Resume after the cutover', 'Switch DNS', 'Check how far the cutover got', 'Report the unfinished migration']) {
+    for (const from of ['Use the target admin found with the record', 'Resume after the cutover', 'Switch DNS', 'Check how far the cutover got', 'Report the unfinished migration']) {
       expect(changers(reachable(MAIN, from)), from).toEqual([]);
       expect(reachable(MAIN, from).has('Ask for cutover approval'), from).toBe(false);
     }
-    expect(MAIN.States['Is the target already the primary?'].Choices).toEqual([{ Variable: '$.priorCutover.targetIsPrimary', BooleanEquals: true, Next: 'Resume after the cutover' }]);
+    expect(MAIN.States['Is the target already the primary?'].Choices).toEqual([{ Variable: '$.priorCutover.targetIsPrimary', BooleanEquals: true, Next: 'Use the target admin found with the record' }]);
+    expect(MAIN.States['Use the target admin found with the record']).toEqual({ Type: 'Pass', InputPath: '$.priorCutover.targetAdmin', ResultPath: '$.targetAdmin', Next: 'Resume after the cutover' });
     expect(MAIN.States['Resume after the cutover']).toMatchObject({ Resource: { 'Fn::GetAtt': ['cutOver', 'Arn'] }, ResultPath: '$.cutover', Next: 'Switch DNS' });
   });
 

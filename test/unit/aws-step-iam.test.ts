@@ -111,10 +111,14 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
     return preflight;
   },
   readCutoverRecord: async () => {
-    // A re-run's first look: the clone of an earlier run exists but has no instance yet (nothing to read).
-    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({ DBClusters: [targetCluster('available')] });
-    const record = await readCutoverRecord(state(), ctx);
-    if (record.targetIsPrimary || !/no instance/.test(record.detail)) throw new Error(`unexpected record: ${JSON.stringify(record)}`);
+    // A re-run's first look: the clone of an earlier run and its writer exist, but crossmove's secret for
+    // its master user does not (the password was never reset: nothing after it ran, nothing to read).
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({
+      DBClusters: [targetCluster('available', { DBClusterMembers: [{ DBInstanceIdentifier: 'orders-prod-moved-writer', IsClusterWriter: true }] })],
+    });
+    mocks.secretsmanager.on(GetSecretValueCommand, { SecretId: 'crossmove/orders-2026-12/target-admin' }).rejects(notFound('ResourceNotFoundException'));
+    const record = await readCutoverRecord(state({ clone: undefined }), ctx);
+    if (record.targetIsPrimary || !/never reset/.test(record.detail)) throw new Error(`unexpected record: ${JSON.stringify(record)}`);
     return record;
   },
   shareCluster: async () => {

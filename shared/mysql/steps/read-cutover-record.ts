@@ -4,12 +4,16 @@
 // point of no return recorded it there before it forgot the external source. Read-only on both
 // servers. A re-run of a migration whose target took over then resumes after the cutover (DNS, reverse
 // replication) instead of starting replication into the target again.
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsCall, errorName } from '../../aws/call.js';
 import { findCluster, findInstance, madeByMigration, sourceRdsClient, targetRdsClient } from '../../aws/rds.js';
+import { targetClientConfig } from '../../aws/source-account.js';
 import { targetAdminCredentials } from '../../db-credentials.js';
 import type { Endpoint } from '../../endpoints.js';
+import { SecretError } from '../../errors.js';
 import { logStep } from '../../logger.js';
-import { redact } from '../../redact.js';
-import type { MigrationState, PriorCutover } from '../../state.js';
+import { redact, registerSecretValue } from '../../redact.js';
+import type { MigrationState, PriorCutover, TargetAdminReset } from '../../state.js';
 import { closeQuietly, openConnection } from '../connection.js';
 import { readCutoverMarker } from '../cutover-marker.js';
 
@@ -46,22 +50,62 @@ async function sourceClusterEndpoint(state: MigrationState): Promise<Endpoint | 
   return cluster?.Endpoint ? { host: cluster.Endpoint, port: cluster.Port ?? 3306 } : null;
 }
 
+/**
+ * The clone and snapshot paths' target admin: the secret "Reset the master password" made for the new
+ * cluster's master user (shared/aws/master-password.ts), found by its derived name. A re-run starts
+ * without $.targetAdmin, and a resumed run skips that step while every later one needs it. null: the
+ * password was never reset, so nothing after it (replication, a cutover) can have run. undefined: not
+ * these paths (a logical copy's target admin is target.adminSecret).
+ */
+async function crossmoveTargetAdmin(state: MigrationState): Promise<TargetAdminReset | null | undefined> {
+  const { input } = state;
+  if (input.initialLoad.method === 'logical') return undefined;
+  if (state.targetAdmin?.secretRef) return state.targetAdmin;
+  const name = input.names.targetAdminSecretName;
+  const sm = new SecretsManagerClient(targetClientConfig(input));
+  let out;
+  try {
+    out = await awsCall(`Secrets Manager GetSecretValue ${name}`, () => sm.send(new GetSecretValueCommand({ SecretId: name })));
+  } catch (err) {
+    if (errorName(err) === 'ResourceNotFoundException') return null;
+    if (errorName(err) === 'InvalidRequestException' && /marked (for )?delet/i.test((err as Error).message)) {
+      // Cleanup scheduled it for deletion: the master password of what may be the primary is only in it.
+      throw new SecretError(
+        `Secret ${name} (the master user of cluster ${input.names.targetClusterIdentifier}) is scheduled for deletion by an earlier cleanup: restore it (aws secretsmanager restore-secret --secret-id ${name}) and start the migration again; nothing was changed`,
+      );
+    }
+    throw err;
+  }
+  let username: unknown;
+  try {
+    const value = JSON.parse(out.SecretString ?? '') as { username?: unknown; password?: unknown };
+    if (typeof value.password === 'string') registerSecretValue(value.password);
+    username = value.username;
+  } catch {
+    username = undefined;
+  }
+  if (typeof username !== 'string') throw new SecretError(`Secret ${name} must hold string fields "username" and "password" (crossmove wrote it so: was it changed by hand?)`);
+  // An earlier run made the secret (cleanup tells crossmove's from another by its description).
+  return { done: true, attempts: 0, status: 'in-effect', secretRef: out.ARN!, username, clusterIdentifier: input.names.targetClusterIdentifier, createdSecret: false };
+}
+
 export async function readCutoverRecordStep(state: MigrationState): Promise<PriorCutover> {
   const { input } = state;
   const checkedAt = new Date().toISOString();
+  const nothing = (detail: string): PriorCutover => {
+    logStep('read the cutover record on the target: nothing to read', { why: detail });
+    return { targetIsPrimary: false, phase: null, cutover: null, targetEndpoint: null, sourceEndpoint: null, targetAdmin: null, detail, checkedAt };
+  };
   const found = await findTarget(state);
-  if ('none' in found) {
-    logStep('read the cutover record on the target: nothing to read', { why: found.none });
-    return { targetIsPrimary: false, phase: null, cutover: null, targetEndpoint: null, sourceEndpoint: null, detail: found.none, checkedAt };
-  }
+  if ('none' in found) return nothing(found.none);
+  const targetAdmin = await crossmoveTargetAdmin(state);
+  if (targetAdmin === null) return nothing(`secret ${input.names.targetAdminSecretName} does not exist: the new cluster's master password was never reset, so nothing after it ran`);
   logStep('read the cutover record on the target', { host: found.endpoint.host, port: found.endpoint.port, schema: input.names.heartbeatSchema });
   let conn;
   try {
-    conn = await openConnection(found.endpoint, await targetAdminCredentials(state));
+    conn = await openConnection(found.endpoint, await targetAdminCredentials({ ...state, ...(targetAdmin ? { targetAdmin } : {}) }));
   } catch (err) {
-    if (await writerNeverAvailable(state).catch(() => false)) {
-      return { targetIsPrimary: false, phase: null, cutover: null, targetEndpoint: null, sourceEndpoint: null, detail: 'the target writer was never available', checkedAt };
-    }
+    if (await writerNeverAvailable(state).catch(() => false)) return nothing('the target writer was never available');
     // Without the record nobody can tell whether the target took over: refuse to go on (nothing changed).
     // Same name (a TransientError is retried), the reason said in full.
     const e = err as Error;
@@ -87,6 +131,7 @@ export async function readCutoverRecordStep(state: MigrationState): Promise<Prio
       cutover: targetIsPrimary ? marker!.result : null,
       targetEndpoint: found.endpoint,
       sourceEndpoint: targetIsPrimary ? await sourceClusterEndpoint(state) : null,
+      targetAdmin: targetAdmin ?? null,
       detail,
       checkedAt,
     };
