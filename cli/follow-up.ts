@@ -1,7 +1,7 @@
 // `crossmove cleanup` and `crossmove fallback`: the operator's actions once a migration has cut over.
 // Locally (--local) they run statemachine/cleanup.asl.yaml / fallback.asl.yaml in this process on the
 // final state `crossmove run --local` saved; on AWS they start those state machines on the final state
-// of the migration's newest successful execution (shared/operations/follow-up.ts).
+// of the migration's newest run that cut over (shared/operations/follow-up.ts).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,8 @@ import { setSfnClient } from '../shared/operations/sfn-client.js';
 import { startFollowUp, type FollowUpKind } from '../shared/operations/follow-up.js';
 import { redact, redactDeep } from '../shared/redact.js';
 import { callerIdentity, clientConfig, resolveAws, type AwsOptions } from './operations/aws-options.js';
+import { onTopOf, resumedAfterCutover } from '../shared/final-state.js';
+import type { MigrationState } from '../shared/state.js';
 
 const STATEMACHINE_DIR = fileURLToPath(new URL('../statemachine/', import.meta.url));
 
@@ -23,11 +25,24 @@ export function finalStatePath(stateDir: string, migrationId: string): string {
   return join(stateDir, migrationId, 'final-state.json');
 }
 
-export function saveFinalState(stateDir: string, migrationId: string, state: unknown): string {
+/**
+ * A run resumed after its cutover saves its state on top of the one the run that cut over saved (what
+ * the skipped steps made is only in that one: shared/final-state.ts).
+ */
+export function saveFinalState(stateDir: string, migrationId: string, state: Partial<MigrationState>): string {
   const path = finalStatePath(stateDir, migrationId);
+  const earlier = resumedAfterCutover(state) ? readSavedState(path) : null;
   mkdirSync(join(stateDir, migrationId), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(redactDeep(state), null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(path, `${JSON.stringify(redactDeep(earlier ? onTopOf(earlier, state as Record<string, unknown>) : state), null, 2)}\n`, { mode: 0o600 });
   return path;
+}
+
+function readSavedState(path: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
 }
 
 export interface LocalFollowUpOptions {

@@ -1,13 +1,16 @@
 // The operator's actions after a migration, on AWS: cleanup and fallback. Each runs its own state
 // machine (statemachine/cleanup.asl.yaml, fallback.asl.yaml) on the final state of the migration's
 // newest run that cut over: a successful run's output, or the history of a run that ended "Migrated, with
-// unfinished steps" (the payload holds only references, never a secret). Execution names derive from the migration id, so asking twice while one runs (or after one
-// succeeded) answers with that execution instead of starting another.
+// unfinished steps" (the payload holds only references, never a secret); a run resumed after the cutover
+// on top of the run that cut over (shared/final-state.ts). Execution names derive from the migration id,
+// so asking twice while one runs (or after one succeeded) answers with that execution instead of starting
+// another.
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { BadRequestError, MIGRATED_WITH_UNFINISHED_STEPS, MigrationNotFoundError } from '../errors.js';
 import { logStep } from '../logger.js';
 import { describeExecution, executionArnFor, executionHistory, runsOf, type RunSummary } from './executions.js';
 import { digestHistory } from './history-digest.js';
+import { onTopOf, resumedAfterCutover } from '../final-state.js';
 import { sfnClient } from './sfn-client.js';
 
 export type FollowUpKind = 'cleanup' | 'fallback';
@@ -39,18 +42,26 @@ const MAX_ATTEMPTS = 20;
  * the newest state in its history, which holds only references, never a secret).
  */
 async function newestFinalState(runs: RunSummary[]): Promise<{ run: RunSummary; finalState: Record<string, unknown> } | null> {
-  for (const run of runs) {
-    if (run.status === 'SUCCEEDED') {
-      const out = await describeExecution(run.executionArn);
-      return { run, finalState: JSON.parse(out.output ?? '{}') as Record<string, unknown> };
-    }
-    if (run.status !== 'FAILED') continue;
-    const out = await describeExecution(run.executionArn);
-    if (out.error !== MIGRATED_WITH_UNFINISHED_STEPS) continue;
-    const state = digestHistory(await executionHistory(run.executionArn), 'FAILED').state;
-    if (state) return { run, finalState: state as unknown as Record<string, unknown> };
+  for (const [i, run] of runs.entries()) {
+    const finalState = await finalStateOf(run);
+    if (!finalState) continue;
+    // A run resumed after its cutover holds only what came after it; the rest is in the run that cut over.
+    if (!resumedAfterCutover(finalState)) return { run, finalState };
+    const earlier = await newestFinalState(runs.slice(i + 1));
+    return { run, finalState: earlier ? onTopOf(earlier.finalState, finalState) : finalState };
   }
   return null;
+}
+
+async function finalStateOf(run: RunSummary): Promise<Record<string, unknown> | null> {
+  if (run.status === 'SUCCEEDED') {
+    const out = await describeExecution(run.executionArn);
+    return JSON.parse(out.output ?? '{}') as Record<string, unknown>;
+  }
+  if (run.status !== 'FAILED') return null;
+  const out = await describeExecution(run.executionArn);
+  if (out.error !== MIGRATED_WITH_UNFINISHED_STEPS) return null;
+  return (digestHistory(await executionHistory(run.executionArn), 'FAILED').state as unknown as Record<string, unknown> | null) ?? null;
 }
 
 export async function startFollowUp(

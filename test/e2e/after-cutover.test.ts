@@ -6,7 +6,7 @@
 // into the target again); then the fallback moves the application back. Both servers' read_only is
 // sampled all along (never both writable once the target replicates), and every acknowledged write is
 // on the final primary.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -189,6 +189,10 @@ describe.sequential('after the cutover', () => {
       expect(first.report.unfinished[0]!.why).toContain('Region is missing');
       expect(first.report.cause).toContain(`the target (${target.host}:${target.port}) is the primary and takes the writes`);
       expect(first.report.finalStatePath).toBe(finalStatePath(stateDir, 'after-dns'));
+      const savedFirst = JSON.parse(readFileSync(first.report.finalStatePath!, 'utf8'));
+      expect(savedFirst).toMatchObject({ cutover: first.report.cutover, failureReport: { outcome: 'migrated-unfinished' } });
+      expect(savedFirst.binlogs).toBeDefined();
+      expect(savedFirst.replicationUser).toBeDefined();
       expect(first.entered).not.toContain('Report the failure');
       expect([await readOnly(source), await readOnly(target)]).toEqual([1, 0]);
       expect(await cname()).toBe(source.host);
@@ -212,6 +216,12 @@ describe.sequential('after the cutover', () => {
       expect(await cname()).toBe(target.host);
       expect([await readOnly(source), await readOnly(target)]).toEqual([1, 0]);
       expect(await appWrites(source, 9_000_002)).toBe(false);
+      // The saved state: the resumed run's on top of the first's (what the skipped steps made, for
+      // cleanup: the binlog retention it changed, the replication user), without the first's failure.
+      const saved = JSON.parse(readFileSync(again.report.finalStatePath!, 'utf8'));
+      expect(saved).toMatchObject({ binlogs: savedFirst.binlogs, replicationUser: savedFirst.replicationUser, logicalCopy: savedFirst.logicalCopy, reverse: { started: true }, dns: { skipped: false } });
+      expect(saved).not.toHaveProperty('failureReport');
+      expect(saved).not.toHaveProperty('failure');
 
       // 4. Fallback now works: the source takes the writes again, DNS points back at it.
       await until(() => load.ackedIds('target').length > 80);

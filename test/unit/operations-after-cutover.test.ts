@@ -127,6 +127,41 @@ describe('fallback/cleanup from a run with unfinished steps', () => {
     expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input.executionArn)).toEqual([exec('orders-2026-12')]);
   });
 
+  it('after a resumed run succeeded, fallback starts on its state on top of the run that cut over (what the skipped steps made is only there), without that run\'s failure', async () => {
+    const firstRun = { ...finalState, binlogs: { logBin: true, format: 'ROW', retentionHours: 72, previousRetentionHours: 24, changed: true } };
+    const firstHistory = [
+      ...unfinishedHistory.slice(0, 5),
+      exited(6, 5, 'Report the unfinished migration', firstRun),
+      entered(7, 6, 'Migrated, with unfinished steps', firstRun, 'FailStateEntered'),
+      unfinishedHistory[7]!,
+    ];
+    const priorCutover = { targetIsPrimary: true, phase: 'done' as const, cutover: CUTOVER, targetEndpoint: { host: base.clone!.endpoint!, port: 3306 }, sourceEndpoint: null, targetAdmin: null, detail: 'done', checkedAt: t(20).toISOString() };
+    // The resumed run: validation, the record, the cutover's recorded result, then DNS and reverse replication.
+    const resumed = {
+      input: base.input, accounts: base.accounts, priorCutover, targetAdmin: null, cutover: CUTOVER,
+      dns: { recordName: 'orders-db.internal.example.com', value: base.clone!.endpoint!, skipped: false }, reverse: { started: true, from: CUTOVER.targetPositionAtSwitch, skipped: false },
+      report: { outcome: 'succeeded' },
+    };
+    const fallbackExec = 'arn:aws:states:us-east-1:222222222222:execution:crossmove-fallback-prod:orders-2026-12--fallback';
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        { executionArn: exec('orders-2026-12'), stateMachineArn: SM, name: 'orders-2026-12', status: 'FAILED', startDate: t(0), stopDate: t(7) },
+        { executionArn: exec('orders-2026-12--r2'), stateMachineArn: SM, name: 'orders-2026-12--r2', status: 'SUCCEEDED', startDate: t(20), stopDate: t(30) },
+      ],
+    });
+    sfn.on(DescribeExecutionCommand, { executionArn: exec('orders-2026-12--r2') }).resolves({ executionArn: exec('orders-2026-12--r2'), stateMachineArn: SM, status: 'SUCCEEDED', startDate: t(20), output: JSON.stringify(resumed) });
+    sfn.on(GetExecutionHistoryCommand, { executionArn: exec('orders-2026-12') }).resolves({ events: firstHistory });
+    sfn.on(DescribeExecutionCommand, { executionArn: fallbackExec }).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }));
+
+    const out = await startFollowUp('fallback', 'orders-2026-12', SM);
+    expect(out).toMatchObject({ started: true, executionName: 'orders-2026-12--fallback' });
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    // The resumed run's outcome and results; the first run's binlog change, clone and preflight; not its failure.
+    expect(input).toMatchObject({ reverse: resumed.reverse, dns: resumed.dns, report: resumed.report, binlogs: firstRun.binlogs, clone: base.clone, preflight: base.preflight, fallbackOptions: {} });
+    expect(input).not.toHaveProperty('failure');
+    expect(input).not.toHaveProperty('failureReport');
+  });
+
   it('a migration whose runs all failed before the cutover still has nothing to clean up', async () => {
     sfn.on(DescribeExecutionCommand, { executionArn: exec('orders-2026-12') }).resolves({ executionArn: exec('orders-2026-12'), stateMachineArn: SM, status: 'FAILED', startDate: t(0), error: 'PreflightFailedError' });
     await expect(startFollowUp('cleanup', 'orders-2026-12', SM)).rejects.toThrow('has no run that cut over');
