@@ -206,6 +206,13 @@ export class TwoWritablePrimariesError extends CrossmoveError {}
 export class TargetIsPrimaryError extends CrossmoveError {}
 
 /**
+ * A re-run of a migration that fell back (its fallback record on the source passed its point of no
+ * return, or stopped midway): resuming the steps after the cutover would point DNS at the blocked
+ * target and replicate its old binlog into the source again. Nothing was changed.
+ */
+export class FellBackToSourceError extends CrossmoveError {}
+
+/**
  * The migration's Fail name when the target became the primary but a later step (finishing the
  * cutover, Switch DNS, Start reverse replication) did not finish. Not a class: the state machine's Fail
  * states give it, and status/follow-up actions look for it.

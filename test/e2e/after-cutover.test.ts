@@ -3,7 +3,8 @@
 // reverse replication" failing (its secret cannot be stored). Each run ends "migrated, with unfinished
 // steps" with its final state saved; a fallback from it is refused (no reverse replication yet) without
 // touching either server; running the same input again resumes the unfinished steps (never replicating
-// into the target again); then the fallback moves the application back. Both servers' read_only is
+// into the target again); then the fallback moves the application back, after which the same input is
+// refused before any change (the source's fallback record says the writes went back). Both servers' read_only is
 // sampled all along (never both writable once the target replicates), and every acknowledged write is
 // on the final primary.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -69,6 +70,18 @@ class ReadOnlySampler {
    */
   bothWritable() {
     return this.samples.filter((x) => x.s1 === 0 && x.t === 0 && x.s2 === 0);
+  }
+}
+
+/** Where a server replicates from ('' when it is no replica). */
+async function replicaOf(server: MariaDbServer): Promise<string> {
+  const c = await server.connect();
+  try {
+    const [rows] = await c.query('SHOW SLAVE STATUS');
+    const r = (rows as Record<string, unknown>[])[0];
+    return r ? `${r.Master_Host}:${r.Master_Port} ${r.Slave_IO_Running}/${r.Slave_SQL_Running}` : '';
+  } finally {
+    await c.end();
   }
 }
 
@@ -161,7 +174,7 @@ afterAll(async () => {
 });
 
 describe.sequential('after the cutover', () => {
-  it('"Switch DNS" fails (no AWS region): migrated with unfinished steps, final state saved; fallback refused, nothing changed; the same input again resumes DNS and reverse replication; then fallback', async () => {
+  it('"Switch DNS" fails (no AWS region): migrated with unfinished steps, final state saved; fallback refused, nothing changed; the same input again resumes DNS and reverse replication; then fallback; after it the same input is refused, nothing changed', async () => {
     const pair = await startPair(111);
     const { source, target } = pair;
     const stateDir = join(dir, 'dns', '.crossmove');
@@ -230,10 +243,27 @@ describe.sequential('after the cutover', () => {
       expect(fallback.status).toBe('SUCCEEDED');
       load.repoint({ host: source.host, port: source.port, name: 'source-after-fallback' });
       await until(() => load.ackedIds('source-after-fallback').length > 30);
+      expect(await cname()).toBe(source.host);
+
+      // 5. The same input once more after the fallback: the target's record still says it took over, but
+      // the source's fallback record says the writes went back. Refused before anything changes (resuming
+      // would point the name at the blocked target and replicate its old binlog into the source).
+      const replicaBefore = [await replicaOf(source), await replicaOf(target)];
+      const late = await run(input, stateDir, load, pair, sampler);
+      expect(late.report).toMatchObject({ status: 'FAILED', outcome: 'failed', error: 'FellBackToSourceError' });
+      expect(late.report.cause).toContain('fell back after its cutover');
+      expect(late.report.cause).toContain(`the source (${source.host}:${source.port}), the target (${target.host}:${target.port})`);
+      expect(late.entered).not.toContain('Resume after the cutover');
+      expect(late.entered).not.toContain('Switch DNS');
+      expect(late.entered).not.toContain('Run preflight checks');
+      expect(await cname()).toBe(source.host);
+      expect([await replicaOf(source), await replicaOf(target)]).toEqual(replicaBefore);
+      const acked = load.ackedIds('source-after-fallback').length;
+      await until(() => load.ackedIds('source-after-fallback').length > acked + 10);
+
       await load.stop();
       await sampler.stop();
       expect([await readOnly(source), await readOnly(target)]).toEqual([0, 1]);
-      expect(await cname()).toBe(source.host);
 
       // Every acknowledged write, wherever it was made, is on the final primary; never two writable primaries.
       const onSource = await idsOn(source);

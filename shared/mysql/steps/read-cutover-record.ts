@@ -8,14 +8,15 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { awsCall, errorName } from '../../aws/call.js';
 import { findCluster, findInstance, madeByMigration, sourceRdsClient, targetRdsClient } from '../../aws/rds.js';
 import { targetClientConfig } from '../../aws/source-account.js';
-import { targetAdminCredentials } from '../../db-credentials.js';
+import { sourceAdminCredentials, targetAdminCredentials } from '../../db-credentials.js';
 import type { Endpoint } from '../../endpoints.js';
-import { SecretError } from '../../errors.js';
+import { FellBackToSourceError, SecretError } from '../../errors.js';
 import { logStep } from '../../logger.js';
 import { redact, registerSecretValue } from '../../redact.js';
 import type { MigrationState, PriorCutover, TargetAdminReset } from '../../state.js';
 import { closeQuietly, openConnection } from '../connection.js';
 import { readCutoverMarker } from '../cutover-marker.js';
+import { readFallbackMarker } from '../fallback-marker.js';
 
 type Found = { endpoint: Endpoint } | { none: string };
 
@@ -89,6 +90,44 @@ async function crossmoveTargetAdmin(state: MigrationState): Promise<TargetAdminR
   return { done: true, attempts: 0, status: 'in-effect', secretRef: out.ARN!, username, clusterIdentifier: input.names.targetClusterIdentifier, createdSecret: false };
 }
 
+/**
+ * A target that took over may have handed the writes back since: a fallback records itself on the
+ * source (fallback-marker.ts). Resuming DNS and reverse replication then would point the name at the
+ * blocked target and replicate its old binlog into the new primary, so the run is refused before any
+ * change. A source out of reach cannot be asked; the resume goes on (its DNS step cannot lose data: a
+ * target blocked by a fallback refuses writes, and reverse replication needs the source).
+ */
+async function refuseIfFellBack(state: MigrationState, sourceAt: Endpoint | null, targetAt: Endpoint): Promise<void> {
+  const { input } = state;
+  const at = input.source.endpoint ?? sourceAt;
+  if (!at) return;
+  let conn;
+  try {
+    conn = await openConnection({ host: at.host, port: at.port }, await sourceAdminCredentials(state));
+  } catch (err) {
+    logStep('read the cutover record: the source cannot be reached to look for a fallback record; resuming', { error: redact((err as Error).message) });
+    return;
+  }
+  let phase;
+  try {
+    phase = (await readFallbackMarker(conn, input.names.heartbeatSchema, input.migrationId))?.phase ?? null;
+  } finally {
+    await closeQuietly(conn);
+  }
+  if (phase === null || phase === 'rolled-back') return;
+  const servers = `the source (${at.host}:${at.port}), the target (${targetAt.host}:${targetAt.port})`;
+  if (phase === 'in-progress') {
+    throw new FellBackToSourceError(
+      `Migration ${input.migrationId} has a fallback that stopped midway (its record on the source says in-progress; ${servers}). Nothing was changed. Run \`crossmove fallback ${input.migrationId}\` again: it undoes or finishes it. Then start the migration again if the target is still to be the primary.`,
+    );
+  }
+  throw new FellBackToSourceError(
+    `Migration ${input.migrationId} fell back after its cutover (its fallback record on the source says ${phase}): ${servers}. The source is the primary again and nothing replicates into the target any more. Nothing was changed: resuming the steps after the cutover would point the applications at the target and replicate its old binlog into the source. ` +
+      (phase === 'past-point-of-no-return' ? `Finish the fallback first (\`crossmove fallback ${input.migrationId}\` again). ` : '') +
+      'To move to the target again, start a new migration (a new migrationId) into a new or emptied target.',
+  );
+}
+
 export async function readCutoverRecordStep(state: MigrationState): Promise<PriorCutover> {
   const { input } = state;
   const checkedAt = new Date().toISOString();
@@ -125,12 +164,14 @@ export async function readCutoverRecordStep(state: MigrationState): Promise<Prio
         ? `the cutover passed its point of no return (${marker.phase}): the target is the primary`
         : `the last cutover attempt is ${marker.phase}: the source is still the primary`;
     logStep('read the cutover record on the target: done', { phase: marker?.phase ?? null, targetIsPrimary });
+    const sourceAt = targetIsPrimary ? await sourceClusterEndpoint(state) : null;
+    if (targetIsPrimary) await refuseIfFellBack(state, state.preflight?.sourceEndpoint ?? sourceAt, found.endpoint);
     return {
       targetIsPrimary,
       phase: marker?.phase ?? null,
       cutover: targetIsPrimary ? marker!.result : null,
       targetEndpoint: found.endpoint,
-      sourceEndpoint: targetIsPrimary ? await sourceClusterEndpoint(state) : null,
+      sourceEndpoint: sourceAt,
       targetAdmin: targetAdmin ?? null,
       detail,
       checkedAt,
