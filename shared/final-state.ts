@@ -2,7 +2,7 @@
 // run resumed after its cutover ($.priorCutover.targetIsPrimary) skipped every step before it, so what
 // those steps made or changed (the binlog retention cleanup restores, the replication user, the share,
 // the key statement, the new cluster) is only in the state of the run that cut over. The resumed run's
-// state goes on top of that one's; the earlier run's outcome (its failure, its report) does not.
+// state goes on top of that one's; how the earlier run ended (its failure, its report) does not.
 import type { MigrationState } from './state.js';
 
 type State = Partial<MigrationState> & Record<string, unknown>;
