@@ -44,6 +44,9 @@ export class BinlogDisabledError extends CrossmoveError {}
 /** A secret reference cannot be resolved or does not hold {username, password}. */
 export class SecretError extends CrossmoveError {}
 
+/** The deployment's configuration (an environment variable) is wrong or does not fit a server: names the variable and the fix. */
+export class ConfigurationError extends CrossmoveError {}
+
 /** Worth retrying: throttling, a dropped connection, a resource briefly in the wrong state. */
 export class TransientError extends CrossmoveError {}
 
