@@ -25,7 +25,8 @@ async function detect(open: () => Promise<import('mysql2/promise').Connection>):
   const conn = await open().catch(() => null);
   if (!conn) return null;
   try {
-    return await detectEngine(conn);
+    // A server no dialect drives is reported by the db-source-engine / db-target-engine checks.
+    return await detectEngine(conn).catch(() => null);
   } finally {
     await conn.end().catch(() => undefined);
   }

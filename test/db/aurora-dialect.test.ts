@@ -1,10 +1,12 @@
-// The Aurora dialects against real MariaDB servers with the mysql.rds_* procedures emulated
-// (test/support/aurora-emulation.ts): source detected as aurora-mysql-3 (retention through
-// rds_set_configuration, sessions killed with rds_kill), target as aurora-mysql-2 (replication
-// configured with rds_set_external_master, reset with rds_reset_external_master). Aurora's writer
-// cannot be set read-only, so the cutover needs the security-group write block: emulated here by
-// locking the application's account (new connections fail, like a closed network) and killing its
-// sessions, with read_only never set: the kill-only path Aurora has.
+// The Aurora dialects against real MariaDB servers emulating Aurora (test/support/aurora-emulation.ts),
+// every step logged in as the emulated master user: no SUPER, only the Aurora master user's privileges,
+// so whatever Aurora does through mysql.rds_* procedures must go through them. Source: Aurora MySQL 3
+// (detected by aurora_version(); retention through rds_set_configuration, sessions killed with
+// rds_kill, replica status with Replica_*/*_Source_* columns when it replicates back). Target: Aurora
+// MySQL 2 (replication configured with rds_set_external_master, reset with rds_reset_external_master).
+// Aurora's writer cannot be write-blocked with read_only, so the cutover needs the security-group write
+// block: emulated here, from outside the database as AWS would, by locking the application's account
+// (new connections fail, like a closed network) while the cutover kills its sessions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { handler as keepBinlogs } from '../../handlers/keep-binlogs.js';
@@ -14,10 +16,12 @@ import { handler as checkReplication } from '../../handlers/check-replication.js
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
 import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
+import mysql from 'mysql2/promise';
 import { detectEngine } from '../../shared/mysql/dialect.js';
+import { detectServer } from '../../shared/mysql/detect.js';
 import type { WriteBlocker } from '../../shared/mysql/write-block.js';
 import type { BinlogSettings, CutoverResult, MigrationState, ReplicationCheck, ReplicationStartResult } from '../../shared/state.js';
-import { installAuroraEmulation } from '../support/aurora-emulation.js';
+import { AURORA_ADMIN, installAuroraEmulation, masterPrivileges, useAuroraAdminSecret } from '../support/aurora-emulation.js';
 import { APP_USER, prepareLoadSchema, WriteLoad } from '../support/write-load.js';
 import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
@@ -25,6 +29,8 @@ let source: MariaDbServer;
 let target: MariaDbServer;
 let state: MigrationState;
 let load: WriteLoad;
+/** The test's own superuser session on the source: it plays AWS (the security group), never crossmove. */
+let sourceSuper: Awaited<ReturnType<MariaDbServer['connect']>>;
 
 beforeAll(async () => {
   useLocalSecrets();
@@ -36,7 +42,9 @@ beforeAll(async () => {
   await prepareLoadSchema(t, 'app', { user: true, table: false });
   await s.end();
   await t.end();
-  state = stateFor(source, target, { migrationId: 'aurora-test' });
+  sourceSuper = await source.connect();
+  const adminSecret = useAuroraAdminSecret();
+  state = stateFor(source, target, { migrationId: 'aurora-test', source: { adminSecret }, target: { adminSecret } });
 });
 
 const ioAndSqlRunning = async () => {
@@ -46,13 +54,25 @@ const ioAndSqlRunning = async () => {
 
 afterAll(async () => {
   await load?.stop();
+  await sourceSuper?.end();
   await Promise.all([source?.stop(), target?.stop()]);
 });
 
 describe('Aurora dialects (emulated rds_* procedures)', () => {
-  it('detects aurora-mysql-3 on the source and aurora-mysql-2 on the target', async () => {
-    const [s, t] = [await source.connect(), await target.connect()];
-    expect(await detectEngine(s)).toBe('aurora-mysql-3');
+  it('logs crossmove in as a master user without SUPER or any read_only/binlog bypass of Aurora MySQL 2', async () => {
+    const [[grants]] = (await sourceSuper.query(`SHOW GRANTS FOR ?@'%'`, [AURORA_ADMIN.username])) as unknown as [Record<string, string>[]];
+    const line = Object.values(grants!)[0]!;
+    expect(line).not.toMatch(/ALL PRIVILEGES|SUPER|BINLOG ADMIN|REPLICATION SLAVE ADMIN|REPLICATION MASTER ADMIN|BINLOG REPLAY/);
+    expect(masterPrivileges(2)).not.toContain('READ_ONLY ADMIN');
+    const admin = await mysql.createConnection({ host: target.host, port: target.port, user: AURORA_ADMIN.username, password: AURORA_ADMIN.password });
+    const refused = await admin.query("CHANGE MASTER TO MASTER_HOST='elsewhere'").then(() => null, (e: { errno: number }) => e.errno);
+    await admin.end();
+    expect(refused).toBe(1227); // access denied: replication is configured through the procedures only
+  });
+
+  it('detects aurora-mysql-3 on the source and aurora-mysql-2 on the target by aurora_version(), as the master user', async () => {
+    const [s, t] = [await mysql.createConnection({ host: source.host, port: source.port, user: AURORA_ADMIN.username, password: AURORA_ADMIN.password }), await mysql.createConnection({ host: target.host, port: target.port, user: AURORA_ADMIN.username, password: AURORA_ADMIN.password })];
+    expect(await detectServer(s)).toMatchObject({ engine: 'aurora-mysql-3', auroraVersion: '3.06.0' });
     expect(await detectEngine(t)).toBe('aurora-mysql-2');
     await s.end();
     await t.end();
@@ -82,18 +102,6 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
     }, 30_000, 50);
   });
 
-  it('refuses encrypted replication where Aurora cannot do it, naming replication.ssl', async () => {
-    const withSsl = (engine: string) => ({ ...state, input: { ...state.input, target: { ...state.input.target, engine }, replication: { ...state.input.replication, ssl: true } } }) as MigrationState;
-    const v2 = await invoke(startReplication, withSsl('aurora-mysql-2')).then(() => null, (e: Error) => e);
-    expect(v2?.name).toBe('ReplicationSslUnsupportedError');
-    expect(v2?.message).toMatch(/replication\.ssl.*Aurora MySQL 2/);
-    const v3 = await invoke(startReplication, withSsl('aurora-mysql-3')).then(() => null, (e: Error) => e);
-    expect(v3?.name).toBe('ReplicationSslUnsupportedError');
-    expect(v3?.message).toMatch(/rds_import_binlog_ssl_material.*replication\.sslMaterialImported/);
-    // Nothing was changed on the target: replication still runs from the same source.
-    expect((await slaveStatus(target))!.Slave_SQL_Running).toBe('Yes');
-  });
-
   it('refuses the cutover without a security group to block writes (Aurora ignores read_only)', async () => {
     const err = await invoke(cutOver, state).then(() => null, (e: Error) => e);
     expect(err?.name).toBe('CutoverNotReadyError');
@@ -108,7 +116,7 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
     const unverified = { ...state, input: { ...state.input, cutover: { ...state.input.cutover, verify: 'none' as const } } };
     let hookRan = 0;
     const err = await cutOverStep(unverified, {
-      blocker: async (_s, conn) => accountLock(conn),
+      blocker: async () => accountLock(source),
       afterFinalPosition: async () => {
         hookRan++;
         const admin = await source.connect();
@@ -132,7 +140,7 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
   it('cuts over with an injected network block: sessions killed with rds_kill, nothing lost, replication reset', async () => {
     await until(async () => load.acked.length > 300, 20_000);
     // The emulated "security group": the application cannot log in again, like a closed network.
-    const result = await cutOverStep(state, { blocker: async (_s, conn) => accountLock(conn) });
+    const result = await cutOverStep(state, { blocker: async () => accountLock(source) });
     // The kill-only path: read_only was never used.
     expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
     load.repoint({ host: target.host, port: target.port, name: 'target' });
@@ -156,15 +164,25 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
     await t.query("INSERT INTO app.writes VALUES (999999, 'fallback', NOW(6))");
     await t.end();
     await until(async () => Number(await scalar(source, 'SELECT COUNT(*) FROM app.writes WHERE id = 999999')) === 1, 20_000);
+    // The source is an Aurora MySQL 3 replica now: its status has MySQL 8.0's column names, which crossmove read to start it.
+    const [[status]] = (await (await source.connect()).query('SHOW REPLICA STATUS')) as unknown as [Record<string, unknown>[]];
+    expect(status).toMatchObject({ Replica_IO_Running: 'Yes', Replica_SQL_Running: 'Yes', Source_Port: target.port });
+    expect(Object.keys(status!).filter((k) => /Slave|Master/.test(k))).toEqual([]);
   });
 });
 
-/** A block without read_only: the application's account is locked (not replicated), sessions are killed by the cutover. */
-function accountLock(conn: any): WriteBlocker {
+/** A block without read_only, applied from outside crossmove's session (as AWS applies a security group): the application's account is locked (not replicated), sessions are killed by the cutover. */
+function accountLock(server: MariaDbServer): WriteBlocker {
+  // A fresh superuser session per call, like an EC2 API call: the cutover kills every session that is
+  // not crossmove's own, this test's too.
   const set = async (how: 'LOCK' | 'UNLOCK') => {
-    await conn.query('SET SESSION sql_log_bin = 0');
-    await conn.query(`ALTER USER '${APP_USER}'@'%' ACCOUNT ${how}`);
-    await conn.query('SET SESSION sql_log_bin = 1');
+    const conn = await server.connect();
+    try {
+      await conn.query('SET SESSION sql_log_bin = 0');
+      await conn.query(`ALTER USER '${APP_USER}'@'%' ACCOUNT ${how}`);
+    } finally {
+      await conn.end();
+    }
   };
   return {
     method: 'test-account-lock',
