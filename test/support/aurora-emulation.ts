@@ -18,7 +18,9 @@
 //   BINARY LOGS) plus REPLICA MONITOR (SHOW SLAVE STATUS); CONNECTION_ADMIN is CONNECTION ADMIN (KILL
 //   any session) plus READ_ONLY ADMIN, because in MySQL 8.0 CONNECTION_ADMIN is what lets a session
 //   write while read_only is on: Aurora 3's master user is not stopped by read_only, Aurora 2's is;
-//   SET_USER_ID is SET USER. The S3, role, XA and password privileges have no part here. Not emulated:
+//   SET_USER_ID is SET USER. The S3, role, XA and password privileges have no part here. The master
+//   user's SET GLOBAL, which MariaDB would allow with READ_ONLY ADMIN / CONNECTION ADMIN, is refused on
+//   the client side (aurora-wire.ts), as Aurora refuses it (no SYSTEM_VARIABLES_ADMIN). Not emulated:
 //   Aurora 3 also forbids writing to the mysql schema directly (MariaDB cannot revoke that from a
 //   global grant).
 // - The procedures run as their definer (SQL SECURITY DEFINER, the MariaDB superuser playing rdsadmin)
@@ -170,7 +172,7 @@ export async function installAuroraEmulation(superuser: Connection, version: Aur
   await superuser.query(`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@'%'`, [AURORA_ADMIN.username]);
   await superuser.query(`GRANT ${masterPrivileges(version).join(', ')} ON *.* TO ?@'%' WITH GRANT OPTION`, [AURORA_ADMIN.username]);
   await superuser.query('SET SESSION sql_log_bin = 1');
-  emulateAuroraWire(superuser, (superuser as unknown as { connection: { config: { port: number } } }).connection.config.port, version);
+  emulateAuroraWire(superuser, (superuser as unknown as { connection: { config: { port: number } } }).connection.config.port, version, AURORA_ADMIN.username);
   return AURORA_ADMIN;
 }
 

@@ -7,11 +7,14 @@
 //   ("only the terminology used for the statement and its output has changed"); Aurora MySQL 2 (MySQL
 //   5.7) keeps Slave_* / *_Master_*. MariaDB-only columns are dropped, MySQL-only ones are empty.
 // - Aurora MySQL 2 (MySQL 5.7) rejects the 8.0 replica statements with a syntax error, as 5.7 does.
+// - The master user may not SET GLOBAL / SET PERSIST anything (no SUPER, no SYSTEM_VARIABLES_ADMIN).
+//   MariaDB ties some global variables to privileges the emulated master needs for other reasons
+//   (READ_ONLY ADMIN lets it set read_only, CONNECTION ADMIN max_connections), so it is refused here.
 import type { Connection } from 'mysql2/promise';
 
 export type AuroraMajor = 2 | 3;
 
-const emulated = new Map<number, AuroraMajor>();
+const emulated = new Map<number, { major: AuroraMajor; masterUser: string }>();
 let patched = false;
 
 /** MySQL 8.0.23+ SHOW REPLICA STATUS columns, in order. */
@@ -47,6 +50,16 @@ function rewrite(sql: string): string {
   return sql.replace(/\baurora_version\s*\(\s*\)/gi, 'mysql.aurora_version()').replace(/@@aurora_version\b/gi, 'mysql.aurora_version()');
 }
 
+const SET_GLOBAL = /^\s*SET\s+(GLOBAL|PERSIST|PERSIST_ONLY)\b|^\s*SET\s+@@(global|persist)\./i;
+
+function accessDenied(): Error {
+  return Object.assign(new Error('Access denied; you need (at least one of) the SUPER or SYSTEM_VARIABLES_ADMIN privilege(s) for this operation'), {
+    errno: 1227,
+    code: 'ER_SPECIFIC_ACCESS_DENIED_ERROR',
+    sqlState: '42000',
+  });
+}
+
 function syntaxError(sql: string): Error {
   return Object.assign(new Error(`You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '${sql.trim().split(/\s+/).slice(1, 3).join(' ')}' at line 1`), {
     errno: 1064,
@@ -63,19 +76,21 @@ export function stopEmulatingAuroraWire(port: number): void {
 }
 
 /** Makes connections to `port` see an Aurora MySQL `major` (see the file comment). */
-export function emulateAuroraWire(sample: Connection, port: number, major: AuroraMajor): void {
-  emulated.set(port, major);
+export function emulateAuroraWire(sample: Connection, port: number, major: AuroraMajor, masterUser: string): void {
+  emulated.set(port, { major, masterUser });
   if (patched) return;
   patched = true;
   const proto = Object.getPrototypeOf(sample) as Record<'query' | 'execute', Query>;
   for (const method of ['query', 'execute'] as const) {
     const original = proto[method];
     proto[method] = async function (this: Connection, sql: unknown, values?: unknown) {
-      const inner = (this as unknown as { connection: { config: { port: number } } }).connection;
-      const version = emulated.get(inner.config.port);
-      if (!version) return original.call(this, sql, values);
+      const inner = (this as unknown as { connection: { config: { port: number; user: string } } }).connection;
+      const server = emulated.get(inner.config.port);
+      if (!server) return original.call(this, sql, values);
+      const version = server.major;
       const text = typeof sql === 'string' ? sql : (sql as { sql: string }).sql;
       if (version === 2 && MYSQL_8_ONLY.test(text)) throw syntaxError(text);
+      if (inner.config.user === server.masterUser && SET_GLOBAL.test(text)) throw accessDenied();
       const sent = typeof sql === 'string' ? rewrite(sql) : { ...(sql as object), sql: rewrite(text) };
       const result = await original.call(this, sent, values);
       if (!STATUS.test(text) || !Array.isArray(result[0])) return result;
