@@ -47,7 +47,7 @@ const STATUS = /^\s*SHOW\s+(SLAVE|REPLICA)\s+STATUS\s*$/i;
 const MYSQL_8_ONLY = /^\s*(SHOW\s+REPLICA\s+STATUS|START\s+REPLICA|STOP\s+REPLICA|RESET\s+REPLICA|CHANGE\s+REPLICATION\s+SOURCE)\b/i;
 
 function rewrite(sql: string): string {
-  return sql.replace(/\baurora_version\s*\(\s*\)/gi, 'mysql.aurora_version()').replace(/@@aurora_version\b/gi, 'mysql.aurora_version()');
+  return sql.replace(/(?<![.\w`])aurora_version\s*\(\s*\)/gi, 'mysql.aurora_version()').replace(/@@aurora_version\b/gi, 'mysql.aurora_version()');
 }
 
 const SET_GLOBAL = /^\s*SET\s+(GLOBAL|PERSIST|PERSIST_ONLY)\b|^\s*SET\s+@@(global|persist)\./i;

@@ -1,0 +1,119 @@
+// Encrypted replication into Aurora (replication.ssl, the default), as the AWS documentation describes
+// it, against an emulated Aurora target run by its master user: Aurora MySQL 2 with ssl_encryption=1,
+// Aurora MySQL 3.06+ with mysql.rds_set_binlog_source_ssl(1) (no client material), an older 3.x only
+// with material imported by mysql.rds_import_binlog_ssl_material, and refused before anything is
+// configured otherwise. The source serves TLS with a certificate from a test CA, and the replication
+// user is created REQUIRE SSL: whenever replication runs, it runs encrypted.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startMariaDb, type MariaDbServer } from '../../local/mariadb.js';
+import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
+import { handler as startReplication } from '../../handlers/start-replication.js';
+import { inspectDatabases } from '../../shared/preflight/db-checks.js';
+import type { MigrationState, ReplicationStartResult } from '../../shared/state.js';
+import { installAuroraEmulation, AURORA_ADMIN, useAuroraAdminSecret, type AuroraVersion } from '../support/aurora-emulation.js';
+import { makeTestCa, mariaDbTlsConfig } from '../support/test-ca.js';
+import { invoke, scalar, slaveStatus, sql, stateFor, until, useLocalSecrets } from './fixtures.js';
+
+let source: MariaDbServer;
+let target: MariaDbServer;
+let adminSecret: string;
+
+beforeAll(async () => {
+  useLocalSecrets();
+  const ca = makeTestCa();
+  [source, target] = await Promise.all([startMariaDb({ serverId: 71, config: mariaDbTlsConfig(ca.issue('localhost')) }), startMariaDb({ serverId: 72 })]);
+  adminSecret = useAuroraAdminSecret();
+  await sql(source, 'CREATE DATABASE app');
+  await sql(source, 'CREATE TABLE app.t (id INT PRIMARY KEY)');
+  await sql(target, 'SET SESSION sql_log_bin = 0; CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY)');
+});
+
+afterAll(async () => {
+  await Promise.all([source?.stop(), target?.stop()]);
+});
+
+/** The target emulates `auroraVersion` afresh, with no replication configured. */
+async function targetIs(version: AuroraVersion, auroraVersion: string): Promise<void> {
+  const c = await target.connect();
+  await c.query('STOP SLAVE').catch(() => undefined);
+  await c.query('RESET SLAVE ALL');
+  await c.query('SET GLOBAL read_only = OFF');
+  await c.query('SET SESSION sql_log_bin = 0');
+  await c.query('DELETE FROM mysql.rds_binlog_ssl_material').catch(() => undefined);
+  await installAuroraEmulation(c, version, { auroraVersion });
+  await c.end();
+}
+
+async function replicationReady(overrides: Record<string, unknown> = {}): Promise<MigrationState> {
+  let state = stateFor(source, target, { migrationId: 'aurora-ssl', target: { adminSecret }, replication: { ssl: true, ...overrides } });
+  state = { ...state, replicationUser: await invoke(createReplicationUser, state) };
+  const c = await source.connect();
+  const [[pos]] = (await c.query('SHOW MASTER STATUS')) as unknown as [{ File: string; Position: number }[]];
+  await c.end();
+  return { ...state, binlogPosition: { done: true, attempts: 1, status: 'found', position: { file: pos!.File, position: Number(pos!.Position) }, origin: 'logical-copy' } };
+}
+
+let nextId = 1;
+async function replicatesARow(): Promise<void> {
+  const id = nextId++;
+  await sql(source, 'INSERT INTO app.t VALUES (?)', [id]);
+  await until(async () => Number(await scalar(target, 'SELECT COUNT(*) FROM app.t WHERE id = ?', [id])) === 1, 20_000);
+}
+
+describe('encrypted replication into emulated Aurora (master user, REQUIRE SSL replication user)', () => {
+  beforeEach(() => {
+    process.env.CROSSMOVE_DB_TLS = 'off'; // crossmove's own sessions; the replication link is what is tested
+  });
+
+  it('Aurora MySQL 3.06: rds_set_external_source(..., 0) then rds_set_binlog_source_ssl(1), no material needed', async () => {
+    await targetIs(3, '3.06.0');
+    const state = await replicationReady();
+    expect(await scalar(source, "SELECT ssl_type FROM mysql.user WHERE User = 'crossmove_repl'")).toBe('ANY');
+    const started = await invoke<ReplicationStartResult>(startReplication, state);
+    expect(started.targetEngine).toBe('aurora-mysql-3');
+    await replicatesARow();
+    expect(await slaveStatus(target)).toMatchObject({ Source_SSL_Allowed: 'Yes', Source_SSL_Verify_Server_Cert: 'No', Replica_IO_Running: 'Yes' });
+  });
+
+  it('Aurora MySQL 2: ssl_encryption=1 of rds_set_external_master encrypts without imported material', async () => {
+    await targetIs(2, '2.11.2');
+    const started = await invoke<ReplicationStartResult>(startReplication, await replicationReady());
+    expect(started.targetEngine).toBe('aurora-mysql-2');
+    await replicatesARow();
+    expect(await slaveStatus(target)).toMatchObject({ Master_SSL_Allowed: 'Yes', Slave_IO_Running: 'Yes' });
+  });
+
+  it('Aurora MySQL 3.04 without material: the preflight fails and "Start replication" refuses before configuring anything', async () => {
+    await targetIs(3, '3.04.1');
+    const state = await replicationReady();
+    const checks = await inspectDatabases(state);
+    expect(checks.find((c) => c.id === 'replication-ssl')).toMatchObject({ status: 'fail', message: expect.stringContaining('Aurora MySQL 3.04.1'), fix: expect.stringContaining('3.06 or newer') });
+    const err = await invoke(startReplication, state).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('ReplicationSslUnsupportedError');
+    expect(err?.message).toMatch(/rds_set_binlog_source_ssl.*replication\.sslMaterialImported/);
+    expect(await slaveStatus(target)).toBeUndefined();
+  });
+
+  it('Aurora MySQL 3.04 with the material imported (rds_import_binlog_ssl_material, sslMaterialImported): ssl_encryption=1', async () => {
+    await targetIs(3, '3.04.1');
+    const mysql = (await import('mysql2/promise')).default;
+    const master = await mysql.createConnection({ host: target.host, port: target.port, user: AURORA_ADMIN.username, password: AURORA_ADMIN.password });
+    await master.query('CALL mysql.rds_import_binlog_ssl_material(?)', [JSON.stringify({ ssl_ca: 'ca', ssl_cert: 'cert', ssl_key: 'key' })]);
+    await master.end();
+    const state = await replicationReady({ sslMaterialImported: true });
+    expect(await invoke<ReplicationStartResult>(startReplication, state)).toMatchObject({ targetEngine: 'aurora-mysql-3' });
+    await replicatesARow();
+    expect(await slaveStatus(target)).toMatchObject({ Source_SSL_Allowed: 'Yes' });
+  });
+
+  it('the emulation refuses what Aurora refuses: ssl_encryption=1 on 3.x without material, and autocommit off', async () => {
+    await targetIs(3, '3.06.0');
+    const mysql = (await import('mysql2/promise')).default;
+    const master = await mysql.createConnection({ host: target.host, port: target.port, user: AURORA_ADMIN.username, password: AURORA_ADMIN.password });
+    const call = (ssl: number) => master.query("CALL mysql.rds_set_external_source('localhost', 3306, 'u', 'p', 'mysql-bin.000001', 4, ?)", [ssl]).then(() => null, (e: Error) => e.message);
+    expect(await call(1)).toMatch(/rds_import_binlog_ssl_material/);
+    await master.query('SET autocommit = 0');
+    expect(await call(0)).toMatch(/autocommit must be enabled/);
+    await master.end();
+  });
+});
