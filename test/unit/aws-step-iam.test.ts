@@ -5,7 +5,7 @@
 // calls are checked against source-account/role.yaml in aws-source-role.test.ts). Conditions in the
 // roles use only keys their actions support.
 import { readFileSync } from 'node:fs';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -33,6 +33,9 @@ import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
 import { handler as switchDns } from '../../handlers/switch-dns.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
+import { testDeployment, type Deployment } from '../support/iam/fixtures.js';
+import { allowedMutants, deniedCalls } from '../support/iam/simulate.js';
+import { unintended } from '../support/iam/breadth.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 import {
@@ -157,6 +160,26 @@ beforeEach(() => {
   sts.reset();
   resetCaches();
   sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
+});
+
+let deployment: Deployment;
+beforeAll(async () => {
+  deployment = await testDeployment();
+}, 330_000);
+
+describe('the packaged roles of the AWS-step functions, simulated (IAM policy evaluation over the Service Authorization Reference)', () => {
+  it.each(Object.keys(SCENARIOS))('%s: every call its handler sends is Allowed, with its real resource and context', async (key) => {
+    await SCENARIOS[key]!();
+    const calls = await deployment.callsOf(key, { ...mocks, sts });
+    expect(calls.length, `${key} sent no call`).toBeGreaterThan(0);
+    expect(await deniedCalls(calls, deployment.setupFor(key))).toEqual([]);
+  });
+
+  it.each(Object.keys(SCENARIOS))('%s: the same calls on a wrong resource (other account, region, a resource crossmove did not make) or condition value are Denied', async (key) => {
+    await SCENARIOS[key]!();
+    const calls = await deployment.callsOf(key, { ...mocks, sts });
+    expect(unintended(await allowedMutants(calls, deployment.setupFor(key)))).toEqual([]);
+  });
 });
 
 describe('serverless.yml roles of the AWS-step functions', () => {
