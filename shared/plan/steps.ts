@@ -134,6 +134,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       state: 'Start replication on the target',
       where: 'target',
       changes: await recordSql(async (conn) => {
+        await target.setReadOnly(conn, true); // applications kept off the replica until the cutover
         await target.configureSource(conn, { host: input.replication.sourceHostForTarget ?? input.source.endpoint?.host ?? '<source cluster endpoint>', port: input.source.endpoint?.port ?? 3306, user, password: fakePassword, file: '<binlog file>', position: 0, ssl: input.replication.ssl, sslMaterialImported: input.replication.sslMaterialImported });
         await target.start(conn);
       }, [fakePassword]),
