@@ -116,6 +116,14 @@ const mysql8: Dialect = {
   replicationSsl: () => ({ possible: true, how: `CHANGE REPLICATION SOURCE TO SOURCE_SSL=1: ${UNVERIFIED}` }),
 };
 
+/**
+ * mysql.rds_set_external_* and mysql.rds_reset_external_* refuse to run with autocommit off, which a
+ * cluster parameter group can make every session's default: the session turns it on first.
+ */
+async function autocommitOn(conn: Conn): Promise<void> {
+  await q(conn, 'SET SESSION autocommit = 1');
+}
+
 /** CALLs the first of `procs` the server has (RDS for MySQL 8.4 renamed *_master to *_source). */
 async function callFirstExisting(conn: Conn, procs: string[], args: unknown[] = []): Promise<void> {
   for (const [i, proc] of procs.entries()) {
@@ -140,11 +148,15 @@ const rdsMysql8: Dialect = {
   canSetReadOnly: false,
   maxRetentionHours: 168,
   async configureSource(conn, s) {
+    await autocommitOn(conn);
     await callFirstExisting(conn, ['rds_set_external_source', 'rds_set_external_master'], [s.host, s.port, s.user, s.password, s.file, s.position, s.ssl ? 1 : 0]);
   },
   start: async (conn) => void (await q(conn, 'CALL mysql.rds_start_replication')),
   stop: async (conn) => void (await q(conn, 'CALL mysql.rds_stop_replication')),
-  reset: async (conn) => void (await callFirstExisting(conn, ['rds_reset_external_source', 'rds_reset_external_master'])),
+  reset: async (conn) => {
+    await autocommitOn(conn);
+    await callFirstExisting(conn, ['rds_reset_external_source', 'rds_reset_external_master']);
+  },
   kill: async (conn, id) => void (await q(conn, 'CALL mysql.rds_kill(?)', [id])),
   setReadOnly: async () => false,
   replicationSsl: () => ({ possible: true, how: 'ssl_encryption=1 of mysql.rds_set_external_master/_source: encrypted; certificates are not verified (RDS procedures do not support SSL_VERIFY_SERVER_CERT)' }),
@@ -167,6 +179,7 @@ function aurora(engine: 'aurora-mysql-3' | 'aurora-mysql-2'): Dialect {
       // not supported). On v3 it needs imported client material; without it the documented way is
       // ssl_encryption=0 then mysql.rds_set_binlog_source_ssl(1) (3.06+), before replication starts.
       const viaProcedure = v3 && s.ssl && !s.sslMaterialImported;
+      await autocommitOn(conn);
       await q(conn, `CALL ${configure}(?, ?, ?, ?, ?, ?, ?)`, [s.host, s.port, s.user, s.password, s.file, s.position, s.ssl && !viaProcedure ? 1 : 0]);
       if (!viaProcedure) return;
       try {
@@ -182,7 +195,10 @@ function aurora(engine: 'aurora-mysql-3' | 'aurora-mysql-2'): Dialect {
     },
     start: async (conn) => void (await q(conn, 'CALL mysql.rds_start_replication')),
     stop: async (conn) => void (await q(conn, 'CALL mysql.rds_stop_replication')),
-    reset: async (conn) => void (await q(conn, resetSql)),
+    reset: async (conn) => {
+      await autocommitOn(conn);
+      await q(conn, resetSql);
+    },
     kill: async (conn, id) => void (await q(conn, 'CALL mysql.rds_kill(?)', [id])),
     async setReadOnly(conn, on) {
       if (!v3) return false; // Aurora MySQL 2: read_only only through the parameter group.

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMariaDb, type MariaDbServer } from '../../local/mariadb.js';
 import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
 import { handler as startReplication } from '../../handlers/start-replication.js';
+import { dialectFor } from '../../shared/mysql/dialect.js';
 import { inspectDatabases } from '../../shared/preflight/db-checks.js';
 import type { MigrationState, ReplicationStartResult } from '../../shared/state.js';
 import { installAuroraEmulation, AURORA_ADMIN, useAuroraAdminSecret, type AuroraVersion } from '../support/aurora-emulation.js';
@@ -73,6 +74,7 @@ describe('encrypted replication into emulated Aurora (master user, REQUIRE SSL r
     expect(started.targetEngine).toBe('aurora-mysql-3');
     await replicatesARow();
     expect(await slaveStatus(target)).toMatchObject({ Source_SSL_Allowed: 'Yes', Source_SSL_Verify_Server_Cert: 'No', Replica_IO_Running: 'Yes' });
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(1); // rds_set_read_only(1), 3.06+
   });
 
   it('Aurora MySQL 2: ssl_encryption=1 of rds_set_external_master encrypts without imported material', async () => {
@@ -104,6 +106,8 @@ describe('encrypted replication into emulated Aurora (master user, REQUIRE SSL r
     expect(await invoke<ReplicationStartResult>(startReplication, state)).toMatchObject({ targetEngine: 'aurora-mysql-3' });
     await replicatesARow();
     expect(await slaveStatus(target)).toMatchObject({ Source_SSL_Allowed: 'Yes' });
+    // No rds_set_read_only before 3.06: the target stays writable (nothing else Aurora offers).
+    expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(0);
   });
 
   it('the emulation refuses what Aurora refuses: ssl_encryption=1 on 3.x without material, and autocommit off', async () => {
@@ -114,6 +118,9 @@ describe('encrypted replication into emulated Aurora (master user, REQUIRE SSL r
     expect(await call(1)).toMatch(/rds_import_binlog_ssl_material/);
     await master.query('SET autocommit = 0');
     expect(await call(0)).toMatch(/autocommit must be enabled/);
+    // crossmove's dialect turns autocommit on itself (a cluster parameter group may default it off).
+    await dialectFor('aurora-mysql-3').configureSource(master, { host: 'localhost', port: source.port, user: 'u', password: 'p', file: 'mysql-bin.000001', position: 4, ssl: false });
+    await dialectFor('aurora-mysql-3').reset(master);
     await master.end();
   });
 });

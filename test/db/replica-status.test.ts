@@ -125,12 +125,14 @@ describe('dialects configure the external source with the password as a bound va
     'rds-mysql-8': /^CALL mysql\.rds_set_external_source\(\?, \?, \?, \?, \?, \?, \?\)$/,
     mariadb: /^CHANGE MASTER TO MASTER_HOST=\?.*MASTER_PASSWORD=\?.*MASTER_SSL=\?/,
   };
+  // The RDS procedures that configure or forget a source refuse to run with autocommit off.
+  const AUTOCOMMIT = 'SET SESSION autocommit = 1';
   // Aurora MySQL 3 without imported material encrypts with rds_set_binlog_source_ssl(1), not ssl_encryption=1.
   const sslArgument: Record<string, number> = { 'aurora-mysql-3': 0 };
   const control: Record<string, string[]> = {
-    'aurora-mysql-3': ['CALL mysql.rds_set_binlog_source_ssl(1)', 'CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', 'CALL mysql.rds_reset_external_source'],
-    'aurora-mysql-2': ['CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', 'CALL mysql.rds_reset_external_master'],
-    'rds-mysql-8': ['CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', 'CALL mysql.rds_reset_external_source()'],
+    'aurora-mysql-3': ['CALL mysql.rds_set_binlog_source_ssl(1)', 'CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', AUTOCOMMIT, 'CALL mysql.rds_reset_external_source'],
+    'aurora-mysql-2': ['CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', AUTOCOMMIT, 'CALL mysql.rds_reset_external_master'],
+    'rds-mysql-8': ['CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', AUTOCOMMIT, 'CALL mysql.rds_reset_external_source()'],
     'mysql-8': ['START REPLICA', 'STOP REPLICA', 'RESET REPLICA ALL'],
     mariadb: ['START SLAVE', 'STOP SLAVE', 'RESET SLAVE ALL'],
   };
@@ -147,6 +149,7 @@ describe('dialects configure the external source with the password as a bound va
       await d.start(conn);
       await d.stop(conn);
       await d.reset(conn);
+      if (d.managed) expect(calls.shift()!.sql).toBe(AUTOCOMMIT);
       expect(calls[0]!.sql).toMatch(expected[engine]!);
       expect(calls[0]!.sql).not.toContain('secret');
       expect(calls[0]!.values).toEqual(['src.example', 3306, 'crossmove_repl', "p'w-secret", 'mysql-bin.000007', 154, sslArgument[engine] ?? 1]);
@@ -157,6 +160,7 @@ describe('dialects configure the external source with the password as a bound va
   it('aurora-mysql-3 with imported material passes ssl_encryption=1 and nothing else', async () => {
     const { calls, conn } = recorder();
     await dialectFor('aurora-mysql-3').configureSource(conn, { ...source, sslMaterialImported: true });
-    expect(calls.map((c) => c.values.at(-1))).toEqual([1]);
+    expect(calls.map((c) => c.sql)).toEqual(['SET SESSION autocommit = 1', 'CALL mysql.rds_set_external_source(?, ?, ?, ?, ?, ?, ?)']);
+    expect(calls[1]!.values.at(-1)).toBe(1);
   });
 });

@@ -114,7 +114,7 @@ describe('crossmove plan', () => {
     expect(text).toMatch(/CALL mysql\.rds_set_external_source\('<source cluster endpoint>', 3306, 'crossmove_repl', '\*{8}', '<binlog file>', 0, 0\)\nCALL mysql\.rds_set_binlog_source_ssl\(1\)/);
     expect(text).toContain('CALL mysql.rds_set_read_only(1)');
     expect(text).toContain('CALL mysql.rds_start_replication');
-    expect(text).toContain('CALL mysql.rds_stop_replication; CALL mysql.rds_reset_external_source');
+    expect(text).toContain('CALL mysql.rds_stop_replication; SET SESSION autocommit = 1; CALL mysql.rds_reset_external_source');
     expect(text).not.toContain('plan-password-never-used');
   });
 
