@@ -15,6 +15,7 @@ export async function inspectPreflight(state: Pick<MigrationState, 'input' | 'ac
     checks: publicChecks(outcomes),
     ...(aws.sourceEndpoint ? { sourceEndpoint: aws.sourceEndpoint } : {}),
     ...(aws.sourceCluster ? { sourceCluster: aws.sourceCluster } : {}),
+    ...(aws.targetParameterGroup ? { targetParameterGroup: aws.targetParameterGroup } : {}),
     outcomes,
   };
 }
