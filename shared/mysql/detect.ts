@@ -86,3 +86,17 @@ export async function detectServer(conn: Conn): Promise<ServerIdentity> {
   }
   return { engine: rds ? 'rds-mysql-8' : 'mysql-8', product, version, auroraVersion: null };
 }
+
+/**
+ * The server an Aurora MySQL cluster runs, from its RDS EngineVersion ("8.0.mysql_aurora.3.06.0",
+ * "5.7.mysql_aurora.2.12.4"), for the checks that must not wait until the database is reachable
+ * (a plan run from outside the VPC). Null for anything else (Aurora MySQL 1, unknown formats).
+ */
+export function identityFromClusterEngineVersion(engineVersion: string | null | undefined): ServerIdentity | null {
+  const m = /^(\d+\.\d+)\.mysql_aurora\.(\d+\.\d+\.\d+)/.exec(String(engineVersion ?? ''));
+  if (!m) return null;
+  const [version, auroraVersion] = [m[1]!, m[2]!];
+  const major = versionParts(auroraVersion)[0];
+  if (major !== 2 && major !== 3) return null;
+  return { engine: major === 3 ? 'aurora-mysql-3' : 'aurora-mysql-2', product: 'Aurora MySQL', version, auroraVersion };
+}

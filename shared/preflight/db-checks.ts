@@ -8,7 +8,7 @@ import { TransientError, UnsupportedEngineError } from '../errors.js';
 import { redact } from '../redact.js';
 import { closeQuietly, type Conn } from '../mysql/connection.js';
 import { dialectFor, withServer, type Dialect } from '../mysql/dialect.js';
-import { describeServer, detectServer } from '../mysql/detect.js';
+import { describeServer, detectServer, identityFromClusterEngineVersion } from '../mysql/detect.js';
 import type { Engine } from '../input/schema.js';
 import { reverseUserName } from '../mysql/replication-user.js';
 import type { MigrationState } from '../state.js';
@@ -93,6 +93,20 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
         const tgt = target;
         checks.push(...(await guarded('db-target-empty', 'the target tables', 'SELECT on information_schema.TABLES of the target', async () => [await targetEmptyCheck(tgt, tables, scope, input.migrationId)])));
       }
+    }
+    if (!source) {
+      // The source is out of reach from here (a plan run outside the VPC), but the cluster's engine
+      // version or the input names the engine: whether replication can be encrypted, and the caveat that
+      // no certificate is verified, do not wait for a connection.
+      const fromCluster = identityFromClusterEngineVersion(state.preflight?.sourceCluster?.engineVersion);
+      const sourceDialect = fromCluster && (!input.source.engine || input.source.engine === fromCluster.engine) ? withServer(fromCluster) : input.source.engine ? dialectFor(input.source.engine) : null;
+      let targetDialect = input.target.engine ? dialectFor(input.target.engine) : sourceDialect;
+      if (target) {
+        const targetSide = await identify('target', target, input.target.engine);
+        checks.push(targetSide.check);
+        targetDialect = targetSide.dialect;
+      }
+      if (sourceDialect && targetDialect) checks.push(...sslChecks(input, sourceDialect, targetDialect));
     }
     // Without a target yet (clone/snapshot), the reverse-replication check looks at the input instead.
     if (target || !targetEp) checks.push(...targetBinlogChecks(input, targetBinlogs));

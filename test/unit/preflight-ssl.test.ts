@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { validateMigrationInput } from '../../shared/input/validate.js';
 import { dialectFor, withServer } from '../../shared/mysql/dialect.js';
 import { sslChecks } from '../../shared/preflight/db-ssl-checks.js';
+import { identityFromClusterEngineVersion } from '../../shared/mysql/detect.js';
+import { inspectDatabases } from '../../shared/preflight/db-checks.js';
+import { crossAccountState } from '../aws/mock-fixtures.js';
 
 const input = (replication: Record<string, unknown>, reverseReplication = true) =>
   validateMigrationInput({
@@ -47,5 +50,33 @@ describe('replication.ssl preflight', () => {
     expect(check!.fix).toMatch(/3\.06 or newer.*rds_import_binlog_ssl_material.*sslMaterialImported.*replication\.ssl to false/);
     // Without reverse replication only the target matters.
     expect(sslChecks(input({ ssl: true }, false), aurora3('3.04.1'), d('mysql-8'))[0]!.status).toBe('warn');
+  });
+});
+
+describe('replication.ssl judged from the cluster when the source database is out of reach (plan from outside the VPC)', () => {
+  it('reads the Aurora version from the RDS EngineVersion', () => {
+    expect(identityFromClusterEngineVersion('8.0.mysql_aurora.3.06.0')).toEqual({ engine: 'aurora-mysql-3', product: 'Aurora MySQL', version: '8.0', auroraVersion: '3.06.0' });
+    expect(identityFromClusterEngineVersion('5.7.mysql_aurora.2.12.4')).toMatchObject({ engine: 'aurora-mysql-2', auroraVersion: '2.12.4' });
+    // Aurora MySQL 1 and unknown formats: no guess.
+    expect(identityFromClusterEngineVersion('5.6.mysql_aurora.1.23.4')).toBeNull();
+    expect(identityFromClusterEngineVersion('5.6.10a')).toBeNull();
+    expect(identityFromClusterEngineVersion(undefined)).toBeNull();
+  });
+
+  const unreached = (engineVersion: string) => {
+    const state = crossAccountState();
+    // No source endpoint was read (the cluster check ran, the database is not reachable from here): no connection is opened.
+    return inspectDatabases({ ...state, preflight: { ok: true, checks: [], sourceCluster: { engineVersion, kmsKeyArn: null, parameterGroup: 'orders-binlog', instanceCount: 1 } } });
+  };
+
+  it('fails a clone of an Aurora MySQL 3.04 cluster without imported material, before anything is reached', async () => {
+    const checks = await unreached('8.0.mysql_aurora.3.04.1');
+    expect(checks.find((c) => c.id === 'db-source-reachable')?.status).toBe('warn');
+    expect(checks.find((c) => c.id === 'replication-ssl')).toMatchObject({ status: 'fail', message: expect.stringContaining('Aurora MySQL 3.04.1'), fix: expect.stringContaining('3.06 or newer') });
+  });
+
+  it('warns for a 3.06 cluster that replication is encrypted but the source certificate is not verified', async () => {
+    const check = (await unreached('8.0.mysql_aurora.3.06.0')).find((c) => c.id === 'replication-ssl');
+    expect(check).toMatchObject({ status: 'warn', message: expect.stringMatching(/rds_set_binlog_source_ssl\(1\).*not verified/) });
   });
 });
