@@ -77,7 +77,7 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
 
   it('detects aurora-mysql-2 on the source and aurora-mysql-3 on the target by aurora_version(), as the master user', async () => {
     const [s, t] = [await mysql.createConnection({ host: source.host, port: source.port, user: AURORA_ADMIN.username, password: AURORA_ADMIN.password }), await mysql.createConnection({ host: target.host, port: target.port, user: AURORA_ADMIN.username, password: AURORA_ADMIN.password })];
-    expect(await detectServer(s)).toMatchObject({ engine: 'aurora-mysql-2', auroraVersion: '2.11.2' });
+    expect(await detectServer(s)).toMatchObject({ engine: 'aurora-mysql-2', auroraVersion: '2.12.4' });
     expect(await detectServer(t)).toMatchObject({ engine: 'aurora-mysql-3', auroraVersion: '3.06.0' });
     expect(await detectEngine(t)).toBe('aurora-mysql-3');
     await s.end();

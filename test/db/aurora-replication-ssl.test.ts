@@ -124,3 +124,48 @@ describe('encrypted replication into emulated Aurora (master user, REQUIRE SSL r
     await master.end();
   });
 });
+
+describe('the emulation has each procedure on the versions the Aurora User Guide gives it', () => {
+  const routines = async () => {
+    const c = await target.connect();
+    const [rows] = (await c.query("SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_TYPE = 'PROCEDURE'")) as unknown as [{ n: string }[]];
+    await c.end();
+    return rows.map((r) => r.n);
+  };
+  const versioned = ['rds_set_read_only', 'rds_set_binlog_source_ssl', 'rds_start_replication_until', 'rds_disable_session_binlog', 'rds_set_external_source'];
+
+  it.each([
+    [2, '2.11.2', []],
+    [2, '2.12.4', ['rds_disable_session_binlog']],
+    [3, '3.04.1', ['rds_start_replication_until', 'rds_set_external_source']],
+    [3, '3.06.0', ['rds_set_read_only', 'rds_set_binlog_source_ssl', 'rds_start_replication_until', 'rds_set_external_source']],
+  ] as const)('Aurora MySQL %s (%s)', async (version, auroraVersion, present) => {
+    await targetIs(version, auroraVersion);
+    const have = await routines();
+    expect(versioned.filter((p) => have.includes(p)).sort()).toEqual([...present].sort());
+  });
+
+  it('rds_disable_session_binlog (2.12+) takes the master user\'s session out of the binlog, which it may not do itself', async () => {
+    await targetIs(2, '2.12.4');
+    const mysql = (await import('mysql2/promise')).default;
+    const master = await mysql.createConnection({ host: target.host, port: target.port, user: AURORA_ADMIN.username, password: AURORA_ADMIN.password });
+    const refused = await master.query('SET SESSION sql_log_bin = 0').then(() => null, (e: { errno: number }) => e.errno);
+    await master.query('CALL mysql.rds_disable_session_binlog');
+    const [[row]] = (await master.query('SELECT @@session.sql_log_bin AS v')) as unknown as [{ v: number }[]];
+    await master.end();
+    expect([refused, Number(row!.v)]).toEqual([1227, 0]);
+  });
+
+  it('rds_start_replication_until (3.04+) starts replication that stops at the given source position', async () => {
+    await targetIs(3, '3.04.1');
+    const mysql = (await import('mysql2/promise')).default;
+    const master = await mysql.createConnection({ host: target.host, port: target.port, user: AURORA_ADMIN.username, password: AURORA_ADMIN.password });
+    const aurora3 = dialectFor('aurora-mysql-3');
+    await aurora3.configureSource(master, { host: 'localhost', port: source.port, user: 'nobody', password: 'p', file: 'mysql-bin.000001', position: 4, ssl: false });
+    await master.query('CALL mysql.rds_start_replication_until(?, ?)', ['mysql-bin.000001', 120]);
+    expect(await slaveStatus(target)).toMatchObject({ Until_Condition: 'Master', Until_Log_File: 'mysql-bin.000001', Until_Log_Pos: 120 });
+    await aurora3.stop(master);
+    await aurora3.reset(master);
+    await master.end();
+  });
+});

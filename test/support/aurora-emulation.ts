@@ -26,13 +26,18 @@
 // - The procedures run as their definer (SQL SECURITY DEFINER, the MariaDB superuser playing rdsadmin)
 //   and refuse what Aurora documents they refuse: autocommit off for rds_set_external_*/rds_reset_*,
 //   ssl_encryption=1 on version 3 without material imported by rds_import_binlog_ssl_material.
-//   rds_set_read_only and rds_set_binlog_source_ssl exist from 3.06 only (release notes 3.06.0).
+//   Each procedure exists on the versions the User Guide ("Configuring, starting, and stopping binary
+//   log (binlog) replication") gives it: rds_set_read_only and rds_set_binlog_source_ssl from 3.06
+//   (release notes 3.06.0), rds_start_replication_until from 3.04, rds_disable_session_binlog on 2.12+
+//   only (Aurora 3 has no such procedure: SET SESSION sql_log_bin needs SESSION_VARIABLES_ADMIN, which
+//   its master user lacks).
 //   ssl_encryption=1 sets MASTER_SSL=1 with MASTER_SSL_VERIFY_SERVER_CERT=0: encrypted, not verified.
 // - aurora_version() answers the emulated version, and replica status comes back with the columns
 //   the emulated MySQL version names (test/support/aurora-wire.ts).
 // Created with sql_log_bin=0 (and every writing procedure sets it too): the emulation's own statements
 // must never replicate, or they would break the replica.
 import type { Connection } from 'mysql2/promise';
+import { versionAtLeast } from '../../shared/mysql/detect.js';
 import { emulateAuroraWire, stopEmulatingAuroraWire, type AuroraMajor } from './aurora-wire.js';
 
 export type AuroraVersion = AuroraMajor;
@@ -84,25 +89,28 @@ function setExternal(proc: string, needsMaterial: boolean): string {
 
 interface Procedure {
   body: string;
-  /** Which emulated versions have it. */
-  on: (major: AuroraVersion, at306: boolean) => boolean;
+  /** Which emulated versions (aurora_version()) have it. */
+  on: (auroraVersion: string) => boolean;
 }
 
 const always = () => true;
+const v3 = (v: string) => versionAtLeast(v, '3');
+/** From `first` on, within its major version. */
+const from = (first: string) => (v: string) => versionAtLeast(v, first) && v.split('.')[0] === first.split('.')[0];
 
 function procedures(major: AuroraVersion): Record<string, Procedure> {
   return {
-    rds_set_external_source: { on: (m) => m === 3, body: setExternal('mysql.rds_set_external_source', true) },
+    rds_set_external_source: { on: v3, body: setExternal('mysql.rds_set_external_source', true) },
     rds_set_external_master: { on: always, body: setExternal('mysql.rds_set_external_master', major === 3) },
     rds_start_replication: { on: always, body: `() BEGIN START SLAVE; SELECT 'Slave running normally.' AS Message; END` },
     rds_stop_replication: { on: always, body: `() BEGIN STOP SLAVE; SELECT 'Replica is down or disabled' AS Message; END` },
-    rds_reset_external_source: { on: (m) => m === 3, body: `() BEGIN ${REQUIRE_AUTOCOMMIT('mysql.rds_reset_external_source')} STOP SLAVE; RESET SLAVE ALL; END` },
+    rds_reset_external_source: { on: v3, body: `() BEGIN ${REQUIRE_AUTOCOMMIT('mysql.rds_reset_external_source')} STOP SLAVE; RESET SLAVE ALL; END` },
     rds_reset_external_master: { on: always, body: `() BEGIN ${REQUIRE_AUTOCOMMIT('mysql.rds_reset_external_master')} STOP SLAVE; RESET SLAVE ALL; END` },
     rds_set_binlog_source_ssl: {
-      on: (m, at306) => m === 3 && at306,
+      on: from('3.06'),
       body: `(IN mode INT) BEGIN EXECUTE IMMEDIATE CONCAT('CHANGE MASTER TO MASTER_SSL=', IF(mode = 1, 1, 0), ', MASTER_SSL_VERIFY_SERVER_CERT=0'); END`,
     },
-    rds_set_read_only: { on: (m, at306) => m === 3 && at306, body: `(IN mode INT) BEGIN SET GLOBAL read_only = IF(mode = 1, 1, 0); END` },
+    rds_set_read_only: { on: from('3.06'), body: `(IN mode INT) BEGIN SET GLOBAL read_only = IF(mode = 1, 1, 0); END` },
     rds_import_binlog_ssl_material: {
       on: always,
       body: `(IN ssl_material TEXT)
@@ -136,11 +144,23 @@ function procedures(major: AuroraVersion): Record<string, Procedure> {
         END`,
     },
     rds_show_configuration: { on: always, body: `() BEGIN SELECT name, value, description FROM mysql.rds_configuration ORDER BY name; END` },
+    // The SQL thread stops at the given source position.
+    rds_start_replication_until: {
+      on: from('3.04'),
+      body: `(IN replication_log_file TEXT, IN replication_stop_point BIGINT)
+        BEGIN
+          EXECUTE IMMEDIATE CONCAT('START SLAVE UNTIL MASTER_LOG_FILE=', QUOTE(replication_log_file), ', MASTER_LOG_POS=', replication_stop_point);
+          SELECT 'Replica will stop at the requested position' AS Message;
+        END`,
+    },
+    // This session's writes leave the binlog (the definer may set sql_log_bin; the caller may not).
+    rds_disable_session_binlog: { on: from('2.12'), body: `() BEGIN SET SESSION sql_log_bin = 0; END` },
+    rds_enable_session_binlog: { on: from('2.12'), body: `() BEGIN SET SESSION sql_log_bin = 1; END` },
   };
 }
 
 export interface AuroraEmulationOptions {
-  /** aurora_version() (default 3.06.0 for version 3, 2.11.2 for version 2). */
+  /** aurora_version() (default 3.06.0 for version 3, 2.12.4, the last Aurora MySQL 2 line, for version 2). */
   auroraVersion?: string;
 }
 
@@ -150,10 +170,8 @@ export interface AuroraEmulationOptions {
  * connection stays the test's own (it plays RDS itself: rdsadmin, the console, the network).
  */
 export async function installAuroraEmulation(superuser: Connection, version: AuroraVersion = 3, opts: AuroraEmulationOptions = {}): Promise<typeof AURORA_ADMIN> {
-  const auroraVersion = opts.auroraVersion ?? (version === 3 ? '3.06.0' : '2.11.2');
-  const [major, minor] = auroraVersion.split('.').map(Number);
-  if (major !== version) throw new Error(`auroraVersion ${auroraVersion} is not Aurora MySQL ${version}`);
-  const at306 = version === 3 && (minor ?? 0) >= 6;
+  const auroraVersion = opts.auroraVersion ?? (version === 3 ? '3.06.0' : '2.12.4');
+  if (Number(auroraVersion.split('.')[0]) !== version) throw new Error(`auroraVersion ${auroraVersion} is not Aurora MySQL ${version}`);
   await superuser.query('SET SESSION sql_log_bin = 0');
   await superuser.query(`CREATE TABLE IF NOT EXISTS mysql.rds_configuration (name VARCHAR(64) PRIMARY KEY, value INT NULL, description VARCHAR(255) NOT NULL DEFAULT '')`);
   await superuser.query('CREATE TABLE IF NOT EXISTS mysql.rds_kill_log (n INT AUTO_INCREMENT PRIMARY KEY, thread BIGINT NOT NULL)');
@@ -166,7 +184,7 @@ export async function installAuroraEmulation(superuser: Connection, version: Aur
   await superuser.query(`CREATE FUNCTION mysql.aurora_version() RETURNS VARCHAR(32) DETERMINISTIC SQL SECURITY DEFINER RETURN ${superuser.escape(auroraVersion)}`);
   for (const [name, proc] of Object.entries(procedures(version))) {
     await superuser.query(`DROP PROCEDURE IF EXISTS mysql.${name}`);
-    if (proc.on(version, at306)) await superuser.query(`CREATE PROCEDURE mysql.${name}${proc.body}`);
+    if (proc.on(auroraVersion)) await superuser.query(`CREATE PROCEDURE mysql.${name}${proc.body}`);
   }
   await superuser.query(`CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?`, [AURORA_ADMIN.username, AURORA_ADMIN.password]);
   await superuser.query(`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@'%'`, [AURORA_ADMIN.username]);
