@@ -12,16 +12,17 @@ import { dialectFor } from '../../shared/mysql/dialect.js';
 import { inspectDatabases } from '../../shared/preflight/db-checks.js';
 import type { MigrationState, ReplicationStartResult } from '../../shared/state.js';
 import { installAuroraEmulation, AURORA_ADMIN, useAuroraAdminSecret, type AuroraVersion } from '../support/aurora-emulation.js';
-import { makeTestCa, mariaDbTlsConfig } from '../support/test-ca.js';
+import { makeTestCa, mariaDbTlsConfig, type TestCa } from '../support/test-ca.js';
 import { invoke, scalar, slaveStatus, sql, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
 let adminSecret: string;
+let ca: TestCa;
 
 beforeAll(async () => {
   useLocalSecrets();
-  const ca = makeTestCa();
+  ca = makeTestCa();
   [source, target] = await Promise.all([startMariaDb({ serverId: 71, config: mariaDbTlsConfig(ca.issue('localhost')) }), startMariaDb({ serverId: 72 })]);
   adminSecret = useAuroraAdminSecret();
   await sql(source, 'CREATE DATABASE app');
@@ -31,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([source?.stop(), target?.stop()]);
+  ca?.remove();
 });
 
 /** The target emulates `auroraVersion` afresh, with no replication configured. */

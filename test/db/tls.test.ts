@@ -42,6 +42,7 @@ afterEach(() => {
 
 afterAll(async () => {
   await Promise.all([rightName?.stop(), wrongName?.stop()]);
+  ca?.remove();
 });
 
 /** The migration state with the source reached by name (a loopback address would not match any certificate). */

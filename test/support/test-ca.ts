@@ -2,7 +2,7 @@
 // certificate and server certificates it signs for given names, as PEM files in a temp folder. Lets
 // MariaDB serve TLS the way RDS does (a certificate chaining to a CA the client must be told about).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,6 +18,8 @@ export interface TestCa {
   caPem: string;
   /** A server certificate for `dnsName` (subjectAltName DNS and CN), signed by this CA. */
   issue(dnsName: string): IssuedCert;
+  /** Deletes the folder (keys included); call after the servers using its certificates stopped. */
+  remove(): void;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -52,6 +54,7 @@ export function makeTestCa(name = 'crossmove-test-ca'): TestCa {
       openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${base}.pem`, '-days', '2', '-extfile', `${base}.ext`], dir);
       return { certFile: join(dir, `${base}.pem`), keyFile: join(dir, `${base}.key`) };
     },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 
