@@ -212,8 +212,13 @@ function accountLock(server: MariaDbServer): WriteBlocker {
     undo: async () => void (await set('UNLOCK')),
     // Like a security group, the block leaves read_only alone: the two-primaries guard asks it directly.
     inPlace: async () => {
-      const [[row]] = await conn.query(`SHOW CREATE USER '${APP_USER}'@'%'`);
-      return /ACCOUNT LOCK/i.test(String(Object.values(row)[0]));
+      const conn = await server.connect();
+      try {
+        const [[row]] = (await conn.query(`SHOW CREATE USER '${APP_USER}'@'%'`)) as any;
+        return /ACCOUNT LOCK/i.test(String(Object.values(row)[0]));
+      } finally {
+        await conn.end();
+      }
     },
   };
 }
