@@ -91,7 +91,9 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
     });
     tracker.finish();
     display.stop();
-    const state = (result.status === 'SUCCEEDED' ? (result.output as Partial<MigrationState>) : tracker.lastState) ?? {};
+    const last = (result.status === 'SUCCEEDED' ? (result.output as Partial<MigrationState>) : tracker.lastState) ?? {};
+    // Before "Validate the input" succeeded the state is the raw input: its cutover section is no cutover result.
+    const state: Partial<MigrationState> = last.input ? last : {};
     if (options.stateDir && migrationId && result.status === 'SUCCEEDED' && state.cutover?.ok) saveFinalState(options.stateDir, migrationId, state);
     return redactDeep(buildReport(tracker, state, result, migrationId));
   } finally {

@@ -41,6 +41,9 @@ function parseCredentials(ref: string, text: string | undefined): DbCredentials 
   return { username: p.username, password: p.password };
 }
 
+/** The SDK's answers when this process has no AWS credentials, or ones AWS does not accept. */
+const NO_CREDENTIALS = ['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException', 'ExpiredToken'];
+
 export async function readCredentials(
   ref: string,
   options: { secretsManager?: SecretsManagerClient; cacheKey?: string } = {},
@@ -68,7 +71,12 @@ export async function readCredentials(
       if (err.name === 'AccessDeniedException') throw new SecretError(`Access denied reading secret ${ref}: grant secretsmanager:GetSecretValue on it`);
       // Throttling, 5xx and dropped connections: retried by the state machine like every other AWS call.
       if (isTransientAwsError(err)) throw new TransientError(`Secrets Manager GetSecretValue ${ref} failed temporarily (${err.name}: ${err.message}); the step is safe to retry`, { cause: err });
-      throw err;
+      // No usable AWS credentials where crossmove runs (typically a local run given an ARN): say what to do.
+      if (!NO_CREDENTIALS.includes(err.name)) throw err;
+      throw new SecretError(
+        `Secret ${ref} cannot be read from Secrets Manager (${err.name}: ${err.message}); give this process AWS credentials that may read it (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or in a local run use env:NAME or file:PATH`,
+        { cause: err },
+      );
     });
     value = parseCredentials(ref, out.SecretString);
   } else {

@@ -5,10 +5,11 @@ import type { MigrationState, PreflightResult } from '../state.js';
 import { awsPreflight } from './aws-checks.js';
 import { publicChecks, throwIfFailed, type CheckOutcome } from './checks.js';
 import { secretChecks } from './secret-checks.js';
+import { dnsAccessChecks } from './dns-access-checks.js';
 
 export async function inspectPreflight(state: Pick<MigrationState, 'input' | 'accounts'>): Promise<PreflightResult & { outcomes: CheckOutcome[] }> {
   const aws = await awsPreflight(state.input, state.accounts);
-  const outcomes = [...aws.checks, ...(await secretChecks(state))];
+  const outcomes = [...aws.checks, ...(await secretChecks(state)), ...(await dnsAccessChecks(state.input))];
   return {
     ok: outcomes.every((c) => c.status !== 'fail'),
     checks: publicChecks(outcomes),

@@ -67,6 +67,20 @@ describe('secret references', () => {
     await expect(readCredentials('plain-password')).rejects.toThrow(/must start with arn:, env: or file:/);
   });
 
+  it('an ARN read without AWS credentials says how to give them (a local run), other AWS errors pass unchanged', async () => {
+    // The SDK's own error when no provider in the chain has credentials.
+    sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const err = (await readCredentials(ARN, { secretsManager: new SecretsManagerClient({}) }).catch((e: Error) => e)) as Error;
+    expect(err).toBeInstanceOf(SecretError);
+    expect(err.message).toContain(ARN);
+    expect(err.message).toMatch(/give this process AWS credentials .* or in a local run use env:NAME or file:PATH/);
+
+    sm.reset();
+    sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('You provided a parameter value that is not valid'), { name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } }));
+    const other = (await readCredentials(ARN, { secretsManager: new SecretsManagerClient({}) }).catch((e: Error) => e)) as Error;
+    expect(other.name).toBe('InvalidParameterException');
+  });
+
   it('stores generated credentials in Secrets Manager, updating the secret when it already exists', async () => {
     const arn = 'arn:aws:secretsmanager:us-east-1:222222222222:secret:crossmove/m1/replication-user-AbCdEf';
     sm.on(CreateSecretCommand).rejectsOnce(new ResourceExistsException({ message: 'exists', $metadata: {} }));
