@@ -1,7 +1,8 @@
 // Database credentials are referenced, never carried: `arn:aws:secretsmanager:...` (read with the
 // given client, e.g. assumed-role credentials for a source-account secret), `env:NAME` or `file:PATH`
 // (local runs). Values are cached per container with an expiry and registered for redaction.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { ensurePrivateDir } from './private-dir.js';
 import { dirname, join, resolve } from 'node:path';
 import {
   CreateSecretCommand,
@@ -89,7 +90,7 @@ export async function readCredentials(
 /**
  * Stores generated credentials under a deterministic name and returns the reference to them.
  * Where they go is set by CROSSMOVE_SECRET_STORE: `local:<dir>` writes `<dir>/<name>.json` (mode 0600,
- * local runs); anything else uses Secrets Manager (create, or put a new version when it exists).
+ * in folders 0700 from <dir> down: local runs); anything else uses Secrets Manager (create, or put a new version when it exists).
  */
 export async function storeCredentials(
   name: string,
@@ -100,9 +101,12 @@ export async function storeCredentials(
   const store = process.env.CROSSMOVE_SECRET_STORE ?? 'aws';
   const body = JSON.stringify(value);
   if (store.startsWith('local:')) {
-    const path = resolve(join(store.slice(6), `${name}.json`));
-    await mkdir(dirname(path), { recursive: true });
+    const root = store.slice(6);
+    const path = resolve(join(root, `${name}.json`));
+    ensurePrivateDir(dirname(path), root);
     await writeFile(path, body, { mode: 0o600 });
+    // A file an older crossmove wrote keeps its mode on overwrite: tightened too.
+    await chmod(path, 0o600);
     cache.delete(`file:${path}`);
     return `file:${path}`;
   }

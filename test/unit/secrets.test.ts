@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -101,5 +101,23 @@ describe('secret references', () => {
     expect(statSync(ref.slice(5)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(ref.slice(5), 'utf8')).password).toBe('local-pass-xyz1');
     expect((await readCredentials(ref)).password).toBe('local-pass-xyz1');
+  });
+
+  it('keeps local secrets in folders only the owner can open, tightening ones an older crossmove left open', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'cm-store-'));
+    const root = join(parent, 'secrets');
+    process.env.CROSSMOVE_SECRET_STORE = `local:${root}`;
+    const ref = await storeCredentials('crossmove/m1/replication-user', { username: 'repl', password: 'local-pass-xyz2' });
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    for (const d of [root, join(root, 'crossmove'), join(root, 'crossmove/m1')]) expect(mode(d)).toBe(0o700);
+
+    // As an older version left them: folders 0755, the file 0644. Storing again tightens all of it,
+    // never the folder above the store.
+    for (const d of [parent, root, join(root, 'crossmove'), join(root, 'crossmove/m1')]) chmodSync(d, 0o755);
+    chmodSync(ref.slice(5), 0o644);
+    await storeCredentials('crossmove/m1/replication-user', { username: 'repl', password: 'local-pass-xyz3' });
+    for (const d of [root, join(root, 'crossmove'), join(root, 'crossmove/m1')]) expect(mode(d)).toBe(0o700);
+    expect(mode(ref.slice(5))).toBe(0o600);
+    expect(mode(parent)).toBe(0o755);
   });
 });
