@@ -90,6 +90,9 @@ function crossFieldIssues(raw: unknown): FieldIssue[] {
   if ((method === 'clone' || method === 'snapshot') && r.initialLoad?.schemas !== undefined) {
     issues.push({ field: 'initialLoad.schemas', message: `applies only to method logical: a ${method} copies the whole cluster; remove it, or use method logical to copy only some schemas` });
   }
+  if (logical && typeof target === 'object' && target.adminSecret === undefined) {
+    issues.push({ field: 'target.adminSecret', message: 'required for a logical copy (the admin of the target it loads into); clone and snapshot need none (crossmove sets the new cluster\'s master password into its own secret)' });
+  }
   const wb = r.cutover?.writeBlock;
   if (wb?.method === 'security-group' && wb.securityGroupId === undefined) {
     issues.push({ field: 'cutover.writeBlock.securityGroupId', message: 'required when writeBlock.method is security-group' });
