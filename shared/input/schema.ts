@@ -3,7 +3,8 @@
 // (a test fails when the published file is stale).
 import { z } from 'zod';
 
-export const ENGINES = ['aurora-mysql-3', 'aurora-mysql-2', 'mysql-8', 'mariadb'] as const;
+/** rds-mysql-8: RDS for MySQL 8.0/8.4 (an instance with the mysql.rds_* procedures); mysql-8: self-managed MySQL 8.0.23+. */
+export const ENGINES = ['aurora-mysql-3', 'aurora-mysql-2', 'mysql-8', 'rds-mysql-8', 'mariadb'] as const;
 export type Engine = (typeof ENGINES)[number];
 
 const rdsClusterArn = z
@@ -122,7 +123,11 @@ export const initialLoadSchema = z.strictObject({
 export const replicationSchema = z.strictObject({
   binlogRetentionHours: z.number().int().min(1).max(2160).default(72),
   ssl: z.boolean().default(true),
-  /** Aurora MySQL 3 with ssl: the source's CA and client certificate were imported on the target (mysql.rds_import_binlog_ssl_material). */
+  /**
+   * Aurora MySQL 3 replica with ssl: the source's CA and a client certificate were imported on it
+   * (mysql.rds_import_binlog_ssl_material), so crossmove passes ssl_encryption=1. Not needed from 3.06:
+   * without it crossmove encrypts with mysql.rds_set_binlog_source_ssl(1). Aurora MySQL 2 needs none.
+   */
   sslMaterialImported: z.boolean().default(false),
   maxLagSeconds: z.number().positive().max(3600).default(1),
   pollSeconds: z.number().int().min(1).max(3600).default(60),

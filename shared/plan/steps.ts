@@ -41,7 +41,7 @@ async function recordSql(run: (conn: Conn) => Promise<void>, secrets: string[]):
 }
 
 function retentionSql(dialect: Dialect, hours: number): string {
-  return dialect.aurora
+  return dialect.managed
     ? `CALL mysql.rds_set_configuration('binlog retention hours', ${hours})`
     : `SET GLOBAL binlog_expire_logs_seconds = ${hours * 3600}`;
 }
@@ -149,7 +149,8 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       state: 'Start replication on the target',
       where: 'target',
       changes: await recordSql(async (conn) => {
-        await target.configureSource(conn, { host: input.replication.sourceHostForTarget ?? input.source.endpoint?.host ?? '<source cluster endpoint>', port: input.source.endpoint?.port ?? 3306, user, password: fakePassword, file: '<binlog file>', position: 0, ssl: input.replication.ssl });
+        await target.setReadOnly(conn, true); // applications kept off the replica until the cutover
+        await target.configureSource(conn, { host: input.replication.sourceHostForTarget ?? input.source.endpoint?.host ?? '<source cluster endpoint>', port: input.source.endpoint?.port ?? 3306, user, password: fakePassword, file: '<binlog file>', position: 0, ssl: input.replication.ssl, sslMaterialImported: input.replication.sslMaterialImported });
         await target.start(conn);
       }, [fakePassword]),
     },
@@ -183,7 +184,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       where: 'source',
       changes: input.cutover.reverseReplication
         ? await recordSql(async (conn) => {
-            await source.configureSource(conn, { host: '<target endpoint>', port: input.target.endpoint?.port ?? 3306, user: `${user.slice(0, 30)}_r`, password: fakePassword, file: '<target file at switch>', position: 0, ssl: input.replication.ssl });
+            await source.configureSource(conn, { host: '<target endpoint>', port: input.target.endpoint?.port ?? 3306, user: `${user.slice(0, 30)}_r`, password: fakePassword, file: '<target file at switch>', position: 0, ssl: input.replication.ssl, sslMaterialImported: input.replication.sslMaterialImported });
             await source.start(conn);
           }, [fakePassword])
         : ['skipped: cutover.reverseReplication false'],

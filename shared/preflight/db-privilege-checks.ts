@@ -5,7 +5,7 @@
 // may come through roles (Aurora MySQL 3's rds_superuser_role, MySQL 8 / MariaDB roles) are not visible
 // there: then a missing privilege is a warning, never a refusal. Password hashes in the output of
 // SHOW GRANTS are never read past the privilege list.
-import type { Engine } from '../input/schema.js';
+import type { Dialect } from '../mysql/dialect.js';
 import type { MigrationInput } from '../input/validate.js';
 import type { Conn } from '../mysql/connection.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
@@ -71,11 +71,12 @@ function holds(grants: OwnGrants, need: Need): boolean {
   return has(grants.global) || (need.schema !== undefined && has(grants.schemas.get(need.schema)));
 }
 
-const aurora = (engine: Engine) => engine === 'aurora-mysql-2' || engine === 'aurora-mysql-3';
 const READ_ONLY = ['SUPER', 'READ_ONLY ADMIN', 'SYSTEM_VARIABLES_ADMIN'];
+/** What of the dialect decides which privileges a step needs: managed servers (Aurora, RDS) run replication and KILL through mysql.rds_* procedures, and only some can set read_only. */
+export type ServerKind = Pick<Dialect, 'managed' | 'canSetReadOnly'>;
 
 /** What the migration runs on the source. */
-export function sourceNeeds(input: MigrationInput, engine: Engine): Need[] {
+export function sourceNeeds(input: MigrationInput, server: ServerKind): Need[] {
   const heartbeat = input.names.heartbeatSchema;
   const needs: Need[] = [
     { for: 'the replication user', any: ['CREATE USER'] },
@@ -87,23 +88,19 @@ export function sourceNeeds(input: MigrationInput, engine: Engine): Need[] {
   if (input.initialLoad.method === 'logical') {
     needs.push({ for: 'reading the data', any: ['SELECT'] }, { for: 'reading views', any: ['SHOW VIEW'] }, { for: 'reading triggers', any: ['TRIGGER'] }, { for: 'reading events', any: ['EVENT'] });
   }
-  if (!aurora(engine)) {
-    if ((input.cutover.writeBlock?.method ?? 'read-only') === 'read-only') needs.push({ for: 'blocking writes (read_only)', any: READ_ONLY });
-    needs.push({ for: 'ending application sessions (KILL)', any: ['SUPER', 'CONNECTION ADMIN', 'CONNECTION_ADMIN'] });
-  }
+  if (server.canSetReadOnly && (input.cutover.writeBlock?.method ?? 'read-only') === 'read-only') needs.push({ for: 'blocking writes (read_only)', any: READ_ONLY });
+  if (!server.managed) needs.push({ for: 'ending application sessions (KILL)', any: ['SUPER', 'CONNECTION ADMIN', 'CONNECTION_ADMIN'] });
   return needs;
 }
 
 /** What the migration runs on the target (a logical copy's target, or any target that exists already). */
-export function targetNeeds(input: MigrationInput, engine: Engine): Need[] {
+export function targetNeeds(input: MigrationInput, server: ServerKind): Need[] {
   const needs: Need[] = [];
   if (input.initialLoad.method === 'logical') {
     for (const p of ['SELECT', 'CREATE', 'DROP', 'INSERT', 'ALTER', 'INDEX', 'CREATE VIEW', 'CREATE ROUTINE', 'TRIGGER', 'EVENT', 'REFERENCES']) needs.push({ for: 'loading the copy', any: [p] });
   }
-  if (!aurora(engine)) {
-    needs.push({ for: 'configuring replication', any: ['SUPER', 'REPLICATION SLAVE ADMIN', 'REPLICATION_SLAVE_ADMIN'] });
-    needs.push({ for: 'making it writable at the cutover', any: READ_ONLY });
-  }
+  if (!server.managed) needs.push({ for: 'configuring replication', any: ['SUPER', 'REPLICATION SLAVE ADMIN', 'REPLICATION_SLAVE_ADMIN'] });
+  if (server.canSetReadOnly) needs.push({ for: 'making it writable at the cutover', any: READ_ONLY });
   if (input.cutover.reverseReplication) {
     needs.push({ for: 'the reverse replication user', any: ['CREATE USER'] }, { for: 'granting it replication', any: ['REPLICATION SLAVE'], grantOption: true });
   }

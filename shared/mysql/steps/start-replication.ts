@@ -9,23 +9,14 @@ import type { Dialect } from '../dialect.js';
 import { withSides } from './sides.js';
 
 /**
- * Encrypted binlog replication into Aurora: v2's ssl_encryption argument is not implemented, and v3
- * needs the source's certificates imported first with mysql.rds_import_binlog_ssl_material, which
- * cannot be read back: the input must say it was done (replication.sslMaterialImported).
+ * Refuses encrypted replication (replication.ssl) into a replica whose engine has no way to do it
+ * (Aurora MySQL 3 before 3.06 without imported client material), before anything is configured.
+ * Every other engine encrypts (Dialect.replicationSsl says how); none verifies the source certificate.
  */
 export function checkSslSupport(state: MigrationState, dialect: Dialect): void {
   if (!state.input.replication.ssl) return;
-  if (dialect.engine === 'aurora-mysql-2') {
-    throw new ReplicationSslUnsupportedError(
-      'replication.ssl is true but Aurora MySQL 2 does not implement encrypted binlog replication (ssl_encryption of mysql.rds_set_external_master). Set replication.ssl to false (the replication traffic then stays inside the VPC path you configure), or use an Aurora MySQL 3 target.',
-    );
-  }
-  const imported = (state.input.replication as { sslMaterialImported?: unknown }).sslMaterialImported === true;
-  if (dialect.engine === 'aurora-mysql-3' && !imported) {
-    throw new ReplicationSslUnsupportedError(
-      "replication.ssl is true but Aurora MySQL 3 needs the source's CA and client certificate imported on the target first: run CALL mysql.rds_import_binlog_ssl_material('<json>') on the target, then set replication.sslMaterialImported to true, or set replication.ssl to false.",
-    );
-  }
+  const support = dialect.replicationSsl({ materialImported: state.input.replication.sslMaterialImported });
+  if (!support.possible) throw new ReplicationSslUnsupportedError(`replication.ssl is true but on this ${dialect.engine} replica ${support.how}: nothing was changed. ${support.fix ?? ''}`.trim());
 }
 
 export async function startReplicationStep(state: MigrationState): Promise<ReplicationStartResult> {
@@ -40,9 +31,18 @@ export async function startReplicationStep(state: MigrationState): Promise<Repli
     // UPDATEs the row, so the replicated beats apply either way.
     await ensureHeartbeatTable(conn, state.input.names.heartbeatSchema);
     logStep('keep applications off the target until cutover (read_only)', { engine: dialect.engine });
-    await setReadOnly(conn, dialect, true);
+    if (!(await setReadOnly(conn, dialect, true))) {
+      logStep('the target stays writable until cutover: this engine offers no read_only through SQL', { engine: dialect.engine });
+    }
     logStep('configure the external source and start replication', { host: at.host, port: at.port, from, engine: dialect.engine, ssl: state.input.replication.ssl });
-    await configureAndStart(conn, dialect, { host: at.host, port: at.port, userSecretRef: state.replicationUser!.secretRef, from, ssl: state.input.replication.ssl });
+    await configureAndStart(conn, dialect, {
+      host: at.host,
+      port: at.port,
+      userSecretRef: state.replicationUser!.secretRef,
+      from,
+      ssl: state.input.replication.ssl,
+      sslMaterialImported: state.input.replication.sslMaterialImported,
+    });
     return { sourceHost: at.host, sourcePort: at.port, startedAt: state.replication?.startedAt ?? new Date().toISOString(), from, targetEngine: dialect.engine };
   });
 }
