@@ -100,7 +100,9 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
     });
     tracker.finish();
     display.stop();
-    const state = (result.status === 'SUCCEEDED' ? (result.output as Partial<MigrationState>) : tracker.lastState) ?? {};
+    const last = (result.status === 'SUCCEEDED' ? (result.output as Partial<MigrationState>) : tracker.lastState) ?? {};
+    // Before "Validate the input" succeeded the state is the raw input: its cutover section is no cutover result.
+    const state: Partial<MigrationState> = last.input ? last : {};
     // Whenever the target became the primary, finished or not: fallback and cleanup start from it, and
     // what was left is in it.
     const finalStatePath = options.stateDir && migrationId && targetIsPrimary(state) ? saveFinalState(options.stateDir, migrationId, state) : null;

@@ -266,6 +266,7 @@ export type CleanupItemKind =
   | 'reverse-replication-user'
   | 'reverse-replication-secret'
   | 'heartbeat-objects'
+  | 'copy-bookkeeping'
   | 'binlog-retention';
 export interface CleanupItem {
   kind: CleanupItemKind;

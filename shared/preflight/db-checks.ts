@@ -15,10 +15,12 @@ import type { MigrationState } from '../state.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 import { readBinlogFacts, readRetention, retentionBudgetChecks, retentionChecks, sourceBinlogChecks, targetBinlogChecks, type BinlogFacts } from './db-binlog-checks.js';
 import { reach, type SideName } from './db-reach.js';
-import { engineCheck, primaryKeyCheck, readTables, scopeFilter, targetEmptyCheck } from './db-schema-checks.js';
+import { engineCheck, primaryKeyCheck, readTables, schemasCheck, scopeFilter, targetEmptyCheck } from './db-schema-checks.js';
 import { userChecks } from './db-user-checks.js';
 import { sslChecks } from './db-ssl-checks.js';
 import { readVersion, versionCheck, type ServerVersion } from './db-version-checks.js';
+import { identityChecks, readIdentity } from './db-identity-checks.js';
+import { privilegeCheck, readOwnGrants, sourceNeeds, targetNeeds } from './db-privilege-checks.js';
 
 export type DbPreflightState = Pick<MigrationState, 'input' | 'accounts'> & Partial<Pick<MigrationState, 'preflight' | 'clone'>>;
 
@@ -45,6 +47,8 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
 
   let source: Conn | null = null;
   let target: Conn | null = null;
+  let sourceUser = '';
+  let targetUser = '';
   try {
     const users = [input.replication.userName, reverseUserName(input.replication.userName)];
     if (sourceEp) {
@@ -53,13 +57,18 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
       const r = await reach('source', sourceEp, () => sourceAdminCredentials(state), note);
       checks.push(r.check);
       source = wrap(r.conn, 'source');
-      if (r.username) users.push(r.username);
+      if (r.username) users.push((sourceUser = r.username));
     }
     if (targetEp) {
       const r = await reach('target', targetEp, () => targetAdminCredentials(state));
       checks.push(r.check);
       target = wrap(r.conn, 'target');
-      if (r.username) users.push(r.username);
+      if (r.username) users.push((targetUser = r.username));
+    }
+    // Before anything else: a target that is the source itself makes every other finding moot.
+    if (source && target && sourceEp && targetEp) {
+      const [src, tgt] = [source, target];
+      checks.push(...(await guarded('db-same-server', 'whether source and target are the same server', 'SELECT @@server_id, @@hostname, @@port', async () => identityChecks(input, sourceEp, targetEp, await readIdentity(src), await readIdentity(tgt)))));
     }
 
     let targetBinlogs: BinlogFacts | null = null;
@@ -79,6 +88,14 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
         targetDialect = targetSide.dialect;
       }
       checks.push(...sslChecks(input, dialect, targetDialect));
+      checks.push(...(await guarded('db-source-privileges', 'the privileges of the source admin user', 'SHOW GRANTS', async () => [privilegeCheck('source', sourceUser, await readOwnGrants(src), sourceNeeds(input, dialect))])));
+      if (target) {
+        const tgt = target;
+        checks.push(...(await guarded('db-target-privileges', 'the privileges of the target admin user', 'SHOW GRANTS', async () => [privilegeCheck('target', targetUser, await readOwnGrants(tgt), targetNeeds(input, targetDialect))])));
+      }
+      if (input.initialLoad.method === 'logical' && input.initialLoad.schemas) {
+        checks.push(...(await guarded('db-schemas', 'initialLoad.schemas', 'SELECT on information_schema.SCHEMATA', async () => [await schemasCheck(src, input.initialLoad.schemas!)])));
+      }
       const scope = scopeFilter(input);
       const tables = await readTables(src, scope);
       const dataBytes = tables.reduce((n, t) => n + t.bytes, 0);
