@@ -18,6 +18,7 @@ const entry = (file: string, load: () => Promise<unknown>): HandlerEntry => ({
 
 export const handlerRegistry = {
   validateInput: entry('validate-input', () => import('./validate-input.js')),
+  readCutoverRecord: entry('read-cutover-record', () => import('./read-cutover-record.js')),
   runPreflight: entry('run-preflight', () => import('./run-preflight.js')),
   checkDatabases: entry('check-databases', () => import('./check-databases.js')),
   keepBinlogs: entry('keep-binlogs', () => import('./keep-binlogs.js')),
@@ -28,6 +29,8 @@ export const handlerRegistry = {
   checkClone: entry('check-clone', () => import('./check-clone.js')),
   createWriter: entry('create-writer', () => import('./create-writer.js')),
   checkWriter: entry('check-writer', () => import('./check-writer.js')),
+  resetMasterPassword: entry('reset-master-password', () => import('./reset-master-password.js')),
+  checkMasterPassword: entry('check-master-password', () => import('./check-master-password.js')),
   readBinlogPosition: entry('read-binlog-position', () => import('./read-binlog-position.js')),
   snapshotSource: entry('snapshot-source', () => import('./snapshot-source.js')),
   checkSourceSnapshot: entry('check-source-snapshot', () => import('./check-source-snapshot.js')),

@@ -1,7 +1,8 @@
 // Database credentials are referenced, never carried: `arn:aws:secretsmanager:...` (read with the
 // given client, e.g. assumed-role credentials for a source-account secret), `env:NAME` or `file:PATH`
 // (local runs). Values are cached per container with an expiry and registered for redaction.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { ensurePrivateDir } from './private-dir.js';
 import { dirname, join, resolve } from 'node:path';
 import {
   CreateSecretCommand,
@@ -41,6 +42,9 @@ function parseCredentials(ref: string, text: string | undefined): DbCredentials 
   return { username: p.username, password: p.password };
 }
 
+/** The SDK's answers when this process has no AWS credentials, or ones AWS does not accept. */
+const NO_CREDENTIALS = ['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException', 'ExpiredToken'];
+
 export async function readCredentials(
   ref: string,
   options: { secretsManager?: SecretsManagerClient; cacheKey?: string } = {},
@@ -68,7 +72,12 @@ export async function readCredentials(
       if (err.name === 'AccessDeniedException') throw new SecretError(`Access denied reading secret ${ref}: grant secretsmanager:GetSecretValue on it`);
       // Throttling, 5xx and dropped connections: retried by the state machine like every other AWS call.
       if (isTransientAwsError(err)) throw new TransientError(`Secrets Manager GetSecretValue ${ref} failed temporarily (${err.name}: ${err.message}); the step is safe to retry`, { cause: err });
-      throw err;
+      // No usable AWS credentials where crossmove runs (typically a local run given an ARN): say what to do.
+      if (!NO_CREDENTIALS.includes(err.name)) throw err;
+      throw new SecretError(
+        `Secret ${ref} cannot be read from Secrets Manager (${err.name}: ${err.message}); give this process AWS credentials that may read it (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or in a local run use env:NAME or file:PATH`,
+        { cause: err },
+      );
     });
     value = parseCredentials(ref, out.SecretString);
   } else {
@@ -81,7 +90,7 @@ export async function readCredentials(
 /**
  * Stores generated credentials under a deterministic name and returns the reference to them.
  * Where they go is set by CROSSMOVE_SECRET_STORE: `local:<dir>` writes `<dir>/<name>.json` (mode 0600,
- * local runs); anything else uses Secrets Manager (create, or put a new version when it exists).
+ * in folders 0700 from <dir> down: local runs); anything else uses Secrets Manager (create, or put a new version when it exists).
  */
 export async function storeCredentials(
   name: string,
@@ -92,9 +101,12 @@ export async function storeCredentials(
   const store = process.env.CROSSMOVE_SECRET_STORE ?? 'aws';
   const body = JSON.stringify(value);
   if (store.startsWith('local:')) {
-    const path = resolve(join(store.slice(6), `${name}.json`));
-    await mkdir(dirname(path), { recursive: true });
+    const root = store.slice(6);
+    const path = resolve(join(root, `${name}.json`));
+    ensurePrivateDir(dirname(path), root);
     await writeFile(path, body, { mode: 0o600 });
+    // A file an older crossmove wrote keeps its mode on overwrite: tightened too.
+    await chmod(path, 0o600);
     cache.delete(`file:${path}`);
     return `file:${path}`;
   }
@@ -107,5 +119,48 @@ export async function storeCredentials(
     const out = await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: body }));
     cache.delete(out.ARN!);
     return out.ARN!;
+  }
+}
+
+/**
+ * The credentials kept under `name` in Secrets Manager, created with `generate()` when there are none
+ * (first the secret, then whatever uses the password: a crash between the two leaves a secret nobody
+ * uses, never a password that exists nowhere). A retry finds the same value, so it is idempotent. Only
+ * the ARN should leave the caller; the value is registered for redaction.
+ */
+export async function ensureGeneratedCredentials(
+  name: string,
+  generate: () => DbCredentials,
+  options: { secretsManager: SecretsManagerClient; description: string },
+): Promise<{ ref: string; value: DbCredentials; created: boolean }> {
+  const sm = options.secretsManager;
+  const read = async (): Promise<{ ref: string; value: DbCredentials } | null> => {
+    try {
+      const out = await sm.send(new GetSecretValueCommand({ SecretId: name }));
+      return { ref: out.ARN!, value: parseCredentials(name, out.SecretString) };
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === 'ResourceNotFoundException') return null;
+      if (e.name === 'InvalidRequestException' && /marked (for )?delet/i.test(e.message)) {
+        throw new SecretError(`Secret ${name} is scheduled for deletion (an earlier cleanup): restore it (aws secretsmanager restore-secret --secret-id ${name}) or delete it for good, then re-run`);
+      }
+      if (isTransientAwsError(err)) throw new TransientError(`Secrets Manager GetSecretValue ${name} failed temporarily (${e.name}: ${e.message}); the step is safe to retry`, { cause: err });
+      throw err;
+    }
+  };
+  const existing = await read();
+  if (existing) return { ...existing, created: false };
+  const value = generate();
+  registerSecretValue(value.password);
+  try {
+    const out = await sm.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value), Description: options.description }));
+    return { ref: out.ARN!, value, created: true };
+  } catch (err) {
+    if (isTransientAwsError(err)) throw new TransientError(`Secrets Manager CreateSecret ${name} failed temporarily (${(err as Error).name}); the step is safe to retry`, { cause: err });
+    if ((err as Error).name !== 'ResourceExistsException') throw err;
+    // A concurrent attempt created it first: its value is the one to use.
+    const again = await read();
+    if (!again) throw new TransientError(`Secret ${name} exists but cannot be read yet; the step is safe to retry`, { cause: err });
+    return { ...again, created: false };
   }
 }

@@ -6,6 +6,8 @@ import type { MigrationInput } from './input/validate.js';
 import type { Engine } from './input/schema.js';
 import type { DiffSummary } from './verify/diff-report.js';
 import type { DiffPlanState } from './verify/steps.js';
+import type { GrantDifferenceCounts } from './mysql/grant-report.js';
+import type { UnfinishedStep } from './after-cutover.js';
 
 export interface Accounts {
   /** Account that owns the source cluster (from source.clusterArn), or null for an endpoint-only source. */
@@ -37,6 +39,26 @@ export interface PreflightResult {
     parameterGroup: string;
     instanceCount: number;
   };
+  /** Clone and snapshot paths: the parameter group of the new cluster (absent for a logical copy). */
+  targetParameterGroup?: TargetParameterGroupPlan;
+}
+
+/**
+ * The cluster parameter group the clone or restored cluster gets, decided by the preflight. Its binlogs
+ * must be on: the new cluster reports the source's binlog position ("Binlog position from crash
+ * recovery") only when binary logging is on in its own cluster parameter group.
+ */
+export interface TargetParameterGroupPlan {
+  name: string;
+  /** crossmove creates it (no target.dbClusterParameterGroupName given), as a copy of the source's group. */
+  create: boolean;
+  family?: string;
+  /** The source cluster's parameter group it copies (create only). */
+  copiedFrom?: string;
+  /** What crossmove sets in it (create only): the source group's own settings, binlogs on. */
+  parameters?: { name: string; value: string }[];
+  /** Settings of the source group that are not copied, and why (create only). */
+  notCopied?: { name: string; reason: string }[];
 }
 
 /** A step polled by a Task -> Choice -> Wait loop. `attempts` counts calls, bounded in the ASL. */
@@ -83,12 +105,31 @@ export interface ClusterPoll extends PollResult {
   created?: boolean;
   /** ClusterCreateTime (ISO): start of the DescribeEvents look-back window. */
   createdAt?: string;
+  /** The cluster parameter group the cluster uses (its binlogs must be on). */
+  parameterGroup?: string;
 }
 export interface InstancePoll extends PollResult {
   instanceIdentifier: string;
   created?: boolean;
   /** InstanceCreateTime (ISO): start of the DescribeEvents look-back window. */
   createdAt?: string;
+}
+
+/**
+ * "Reset the master password" / "Check the master password": the clone (or restored cluster) inherits
+ * the source's users and master password; crossmove sets a new master password on it, kept in a secret
+ * of the target account that it owns, and every later step connects to the target with that secret.
+ */
+export interface TargetAdminReset extends PollResult {
+  /** ARN of the secret holding {username, password} (never the password). */
+  secretRef: string;
+  /** The cluster's master user name (the source's). */
+  username: string;
+  clusterIdentifier: string;
+  /** This migration created the secret (cleanup removes it). */
+  createdSecret: boolean;
+  /** When ModifyDBCluster was sent (ISO). */
+  requestedAt?: string;
 }
 
 export interface BinlogPosition {
@@ -161,7 +202,10 @@ export interface CutoverResult {
   targetPositionAtSwitch: BinlogPosition | null;
   tablesVerified: number;
   checksumsMatch: boolean | null;
+  /** The first lines only (shared/mysql/grant-report.ts); the counts say how many there were in all. */
   grantDifferences: string[];
+  /** Absent in results recorded before the counts existed. */
+  grantDifferenceCounts?: GrantDifferenceCounts;
   steps: { step: string; ms: number }[];
 }
 
@@ -211,6 +255,7 @@ export type CleanupItemKind =
   | 'ram-share'
   | 'kms-key-statement'
   | 'replication-secret'
+  | 'target-admin-secret'
   | 'source-snapshot'
   | 'target-snapshot-copy'
   | 'source-shareable-copy'
@@ -223,6 +268,7 @@ export type CleanupItemKind =
   | 'reverse-replication-user'
   | 'reverse-replication-secret'
   | 'heartbeat-objects'
+  | 'copy-bookkeeping'
   | 'binlog-retention';
 export interface CleanupItem {
   kind: CleanupItemKind;
@@ -256,11 +302,36 @@ export interface FallbackResult {
   sourcePositionAtSwitch: BinlogPosition | null;
   tablesVerified: number;
   checksumsMatch: boolean | null;
-  /** Application users/grants that exist on the target but not on the source (made after the cutover). */
+  /** Application users/grants that exist on the target but not on the source (made after the cutover); first lines only. */
   grantDifferences: string[];
+  grantDifferenceCounts?: GrantDifferenceCounts;
   steps: { step: string; ms: number }[];
   /** The CNAME pointed back at the source (skipped without cutover.dns). */
   dns?: DnsResult;
+}
+
+/**
+ * "Read the cutover record on the target" / "Check how far the cutover got": whether this migration's
+ * target is the primary, from the target's cutover marker rows.
+ */
+export interface PriorCutover {
+  /** A cutover of this migration passed its point of no return: the source must never take writes again (except by fallback). */
+  targetIsPrimary: boolean;
+  /** The latest marker phase written by the target side (null: none, or no target yet). */
+  phase: 'in-progress' | 'past-point-of-no-return' | 'done' | 'rolled-back' | null;
+  /** The cutover's recorded result, when the target is the primary (its positions, for reverse replication). */
+  cutover: CutoverResult | null;
+  /** Where the target was read (a resumed run has no $.clone). */
+  targetEndpoint: { host: string; port: number } | null;
+  /** The source cluster's endpoint when a resumed run has no preflight result to take it from. */
+  sourceEndpoint: { host: string; port: number } | null;
+  /**
+   * Clone and snapshot paths: the target admin (crossmove's secret for the new cluster's master user),
+   * found by its derived name; a resumed run skips "Reset the master password". null otherwise.
+   */
+  targetAdmin: TargetAdminReset | null;
+  detail: string;
+  checkedAt: string;
 }
 
 export interface FailureInfo {
@@ -271,6 +342,8 @@ export interface FailureInfo {
 export interface MigrationState {
   input: MigrationInput;
   accounts: Accounts;
+  /** Whether the target already took over (first state after validation; again after a failed "Cut over"). */
+  priorCutover?: PriorCutover;
   preflight?: PreflightResult;
   /** The read-only database checks ("Check the databases"). */
   databaseChecks?: PreflightResult;
@@ -280,6 +353,11 @@ export interface MigrationState {
   keyAccess?: KeyAccess;
   clone?: ClusterPoll;
   writer?: InstancePoll;
+  /**
+   * Clone and snapshot paths: the target admin crossmove set up (its secret is the target admin from then
+   * on). A run resumed after its cutover takes it from $.priorCutover (null on a logical copy's path).
+   */
+  targetAdmin?: TargetAdminReset | null;
   binlogPosition?: BinlogPositionPoll;
   logicalCopy?: LogicalCopyResult;
   replicationUser?: ReplicationUserResult;
@@ -318,10 +396,14 @@ export interface MigrationState {
   window?: { rounds: number };
   /** The approval gate was rejected (ApprovalRejected) or timed out (States.Timeout). */
   approvalFailure?: FailureInfo;
+  /** "Check how far the cutover got": the target's record read again after "Cut over" failed. */
+  cutoverRecord?: PriorCutover;
+  /** Reading the cutover record after a failed "Cut over" failed too (the original error stays in `failure`). */
+  cutoverRecordError?: FailureInfo;
   /** The last cutover refused to start (CutoverNotReadyError): the machine went back to watching. */
   cutoverNotReady?: FailureInfo;
   /** What report-failure returned (the Fail state's Error/Cause come from it). */
-  failureReport?: { outcome: string; error: string; message: string; lastCompletedStep: string | null; notified: boolean };
+  failureReport?: { outcome: string; error: string; message: string; lastCompletedStep: string | null; unfinished?: UnfinishedStep[]; notified: boolean };
   /** What report-success returned. */
   report?: Record<string, unknown>;
 }

@@ -35,6 +35,8 @@ export interface MigrationStatus {
   failure: HistoryDigest['failure'];
   /** The data comparison: its newest verdict or progress (null: not started, or cutover.verify none). */
   verification: VerificationStatus | null;
+  /** Past the cutover's point of no return: the target is the primary, and what is left to do. */
+  afterCutover: HistoryDigest['afterCutover'];
 }
 
 export type VerificationStatus = Pick<DiffSummary, 'job' | 'done' | 'verdict' | 'mode' | 'tablesTotal' | 'tablesCompared' | 'rowsCompared' | 'rowsPerSec' | 'etaSeconds' | 'differences' | 'tables' | 'notVerifiable' | 'positions' | 'checkedAt'>;
@@ -109,5 +111,6 @@ export async function migrationStatus(migrationId: string, stateMachineArn: stri
     approval,
     failure: digest.failure ?? (described.error ? { error: described.error, cause: described.cause ?? '' } : null),
     verification: verificationOf(diff),
+    afterCutover: digest.afterCutover,
   };
 }

@@ -42,7 +42,7 @@ async function recordSql(run: (conn: Conn) => Promise<void>, secrets: string[]):
 }
 
 function retentionSql(dialect: Dialect, hours: number): string {
-  return dialect.aurora
+  return dialect.managed
     ? `CALL mysql.rds_set_configuration('binlog retention hours', ${hours})`
     : `SET GLOBAL binlog_expire_logs_seconds = ${hours * 3600}`;
 }
@@ -64,6 +64,8 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
   const method = input.initialLoad.method;
   const steps: PlannedStep[] = [
     { state: 'Validate the input', where: 'none', changes: [] },
+    // Read-only: a target whose cutover passed its point of no return resumes after it instead.
+    { state: 'Read the cutover record on the target', where: 'target', changes: [] },
     { state: 'Run preflight checks', where: 'both', changes: [] },
     {
       state: 'Keep binlogs long enough',
@@ -75,21 +77,35 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
     },
   ];
 
+  // The new cluster's parameter group must have binlogs on (shared/aws/target-parameter-group.ts).
+  const parameterGroup = input.target.dbClusterParameterGroupName
+    ? `with cluster parameter group ${input.target.dbClusterParameterGroupName} (its binlog_format must be on)`
+    : `CreateDBClusterParameterGroup ${n.targetClusterParameterGroupName}: a copy of the source cluster's group (binlogs on), for the new cluster`;
+  // The new cluster inherits the source's master user and password (shared/aws/master-password.ts).
+  const resetMasterPasswordStep: PlannedStep = {
+    state: 'Reset the master password',
+    where: 'aws: target account',
+    changes: [
+      `secret ${n.targetAdminSecretName}: the new cluster's master user (the source's) with a generated password; only its ARN travels`,
+      `ModifyDBCluster ${n.targetClusterIdentifier} MasterUserPassword (the source keeps its own), then wait until it is in effect; that secret is the target admin from here on${input.target.adminSecret ? ` (target.adminSecret ${input.target.adminSecret} is not used)` : ''}`,
+    ],
+  };
   if (method === 'clone') {
     if (!accounts.sameAccount) {
       steps.push(
         { state: 'Share the cluster', where: `aws: source account ${accounts.source}`, changes: [`RAM resource share ${n.resourceShareName}: ${input.source.clusterArn} -> account ${accounts.target}`] },
         { state: 'Accept the share', where: `aws: target account ${accounts.target}`, changes: ['accept the pending RAM invitation for that share'] },
-        { state: 'Let the target use the KMS key', where: `aws: source account ${accounts.source}`, changes: [`key policy statement ${n.kmsStatementSid} letting account ${accounts.target} use the source cluster's key`] },
+        { state: 'Let the target use the KMS key', where: `aws: source account ${accounts.source}`, changes: [`key policy statements ${n.kmsStatementSid} (use of the key) and ${n.kmsStatementSid}Grants (grants for AWS resources only) letting account ${accounts.target} use the source cluster's key`] },
       );
     }
     steps.push(
       {
         state: 'Clone the cluster',
         where: `aws: target account ${accounts.target ?? '(this account)'}`,
-        changes: [`RestoreDBClusterToPointInTime copy-on-write ${input.source.clusterArn} -> cluster ${n.targetClusterIdentifier}${input.target.kmsKeyId ? ` (key ${input.target.kmsKeyId})` : ''}`],
+        changes: [parameterGroup, `RestoreDBClusterToPointInTime copy-on-write ${input.source.clusterArn} -> cluster ${n.targetClusterIdentifier}${input.target.kmsKeyId ? ` (key ${input.target.kmsKeyId})` : ''}`],
       },
       { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass}) in ${n.targetClusterIdentifier}, not publicly accessible`] },
+      resetMasterPasswordStep,
       { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
     );
   } else if (method === 'snapshot') {
@@ -107,8 +123,9 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       },
       ...(accounts.sameAccount ? [] : [{ state: 'Share the snapshot', where: `aws: source account ${accounts.source}`, changes: [`snapshot attribute restore -> account ${accounts.target}`] }]),
       { state: 'Copy the snapshot', where: 'aws: target account', changes: [`CopyDBClusterSnapshot -> ${n.targetSnapshotIdentifier}${input.target.kmsKeyId ? ` re-encrypted with ${input.target.kmsKeyId}` : ''}`] },
-      { state: 'Restore the snapshot', where: 'aws: target account', changes: [`RestoreDBClusterFromSnapshot -> cluster ${n.targetClusterIdentifier}`] },
+      { state: 'Restore the snapshot', where: 'aws: target account', changes: [parameterGroup, `RestoreDBClusterFromSnapshot -> cluster ${n.targetClusterIdentifier}`] },
       { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass})`] },
+      resetMasterPasswordStep,
       { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
     );
   } else {
@@ -135,7 +152,8 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       state: 'Start replication on the target',
       where: 'target',
       changes: await recordSql(async (conn) => {
-        await target.configureSource(conn, { host: input.replication.sourceHostForTarget ?? input.source.endpoint?.host ?? '<source cluster endpoint>', port: input.source.endpoint?.port ?? 3306, user, password: fakePassword, file: '<binlog file>', position: 0, ssl: input.replication.ssl });
+        await target.setReadOnly(conn, true); // applications kept off the replica until the cutover
+        await target.configureSource(conn, { host: input.replication.sourceHostForTarget ?? input.source.endpoint?.host ?? '<source cluster endpoint>', port: input.source.endpoint?.port ?? 3306, user, password: fakePassword, file: '<binlog file>', position: 0, ssl: input.replication.ssl, sslMaterialImported: input.replication.sslMaterialImported });
         await target.start(conn);
       }, [fakePassword]),
     },
@@ -169,7 +187,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
           : `block source writes: SET GLOBAL read_only = ON and kill application sessions`,
         `wait until the target executed the source's last position; ${(await recordSql(async (c) => { await target.stop(c); await target.reset(c); }, [])).join('; ')}`,
         `${input.cutover.verify === 'diff' ? 're-check by key the rows the comparison left unsettled, check the applier stopped cleanly (nothing scanned: no time growing with the data)' : 'no data check (cutover.verify none)'}; compare users and grants${input.cutover.applyMissingGrants ? ' and create the missing ones on the target' : ''}`,
-        'make the target writable (point of no return: after this the application may write to the target)',
+        'make the target writable (point of no return: after this the application may write to the target; any later failure ends "migrated, with unfinished steps", resumed by running the same input again)',
       ],
     },
     {
@@ -182,7 +200,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       where: 'source',
       changes: input.cutover.reverseReplication
         ? await recordSql(async (conn) => {
-            await source.configureSource(conn, { host: '<target endpoint>', port: input.target.endpoint?.port ?? 3306, user: `${user.slice(0, 30)}_r`, password: fakePassword, file: '<target file at switch>', position: 0, ssl: input.replication.ssl });
+            await source.configureSource(conn, { host: '<target endpoint>', port: input.target.endpoint?.port ?? 3306, user: `${user.slice(0, 30)}_r`, password: fakePassword, file: '<target file at switch>', position: 0, ssl: input.replication.ssl, sslMaterialImported: input.replication.sslMaterialImported });
             await source.start(conn);
           }, [fakePassword])
         : ['skipped: cutover.reverseReplication false'],

@@ -7,7 +7,7 @@ import type { Conn } from '../../shared/mysql/connection.js';
 import { inspectDatabases } from '../../shared/preflight/db-checks.js';
 import type { CheckOutcome } from '../../shared/preflight/checks.js';
 import { expectedInitialLoadHours } from '../../shared/preflight/db-binlog-checks.js';
-import { installAuroraEmulation } from '../support/aurora-emulation.js';
+import { installAuroraEmulation, removeAuroraEmulation, useAuroraAdminSecret } from '../support/aurora-emulation.js';
 import { startMariaDb } from '../../local/mariadb.js';
 import type { MigrationState } from '../../shared/state.js';
 import { startServers, stateFor, useLocalSecrets } from './fixtures.js';
@@ -88,13 +88,19 @@ describe('inspectDatabases (real MariaDB)', () => {
         'db-binlog-retention-budget',
         'db-engine-versions',
         'db-primary-keys',
+        'db-same-server',
+        'db-schemas',
         'db-source-binlog-format',
         'db-source-binlog-retention',
+        'db-source-engine',
         'db-source-log-bin',
+        'db-source-privileges',
         'db-source-reachable',
         'db-table-engines',
         'db-target-binlogs',
         'db-target-empty',
+        'db-target-engine',
+        'db-target-privileges',
         'db-target-reachable',
         'db-users',
         'dns-ttl',
@@ -211,12 +217,13 @@ describe('inspectDatabases (real MariaDB)', () => {
     expect(c).toMatchObject({ status: 'fail' });
     expect(c.fix).toMatch(/binlog_format = ROW/);
     expect(byId(await inspectDatabases(withInput(onNoBinlog, (i) => (i.cutover.reverseReplication = false))), 'db-target-binlogs')).toMatchObject({ status: 'pass' });
-    // Clone path (no target yet): judged from the input, the clone gets the default group without one.
+    // Clone path (no target yet): the new cluster's group has binlogs on either way (crossmove's copy of
+    // the source's without a given one; a given one without binlogs fails target-parameter-group).
     const clone = withInput(base, (i) => {
       i.target.endpoint = undefined;
       i.initialLoad = { ...i.initialLoad, method: 'clone' };
     });
-    expect(byId(await inspectDatabases(clone), 'db-target-binlogs')).toMatchObject({ status: 'fail' });
+    expect(byId(await inspectDatabases(clone), 'db-target-binlogs')).toMatchObject({ status: 'pass', message: expect.stringContaining(`cluster parameter group ${clone.input.names.targetClusterParameterGroupName}, a copy of the source's with binlogs on`) });
     expect(byId(await inspectDatabases(withInput(clone, (i) => (i.target.dbClusterParameterGroupName = 'binlog-row'))), 'db-target-binlogs')).toMatchObject({ status: 'pass' });
   });
 
@@ -227,13 +234,15 @@ describe('inspectDatabases (real MariaDB)', () => {
     expect(c.message).toMatch(/300 s/);
   });
 
-  it('Aurora MySQL 3 source: retention read with CALL mysql.rds_show_configuration (NULL warns, 72 h passes), still only reads', async () => {
+  it('Aurora MySQL 3 source, as its master user: detected by aurora_version(), retention read with CALL mysql.rds_show_configuration (NULL warns, 72 h passes), still only reads', async () => {
     const c = await source.connect();
     await installAuroraEmulation(c, 3);
     try {
-      const aurora = withInput(base, (i) => (i.source.engine = 'aurora-mysql-3'));
+      const adminSecret = useAuroraAdminSecret();
+      const aurora = withInput(base, (i) => (i.source.adminSecret = adminSecret));
       const log: string[] = [];
       const checks = await inspectDatabases(aurora, { wrap: recorder(log) });
+      expect(byId(checks, 'db-source-engine')).toMatchObject({ status: 'pass', message: expect.stringContaining('Aurora MySQL 3.06.0') });
       expect(byId(checks, 'db-source-binlog-retention')).toMatchObject({ status: 'warn' });
       expect(byId(checks, 'db-source-binlog-retention').message).toMatch(/NULL/);
       expect(byId(checks, 'db-source-binlog-retention').fix).toMatch(/rds_set_configuration\('binlog retention hours', 72\)/);
@@ -242,10 +251,7 @@ describe('inspectDatabases (real MariaDB)', () => {
       await c.query("CALL mysql.rds_set_configuration('binlog retention hours', 72)");
       expect(byId(await inspectDatabases(aurora), 'db-source-binlog-retention')).toMatchObject({ status: 'pass' });
     } finally {
-      await c.query('SET SESSION sql_log_bin = 0');
-      for (const p of ['rds_set_external_source', 'rds_set_external_master', 'rds_start_replication', 'rds_stop_replication', 'rds_reset_external_source', 'rds_reset_external_master', 'rds_kill', 'rds_set_configuration', 'rds_show_configuration']) {
-        await c.query(`DROP PROCEDURE IF EXISTS mysql.${p}`);
-      }
+      await removeAuroraEmulation(c);
       await c.query('SET GLOBAL binlog_expire_logs_seconds = 0');
       await c.end();
     }

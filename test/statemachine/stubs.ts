@@ -75,6 +75,8 @@ export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: numb
         },
       };
     },
+    // No target yet / nothing recorded: a first run (tests of a re-run replace it).
+    readCutoverRecord: () => ({ targetIsPrimary: false, phase: null, cutover: null, targetEndpoint: null, sourceEndpoint: null, targetAdmin: null, detail: 'no cutover recorded', checkedAt: at() }),
     runPreflight: () => ({ ok: true, checks: [{ id: 'binlog-format', status: 'pass', message: 'binlog_format is ROW' }] }),
     checkDatabases: () => ({ ok: true, checks: [{ id: 'db-source-reachable', status: 'pass', message: 'reachable' }] }),
     keepBinlogs: () => ({ logBin: true, format: 'ROW', retentionHours: 72, previousRetentionHours: null, changed: true }),
@@ -85,6 +87,14 @@ export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: numb
     checkClone: (s: MigrationState) => ({ ...poll('clone', options.cloneReadyAt ?? 3)(s), clusterIdentifier: s.input.names.targetClusterIdentifier }),
     createWriter: (s: MigrationState) => ({ ...poll('writer', 2)(s), instanceIdentifier: s.input.names.targetWriterIdentifier, created: true }),
     checkWriter: (s: MigrationState) => ({ ...poll('writer', 2)(s), instanceIdentifier: s.input.names.targetWriterIdentifier }),
+    resetMasterPassword: (s: MigrationState) => ({
+      done: false, attempts: 0, status: 'resetting-master-credentials', clusterIdentifier: s.input.names.targetClusterIdentifier, username: 'admin',
+      secretRef: `arn:aws:secretsmanager:us-east-1:222222222222:secret:${s.input.names.targetAdminSecretName}-AbCdEf`, createdSecret: true,
+    }),
+    checkMasterPassword: (s: MigrationState) => {
+      const attempts = (s.targetAdmin?.attempts ?? 0) + 1;
+      return { ...s.targetAdmin!, attempts, done: attempts >= 2, status: attempts >= 2 ? 'in-effect' : 'pending' };
+    },
     readBinlogPosition: (s: MigrationState) => {
       const p = poll('binlogPosition', 2)(s);
       return { ...p, origin: 'describe-events', ...(p.done ? { position: { file: 'mysql-bin-changelog.000013', position: 77991983 } } : {}) };

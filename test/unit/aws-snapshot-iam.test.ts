@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   CopyDBClusterSnapshotCommand, CreateDBClusterSnapshotCommand, DeleteDBClusterSnapshotCommand, DescribeDBClusterSnapshotAttributesCommand,
   DescribeDBClusterSnapshotsCommand, DescribeDBClustersCommand, ModifyDBClusterSnapshotAttributeCommand, RDSClient, RestoreDBClusterFromSnapshotCommand,
+  CreateDBClusterParameterGroupCommand, DescribeDBClusterParameterGroupsCommand, ModifyDBClusterParameterGroupCommand,
 } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { DeleteResourceShareCommand, GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
@@ -29,7 +30,7 @@ import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
 import { testDeployment, type Deployment } from '../support/iam/fixtures.js';
 import { allowedMutants, deniedCalls } from '../support/iam/simulate.js';
 import { unintended } from '../support/iam/breadth.js';
-import { ASSUMED_KEY_ID, REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
+import { ASSUMED_KEY_ID, REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, mockTargetParameterGroup, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
 
 const mocks = { rds: mockClient(RDSClient), kms: mockClient(KMSClient), ram: mockClient(RAMClient), secretsmanager: mockClient(SecretsManagerClient), cloudwatch: mockClient(CloudWatchClient) };
 const sts = mockClient(STSClient);
@@ -108,7 +109,17 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   restoreSnapshot: async () => {
     mocks.rds.on(DescribeDBClustersCommand).rejects(notFound('DBClusterNotFoundFault'));
     mocks.rds.on(RestoreDBClusterFromSnapshotCommand).resolves({ DBCluster: targetCluster('creating') });
-    return restoreSnapshot(state(), ctx);
+    // With target.dbClusterParameterGroupName (its binlogs are read) ...
+    mockTargetParameterGroup(mocks.rds);
+    await restoreSnapshot(state(), ctx);
+    // ... and without (crossmove creates its copy of the source's group).
+    mocks.rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: 'crossmove-orders-2026-12' }).rejects(notFound('DBParameterGroupNotFoundFault'));
+    mocks.rds.on(CreateDBClusterParameterGroupCommand).resolves({});
+    mocks.rds.on(ModifyDBClusterParameterGroupCommand).resolves({});
+    const noGroup = state();
+    noGroup.input = { ...noGroup.input, target: { ...noGroup.input.target, dbClusterParameterGroupName: undefined } };
+    noGroup.preflight = { ...noGroup.preflight!, targetParameterGroup: { name: 'crossmove-orders-2026-12', create: true, family: 'aurora-mysql8.0', copiedFrom: 'orders-binlog', parameters: [{ name: 'binlog_format', value: 'ROW' }], notCopied: [] } };
+    return restoreSnapshot(noGroup, ctx);
   },
   cleanupAws: async () => {
     mocks.ram.on(GetResourceSharesCommand).resolves({ resourceShares: [{ resourceShareArn: `arn:aws:ram:${REGION}:${SRC}:resource-share/x`, name: 'crossmove-orders-2026-12', status: 'ACTIVE' }] });
@@ -116,6 +127,8 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
     mocks.kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Statement: [{ Sid: 'CrossmoveTargetAccessorders202612' }] }) });
     mocks.kms.on(PutKeyPolicyCommand).resolves({});
     mocks.secretsmanager.on(DescribeSecretCommand).resolves({});
+    // The target admin secret crossmove made for the restored cluster: scheduled for deletion.
+    mocks.secretsmanager.on(DescribeSecretCommand, { SecretId: 'crossmove/orders-2026-12/target-admin' }).resolves({ Description: 'crossmove orders-2026-12: master user of cluster orders-prod-moved (password set by crossmove)' });
     mocks.secretsmanager.on(DeleteSecretCommand).resolves({});
     mocks.rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [snap('crossmove-orders-2026-12-copy')] });
     mocks.rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source' }).resolves({ DBClusterSnapshots: [snap('crossmove-orders-2026-12-source')] });

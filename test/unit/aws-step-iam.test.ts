@@ -9,20 +9,21 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  CreateDBInstanceCommand, DescribeDBClusterParametersCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeEventsCommand, RDSClient,
-  RestoreDBClusterToPointInTimeCommand,
+  CreateDBClusterParameterGroupCommand, CreateDBInstanceCommand, DescribeDBClusterParameterGroupsCommand, DescribeDBClusterParametersCommand, ModifyDBClusterParameterGroupCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeEventsCommand, RDSClient,
+  ModifyDBClusterCommand, RestoreDBClusterToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import {
   AcceptResourceShareInvitationCommand, CreateResourceShareCommand, GetResourceShareInvitationsCommand, GetResourceSharesCommand, RAMClient,
 } from '@aws-sdk/client-ram';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { localLambdaContext } from '../../shared/handler.js';
 import type { MigrationState } from '../../shared/state.js';
 import { handler as validateInput } from '../../handlers/validate-input.js';
 import { handler as runPreflight } from '../../handlers/run-preflight.js';
+import { handler as readCutoverRecord } from '../../handlers/read-cutover-record.js';
 import { handler as shareCluster } from '../../handlers/share-cluster.js';
 import { handler as acceptShare } from '../../handlers/accept-share.js';
 import { handler as grantKeyAccess } from '../../handlers/grant-key-access.js';
@@ -31,11 +32,14 @@ import { handler as checkClone } from '../../handlers/check-clone.js';
 import { handler as createWriter } from '../../handlers/create-writer.js';
 import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
+import { handler as resetMasterPassword } from '../../handlers/reset-master-password.js';
+import { handler as checkMasterPassword } from '../../handlers/check-master-password.js';
 import { handler as switchDns } from '../../handlers/switch-dns.js';
 import { handler as planDiff } from '../../handlers/plan-diff.js';
 import { handler as compareChunks } from '../../handlers/compare-chunks.js';
 import { handler as checkDiff } from '../../handlers/check-diff.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
+import { TARGET_KEY_GRANT_ACTIONS, TARGET_KEY_USE_ACTIONS } from '../../shared/aws/key-policy.js';
 import { testDeployment, type Deployment } from '../support/iam/fixtures.js';
 import { allowedMutants, deniedCalls } from '../support/iam/simulate.js';
 import { unintended } from '../support/iam/breadth.js';
@@ -109,6 +113,17 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
     if (preflight.checks.find((c) => c.id === 'network-target-to-source')?.status !== 'pass') throw new Error(`network check did not pass: ${JSON.stringify(preflight.checks)}`);
     return preflight;
   },
+  readCutoverRecord: async () => {
+    // A re-run's first look: the clone of an earlier run and its writer exist, but crossmove's secret for
+    // its master user does not (the password was never reset: nothing after it ran, nothing to read).
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({
+      DBClusters: [targetCluster('available', { DBClusterMembers: [{ DBInstanceIdentifier: 'orders-prod-moved-writer', IsClusterWriter: true }] })],
+    });
+    mocks.secretsmanager.on(GetSecretValueCommand, { SecretId: 'crossmove/orders-2026-12/target-admin' }).rejects(notFound('ResourceNotFoundException'));
+    const record = await readCutoverRecord(state({ clone: undefined }), ctx);
+    if (record.targetIsPrimary || !/never reset/.test(record.detail)) throw new Error(`unexpected record: ${JSON.stringify(record)}`);
+    return record;
+  },
   shareCluster: async () => {
     mocks.ram.on(GetResourceSharesCommand).resolves({ resourceShares: [] });
     mocks.ram.on(CreateResourceShareCommand).resolves({ resourceShare: share });
@@ -131,7 +146,14 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   cloneCluster: async () => {
     mocks.rds.on(DescribeDBClustersCommand).rejects(notFound('DBClusterNotFoundFault'));
     mocks.rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: targetCluster('creating') });
-    return cloneCluster(state(), ctx);
+    // With target.dbClusterParameterGroupName (its binlogs are read) and without (crossmove creates its copy).
+    mockTargetParameterGroup(mocks.rds);
+    await cloneCluster(state(), ctx);
+    mocks.rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: 'crossmove-orders-2026-12' }).rejects(notFound('DBParameterGroupNotFoundFault'));
+    mocks.rds.on(CreateDBClusterParameterGroupCommand).resolves({});
+    mocks.rds.on(ModifyDBClusterParameterGroupCommand).resolves({});
+    const plan = { name: 'crossmove-orders-2026-12', create: true, family: 'aurora-mysql8.0', copiedFrom: 'orders-binlog', parameters: [{ name: 'binlog_format', value: 'ROW' }], notCopied: [] };
+    return cloneCluster(state({ preflight: { ...preflight, targetParameterGroup: plan } }, { target: { dbClusterParameterGroupName: undefined } }), ctx);
   },
   checkClone: async () => {
     mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available')] });
@@ -145,6 +167,18 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   checkWriter: async () => {
     mocks.rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [writerInstance('available')] });
     return checkWriter(state({ clone, writer: { ...writer, done: false, status: 'creating' } }), ctx);
+  },
+  resetMasterPassword: async () => {
+    mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available', { MasterUsername: 'admin' })] });
+    mocks.secretsmanager.on(GetSecretValueCommand).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } }));
+    mocks.secretsmanager.on(CreateSecretCommand).resolves({ ARN: `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/orders-2026-12/target-admin-AbCdEf` });
+    mocks.rds.on(ModifyDBClusterCommand).resolves({ DBCluster: targetCluster('resetting-master-credentials') });
+    return resetMasterPassword(state({ clone, writer }), ctx);
+  },
+  checkMasterPassword: async () => {
+    mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available', { MasterUsername: 'admin' })] });
+    const targetAdmin = { done: false, attempts: 0, status: 'resetting-master-credentials', secretRef: `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/orders-2026-12/target-admin-AbCdEf`, username: 'admin', clusterIdentifier: 'orders-prod-moved', createdSecret: true };
+    return checkMasterPassword(state({ clone, writer, targetAdmin }), ctx);
   },
   readBinlogPosition: async () => {
     mocks.rds.on(DescribeEventsCommand).resolves({
@@ -238,6 +272,16 @@ describe('serverless.yml roles of the AWS-step functions', () => {
     for (const s of kms) expect(s.Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Sub': 'rds.${AWS::Region}.amazonaws.com' });
     const grant = kms.find((s: any) => s.Action.includes('kms:CreateGrant'));
     expect(grant.Condition.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+  });
+
+  it('CloneClusterRole may do with the keys (through RDS) what the source key policy lets the target account do', () => {
+    // The key policy follows the Aurora User Guide's cross-account clone example (shared/aws/key-policy.ts);
+    // a cross-account key use needs the action in both the key policy and the caller's IAM policy.
+    const kms = roleStatements('cloneCluster').filter((s: any) => s.Action.some((a: string) => a.startsWith('kms:')));
+    const conditioned = (actions: readonly string[], withGrantCondition: boolean) =>
+      actions.filter((a) => !kms.some((s: any) => s.Action.includes(a) && Boolean(s.Condition.Bool) === withGrantCondition));
+    expect(conditioned(TARGET_KEY_USE_ACTIONS, false)).toEqual([]);
+    expect(conditioned(TARGET_KEY_GRANT_ACTIONS, true)).toEqual([]);
   });
 
   it.each([

@@ -23,6 +23,11 @@ export const INTENDED_BREADTH: Record<string, string> = {
   '(source role) rds:CopyDBClusterSnapshot region': 'the shareable copy is made in the target region',
   'sns:Publish region': 'notify.topicArn may be a topic of any region of this account',
   'sns:Publish name': 'notify.topicArn may be any topic of this account (besides the stack topic)',
+  // shared/aws/target-parameter-group.ts: the new cluster's group is target.dbClusterParameterGroupName
+  // (any name) or crossmove's own copy; creating and modifying one is limited to crossmove-* names.
+  'rds:DescribeDBClusterParameterGroups name': 'target.dbClusterParameterGroupName is named by the execution input: any cluster parameter group of this account (read-only)',
+  'cloneCluster rds:RestoreDBClusterToPointInTime name': 'the clone\'s cluster parameter group is target.dbClusterParameterGroupName (named by the input) or crossmove\'s own copy',
+  'restoreSnapshot rds:RestoreDBClusterFromSnapshot name': 'the restored cluster\'s parameter group is target.dbClusterParameterGroupName (named by the input) or crossmove\'s own copy',
   'secretsmanager:GetSecretValue name': 'admin secrets are named by the execution input: any secret of this account and region (custom.iam.readSecrets)',
 };
 

@@ -2,7 +2,7 @@
 // source-account role in SRC deployed with the parameters crossAccountState uses, and the resource-side
 // policies AWS evaluates for the cross-account calls.
 import { SOURCE_ARN, SOURCE_KEY, SOURCE_SECRET, SOURCE_SG, REGION, SRC, TGT, ASSUMED_KEY_ID } from '../../aws/mock-fixtures.js';
-import { targetStatement } from '../../../shared/aws/key-policy.js';
+import { targetStatements } from '../../../shared/aws/key-policy.js';
 import { defaultKeyPolicy, type ResourcePolicyLookup, type SimulationSetup } from './simulate.js';
 import { packagedRoles, recordedCalls, sourceAccessRole, type PackagedRoles, type SourceRole } from './roles.js';
 import type { AwsStub } from 'aws-sdk-client-mock';
@@ -27,10 +27,10 @@ export const FACTS: RequestFacts = {
   resourceShareNames: { [SHARE_ARN]: 'crossmove-orders-2026-12', [`arn:aws:ram:${REGION}:${SRC}:resource-share/x`]: 'crossmove-orders-2026-12' },
 };
 
-/** The source keys' policies once "Let the target use the KMS key" added its statement (shared/aws/key-policy.ts). */
+/** The source keys' policies once "Let the target use the KMS key" added its statements (shared/aws/key-policy.ts). */
 function sourceKeyPolicy(): any {
   const policy = defaultKeyPolicy(SRC);
-  return { ...policy, Statement: [...policy.Statement, targetStatement('CrossmoveTargetAccessorders202612', TGT)] };
+  return { ...policy, Statement: [...policy.Statement, ...targetStatements('CrossmoveTargetAccessorders202612', TGT)] };
 }
 
 /**
