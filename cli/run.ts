@@ -61,6 +61,19 @@ export interface LocalRunReport {
   finalStatePath: string | null;
 }
 
+/**
+ * Why --auto-approve must not approve this request (null: it may). The state machine auto-approves
+ * only a clean comparison itself; a request reaching the gate with any other verdict (differences,
+ * rows left unsettled, an unfinished comparison) carries the report for the person deciding.
+ */
+export function autoApprovalRefusal(request: ApprovalRequest): string | null {
+  const v = request.verification;
+  if (!v || v.verdict === 'clean') return null;
+  const d = v.differences;
+  const found = v.verdict === 'differences' ? `found differences in ${d.tables} table(s) (${d.missing} missing, ${d.extra} extra, ${d.different} different rows)` : `ended ${v.verdict}`;
+  return `the data comparison ${found}; --auto-approve approves only a clean comparison. Look at the report above (\`crossmove verify\` compares again), then run without --auto-approve to decide at the prompt`;
+}
+
 export async function runMigrationLocally(options: LocalRunOptions): Promise<LocalRunReport> {
   const tracker = new RunTracker();
   tracker.onStateExited = options.onStateExited;
@@ -93,7 +106,13 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
       },
       approve: async (request, { signal }) => {
         if (options.autoApprove) {
-          // The gate is only reached once the lag stayed under the limit for the required checks.
+          // The gate is only reached once the lag stayed under the limit for the required checks, but
+          // a comparison that was not clean is for a person to judge: --auto-approve never approves it.
+          const refused = autoApprovalRefusal(request);
+          if (refused) {
+            display.line(`approval: NOT auto-approved: ${refused}`);
+            return { approved: false, by: 'cli --auto-approve', reason: refused };
+          }
           display.line('approval: auto-approved (target caught up)');
           return { approved: true, by: 'cli --auto-approve', reason: 'lag under the limit for the required consecutive checks' };
         }
