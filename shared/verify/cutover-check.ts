@@ -64,6 +64,20 @@ export async function applierIntegrityProblems(target: Conn, dialect: Dialect): 
   return problems;
 }
 
+/**
+ * Before the block: how many rows the gate comparison left unsettled, when that is more than the block
+ * may re-check (verify.maxRecheckInBlock). Past that bound the store holds only the first rows, so the
+ * block could not re-check the others: the cutover is refused rather than trusting them. null: fine.
+ */
+export async function unsettledBeyondRecheck(target: Conn, input: MigrationInput): Promise<number | null> {
+  if (input.cutover.verify !== 'diff') return null;
+  const store = await CursorStore.attach(target, input.migrationId);
+  const job = store ? (await store.jobs('diff')).find((j) => j.plan.purpose === 'gate') : undefined;
+  if (!job || job.state !== 'done') return null;
+  const unsettled = (await tableEntries(target, input.migrationId, job.job)).reduce((n, e) => n + e.unsettled, 0);
+  return unsettled > input.verify.maxRecheckInBlock ? unsettled : null;
+}
+
 export async function checkInBlock(a: {
   oldConn: Conn;
   newConn: Conn;

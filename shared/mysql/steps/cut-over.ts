@@ -17,7 +17,7 @@ import { SecurityGroupBlocker } from '../write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
 import { openSource, openTarget, type Side } from './sides.js';
 import { q } from '../connection.js';
-import { applierIntegrityProblems } from '../../verify/cutover-check.js';
+import { applierIntegrityProblems, unsettledBeyondRecheck } from '../../verify/cutover-check.js';
 import { applierLockName } from '../../verify/sync-point.js';
 import { sideAddresses } from '../../endpoints.js';
 import { assertNoOtherWritablePrimary } from '../primary-guard.js';
@@ -166,6 +166,12 @@ async function beforeTheBlock(state: MigrationState, target: Side): Promise<void
   if (problems.length) {
     throw new CutoverNotReadyError(
       `Cutover refused, nothing changed: the target's replication may have skipped or rewritten changes since the data comparison (${problems.join('; ')}). Remove these settings, compare again (crossmove verify) and retry.`,
+    );
+  }
+  const unsettled = await unsettledBeyondRecheck(target.conn, state.input);
+  if (unsettled !== null) {
+    throw new CutoverNotReadyError(
+      `Cutover refused, nothing changed: ${unsettled} rows were still changing while the data was compared, more than the write block re-checks (verify.maxRecheckInBlock ${state.input.verify.maxRecheckInBlock}). Raise verify.maxRecheckInBlock or start the migration again when the writes are calmer, so the comparison settles them.`,
     );
   }
 }
