@@ -82,7 +82,8 @@ export async function diffPair(
         const d = await target.connect();
         try {
           const [[r]] = (await d.query('SHOW SLAVE STATUS')) as any;
-          return r.Relay_Master_Log_File === m.File && Number(r.Exec_Master_Log_Pos) >= Number(m.Position);
+          // Aurora 3's emulated wire renders the Source_* names.
+          return (r.Relay_Master_Log_File ?? r.Relay_Source_Log_File) === m.File && Number(r.Exec_Master_Log_Pos ?? r.Exec_Source_Log_Pos) >= Number(m.Position);
         } finally {
           await d.end();
         }
