@@ -63,15 +63,15 @@ export interface LocalRunReport {
 
 /**
  * Why --auto-approve must not approve this request (null: it may). The state machine auto-approves
- * only a clean comparison itself; a request reaching the gate with any other verdict (differences,
- * rows left unsettled, an unfinished comparison) carries the report for the person deciding.
+ * only a clean comparison itself; a request reaching the gate with any other verdict: differences,
+ * rows left unsettled, an unfinished comparison; it carries the report for the person deciding.
  */
 export function autoApprovalRefusal(request: ApprovalRequest): string | null {
   const v = request.verification;
   if (!v || v.verdict === 'clean') return null;
   const d = v.differences;
   const found = v.verdict === 'differences' ? `found differences in ${d.tables} table(s) (${d.missing} missing, ${d.extra} extra, ${d.different} different rows)` : `ended ${v.verdict}`;
-  return `the data comparison ${found}; --auto-approve approves only a clean comparison. Look at the report above (\`crossmove verify\` compares again), then run without --auto-approve to decide at the prompt`;
+  return `the data comparison ${found}; --auto-approve approves only a clean comparison. Look at the report above ("crossmove verify" compares again), then run without --auto-approve to decide at the prompt`;
 }
 
 export async function runMigrationLocally(options: LocalRunOptions): Promise<LocalRunReport> {

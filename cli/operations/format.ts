@@ -55,7 +55,7 @@ export function formatStatus(s: MigrationStatus, now = new Date()): string {
   return lines.join('\n');
 }
 
-/** The comparison's verdict (or progress) and the first differing tables with their rows by key. */
+/** The comparison's verdict, or its progress, and the first differing tables with their rows by key. */
 export function verificationLines(v: NonNullable<MigrationStatus['verification']>): string[] {
   const n = (x: number) => x.toLocaleString('en-US');
   const head =

@@ -14,7 +14,7 @@ export interface ApprovalRequest {
   lag: Pick<ReplicationCheck, 'heartbeatLagMs' | 'byteLag' | 'secondsBehind' | 'healthy' | 'caughtUp' | 'checkedAt'> | null;
   /** The cutover's steps, in order, as the operator will see them. */
   plan: string[];
-  /** The data comparison's verdict (null: cutover.verify none), in short and in words. */
+  /** The data comparison's verdict; null: cutover.verify none. In short and in words. */
   verification?: ApprovalVerification | null;
   commands: { approve: string; reject: string };
   /** The HTTP API's approve/reject routes (IAM-authorised), when the stack has an API (CROSSMOVE_API_URL). */
