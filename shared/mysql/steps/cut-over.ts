@@ -157,7 +157,9 @@ export async function cutOverStep(
  */
 async function beforeTheBlock(state: MigrationState, target: Side): Promise<void> {
   const marker = await readCutoverMarker(target.conn, state.input.names.heartbeatSchema, state.input.migrationId);
-  if (marker?.phase === 'past-point-of-no-return' || marker?.phase === 'done') return;
+  // An attempt that died midway (in-progress) is undone or finished by runCutover first: a refusal here
+  // would leave the source blocked and could not say "nothing changed". The retry after it checks these.
+  if (marker?.phase === 'past-point-of-no-return' || marker?.phase === 'done' || marker?.phase === 'in-progress') return;
   const lock = applierLockName(state.input.migrationId);
   const [got] = await q<{ got: number | null }>(target.conn, 'SELECT GET_LOCK(?, 30) AS got', [lock]);
   if (Number(got?.got) !== 1) throw new CutoverNotReadyError(`Cutover refused, nothing changed: another crossmove session holds ${lock} for more than 30 s (a data comparison pausing replication?)`);
