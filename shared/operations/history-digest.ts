@@ -5,82 +5,16 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { MigrationState, ReplicationCheck } from '../state.js';
 import { targetIsPrimary, unfinishedSteps, type UnfinishedStep } from '../after-cutover.js';
 import { MIGRATED_WITH_UNFINISHED_STEPS } from '../errors.js';
+import { pipelineState, type StatusPhase } from '../pipeline.js';
 
-export type Phase =
-  | 'starting'
-  | 'validating'
-  | 'initial-load'
-  | 'replicating'
-  | 'awaiting-approval'
-  | 'cutting-over'
-  | 'finishing'
-  | 'succeeded'
-  /** The target is the primary; a step after the point of no return did not finish (MigratedWithUnfinishedSteps). */
-  | 'migrated-unfinished'
-  | 'failed';
+export type Phase = StatusPhase;
 
-// State names of statemachine/migration.asl.yaml -> phase. Unknown names (a newer definition) keep
-// the phase they follow, so a renamed state never breaks status.
-const PHASE_OF: Record<string, Phase> = {
-  'Validate the input': 'validating',
-  'Read the cutover record on the target': 'validating',
-  'Is the target already the primary?': 'validating',
-  'Run preflight checks': 'validating',
-  'Did the preflight checks pass?': 'validating',
-  'Keep binlogs long enough': 'validating',
-  'Which initial load?': 'initial-load',
-  'Is it a same-account migration?': 'initial-load',
-  'Share the cluster': 'initial-load',
-  'Accept the share': 'initial-load',
-  'Let the target use the KMS key': 'initial-load',
-  'Clone the cluster': 'initial-load',
-  'Is the clone available?': 'initial-load',
-  'Wait for the clone': 'initial-load',
-  'Check the clone': 'initial-load',
-  'Create the writer': 'initial-load',
-  'Is the writer available?': 'initial-load',
-  'Wait for the writer': 'initial-load',
-  'Check the writer': 'initial-load',
-  'Reset the master password': 'initial-load',
-  'Wait for the master password': 'initial-load',
-  'Check the master password': 'initial-load',
-  'Is the new master password in effect?': 'initial-load',
-  "Read the clone's binlog position": 'initial-load',
-  'Is the binlog position known?': 'initial-load',
-  'Wait for the binlog position event': 'initial-load',
-  'Copy the data consistently': 'initial-load',
-  "Use the copy's binlog position": 'initial-load',
-  'Create the replication user': 'replicating',
-  'Start replication on the target': 'replicating',
-  'Start watching replication': 'replicating',
-  'Count the monitoring window': 'replicating',
-  'Watch replication for one window': 'replicating',
-  'Keep the last lag check': 'replicating',
-  'Is it caught up?': 'replicating',
-  'Is the approval manual?': 'awaiting-approval',
-  'Approve automatically': 'awaiting-approval',
-  'Ask for cutover approval': 'awaiting-approval',
-  'Cut over': 'cutting-over',
-  'Use the target admin found with the record': 'cutting-over',
-  'Resume after the cutover': 'cutting-over',
-  'Check how far the cutover got': 'cutting-over',
-  'Did the cutover pass its point of no return?': 'cutting-over',
-  'Keep the recorded cutover': 'finishing',
-  'Report the unfinished migration': 'finishing',
-  'Migrated, with unfinished steps': 'migrated-unfinished',
-  'Migrated, with unfinished steps (unreported)': 'migrated-unfinished',
-  'Switch DNS': 'finishing',
-  'Start reverse replication': 'finishing',
-  'Report success': 'finishing',
-  'Migration complete': 'succeeded',
-};
 const APPROVAL_STATE = 'Ask for cutover approval';
 export const WATCH_STATE = 'Watch replication for one window';
 
+/** The phase of a state of statemachine/migration.asl.yaml; unknown names (a newer definition) keep the phase they follow. */
 export function phaseOfState(name: string): Phase | undefined {
-  if (PHASE_OF[name]) return PHASE_OF[name];
-  if (/fail|not given|broken|not available in time|not found in time|did not catch up|not available yet/i.test(name)) return 'failed';
-  return undefined;
+  return pipelineState(name)?.phase;
 }
 
 export interface LagSnapshot {
