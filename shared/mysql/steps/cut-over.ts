@@ -8,7 +8,7 @@ import { redact } from '../../redact.js';
 import type { CutoverResult, MigrationState } from '../../state.js';
 import { closeQuietly, type Conn } from '../connection.js';
 import { connectSource } from '../connect.js';
-import { readCutoverMarker } from '../cutover-marker.js';
+import { readCutoverMarker } from '../switch-log.js';
 import { finishCutoverWithoutSource, runCutover } from '../cutover.js';
 import { assertAttemptEnded } from '../switch-plan.js';
 import type { Dialect } from '../dialect.js';
