@@ -218,6 +218,8 @@ export interface ReverseReplicationResult {
   started: boolean;
   from: BinlogPosition | null;
   skipped: boolean;
+  /** The reverse replication user's secret (a reference, never the password); absent when skipped. */
+  userSecretRef?: string;
 }
 
 /** A cluster snapshot polled by a Task -> Choice -> Wait loop (snapshot path). */
@@ -366,7 +368,7 @@ export interface MigrationState {
   dns?: DnsResult;
   reverse?: ReverseReplicationResult;
   failure?: FailureInfo;
-  // Snapshot path (issue 6): the restore's ClusterPoll is stored at `clone` so the clone path's
+  // Snapshot path: the restore's ClusterPoll is stored at `clone` so the clone path's
   // writer and binlog-position steps run unchanged.
   sourceSnapshot?: SnapshotPoll;
   snapshotShare?: SnapshotShareResult;

@@ -2,8 +2,8 @@
 // key policy statements, the replication user's secret, the target admin secret crossmove made, the snapshot path's snapshots, the per-migration
 // alarms the scheduled lag check created and, only when
 // asked, the old source cluster. Each part is idempotent (already gone = `gone`), so cleanup can be run
-// again until the report is complete. The database half (replication user, heartbeat, binlog
-// retention, reverse replication) is shared/mysql's.
+// again until the report is complete. The database half (replication users, heartbeat and
+// switch logs, binlog retention, reverse replication, copy bookkeeping) is shared/cleanup/db.ts.
 import type { CleanupReport } from '../state.js';
 import { removeMigrationAlarms } from './alarms.js';
 import { removeKeyStatement } from './key-statement.js';

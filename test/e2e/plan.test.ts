@@ -15,7 +15,7 @@ import { buildPlan, formatPlan } from '../../cli/plan.js';
 import { planSteps } from '../../shared/plan/steps.js';
 import { validateMigrationInput } from '../../shared/input/validate.js';
 import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
-import { crossAccounts, REGION, SOURCE_ARN, SOURCE_KEY, TGT, assumeRoleResponse, rawCrossAccountInput, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
+import { crossAccounts, REGION, SOURCE_ARN, SOURCE_KEY, TGT, assumeRoleResponse, rawCrossAccountInput, resetCaches } from '../aws/mock-fixtures.js';
 
 const mocks = {
   rds: mockClient(RDSClient),

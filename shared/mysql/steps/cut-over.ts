@@ -41,8 +41,6 @@ export const defaultSgBlocker: SgBlockerFactory = async (state) => {
   return new SecurityGroupBlocker(new EC2Client({ ...config }), wb.securityGroupId, port, keepSecurityGroupIds(state));
 };
 
-export const defaultBlocker: BlockerFactory = (state, source, dialect) => chooseBlocker(state, source, dialect, defaultSgBlocker);
-
 /** The write block the input asks for; without one, what the source's engine allows (read by the dialect, or from the input's engine). */
 function blockMethod(state: MigrationState, dialect?: Dialect): 'read-only' | 'security-group' {
   const wb = state.input.cutover.writeBlock;
