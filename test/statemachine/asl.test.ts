@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { RETRYABLE_ERROR_NAMES } from '../../shared/errors.js';
+import { allStates } from '../../local/run-state-machine.js';
 
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (def: unknown, opts?: unknown) => { isValid: boolean; errors: unknown[] };
@@ -13,6 +14,9 @@ const load = (file: string) => parse(readFileSync(new URL(`../../statemachine/${
 const MAIN = load('migration.asl.yaml');
 const CHILD = load('lag-monitor.asl.yaml');
 const DEFINITIONS = { 'migration.asl.yaml': MAIN, 'lag-monitor.asl.yaml': CHILD } as Record<string, any>;
+
+/** Every Task of a definition, those inside Map iterations and Parallel branches included. */
+const tasksOf = (def: any): [string, any][] => allStates(def).filter(([, s]) => s.Type === 'Task');
 
 function nextStates(state: any): string[] {
   return [state.Next, state.Default, ...(state.Choices ?? []).map((c: any) => c.Next), ...(state.Catch ?? []).map((c: any) => c.Next)].filter(Boolean);
@@ -67,7 +71,8 @@ function withoutGuardedEdges(def: any): any {
 
 describe.each(Object.keys(DEFINITIONS))('%s', (file) => {
   const def = DEFINITIONS[file];
-  const tasks = Object.entries<any>(def.States).filter(([, s]) => s.Type === 'Task');
+  const tasks = tasksOf(def);
+  const taskState = new Map(tasks);
 
   it('passes asl-validator (as packaged: Fn::GetAtt resources, JSONPath)', () => {
     const result = aslValidator(structuredClone(def));
@@ -83,7 +88,7 @@ describe.each(Object.keys(DEFINITIONS))('%s', (file) => {
   });
 
   it.each(tasks.map(([n]) => n))('Task "%s" has a timeout, retries only retryable names with backoff and jitter, and catches', (name) => {
-    const state = def.States[name];
+    const state = taskState.get(name);
     expect(state.TimeoutSeconds ?? state.TimeoutSecondsPath).toBeDefined();
     const transient = { ErrorEquals: [...RETRYABLE_ERROR_NAMES], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' };
     // Only "Cut over" retries one typed error too: past its point of no return a retry finishes the switch.
@@ -108,6 +113,13 @@ describe.each(Object.keys(DEFINITIONS))('%s', (file) => {
 
   it('has no cycle once the edges its bounds guard are removed (every way round a loop reads a bound first)', () => {
     expect(loops(withoutGuardedEdges(def))).toEqual([]);
+  });
+});
+
+describe('the Task rules reach into Map iterations', () => {
+  it('a Task inside a Map ItemProcessor is one of the Tasks checked', () => {
+    const fanOut = parse(readFileSync(new URL('./fixtures/fan-out.asl.yaml', import.meta.url), 'utf8'));
+    expect(tasksOf(fanOut).map(([n]) => n)).toEqual(['Work on one slot']);
   });
 });
 

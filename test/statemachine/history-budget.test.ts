@@ -28,9 +28,13 @@ function historyEvents(events: RunEvent[], execution: string, definitionPath: st
   let total = 2; // ExecutionStarted + ExecutionSucceeded/Failed
   for (const e of events.filter((x) => x.execution === execution)) {
     if (e.type === 'StateRetried') total += 3;
+    // An inline Map writes MapIterationStarted and MapIterationSucceeded/Failed per item.
+    if (e.type === 'MapIterationStarted') total += 2;
     if (e.type !== 'StateEntered') continue;
     if (e.stateType === 'Task') total += bindings.get(e.state!)!.kind === 'lambda' ? 5 : 6;
     else if (e.stateType === 'Fail') total += 1;
+    // MapStateEntered, MapStateStarted, MapStateSucceeded, MapStateExited.
+    else if (e.stateType === 'Map') total += 4;
     else total += 2;
   }
   return total;
@@ -64,6 +68,23 @@ async function parentEvents(windows: number): Promise<number> {
   expect(new Set(events.map((e) => e.execution)).size).toBe(windows + 1);
   return historyEvents(events, 'migration', MAIN);
 }
+
+describe('history events of an inline Map', () => {
+  it('a fan-out costs 4 events for the Map and, per worker slot, 2 for its iteration plus its own states', async () => {
+    const path = fileURLToPath(new URL('./fixtures/fan-out.asl.yaml', import.meta.url));
+    const count = async (n: number) => {
+      const events: RunEvent[] = [];
+      const result = await runStateMachineLocally({
+        definitionPath: path, input: { n, parallelism: n, job: 'j' }, handlers: { fanOutWorker: async () => 1 } as never, waitMs: 0, onEvent: (e) => events.push(e),
+      });
+      expect(result.status).toBe('SUCCEEDED');
+      return historyEvents(events, 'migration', path);
+    };
+    const [e2, e5] = [await count(2), await count(5)];
+    expect((e5 - e2) / 3).toBe(9); // per slot: MapIteration 2 + Wait 2 + Task 5
+    expect(e2 - 2 * 9).toBe(2 + 2 + 4 + 2); // execution 2, Pass 2, Map 4, Succeed 2
+  });
+});
 
 describe('history budget of the replica-lag loop', () => {
   it('one monitoring round costs 11 events in the child; a default window stays far below 25,000', async () => {

@@ -35,6 +35,14 @@ const PROCEDURES: Record<string, string> = {
       SET SESSION sql_log_bin = 1;
     END`,
   rds_show_configuration: `() BEGIN SELECT name, value, description FROM mysql.rds_configuration ORDER BY name; END`,
+  // Aurora MySQL 3.04+ (v3 only, like the *_source names): the SQL thread stops at the given source position.
+  rds_start_replication_until: `(IN replication_log_file TEXT, IN replication_stop_point BIGINT)
+    BEGIN
+      EXECUTE IMMEDIATE CONCAT('START SLAVE UNTIL MASTER_LOG_FILE=', QUOTE(replication_log_file), ', MASTER_LOG_POS=', replication_stop_point);
+      SELECT 'Replica will stop at the requested position' AS Message;
+    END`,
+  // Aurora MySQL 2.12+: this session's writes leave the binlog.
+  rds_disable_session_binlog: `() BEGIN SET SESSION sql_log_bin = 0; END`,
 };
 
 export type AuroraVersion = 2 | 3;
@@ -49,7 +57,7 @@ export async function installAuroraEmulation(admin: Connection, version: AuroraV
       ('binlog retention hours', NULL, 'binlog retention hours specifies the duration in hours before binary logs are automatically deleted.')`,
   );
   for (const [name, body] of Object.entries(PROCEDURES)) {
-    if (version === 2 && /_source$/.test(name)) continue;
+    if (version === 2 && /_source$|_until$/.test(name)) continue;
     await admin.query(`DROP PROCEDURE IF EXISTS mysql.${name}`);
     await admin.query(`CREATE PROCEDURE mysql.${name}${body}`);
   }
