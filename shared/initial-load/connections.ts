@@ -9,6 +9,14 @@ import type { DbCredentials } from '../secrets.js';
 
 export type Conn = mysql.Connection;
 
+/**
+ * The target session's sql_mode while loading. As mysqldump does: a 0 in an AUTO_INCREMENT column
+ * stays 0. ALLOW_INVALID_DATES: a source that allowed '2020-02-31' keeps it (without it the target
+ * stores 0000-00-00). Not strict: the target stores what the source holds, and any warning stops the
+ * copy instead (rows.ts).
+ */
+export const TARGET_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+
 export async function openConnection(endpoint: Endpoint, creds: DbCredentials, side: 'source' | 'target'): Promise<Conn> {
   const conn = await mysql.createConnection({
     host: endpoint.host,
@@ -27,8 +35,9 @@ export async function openConnection(endpoint: Endpoint, creds: DbCredentials, s
     // A worker's stream is paused while the target absorbs a batch: the server must not give up on it.
     await conn.query('SET SESSION net_write_timeout = 3600, net_read_timeout = 3600');
   } else {
-    // As mysqldump does: a 0 in an AUTO_INCREMENT column stays 0; nothing else is rewritten.
-    await conn.query("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'");
+    await conn.query(`SET SESSION sql_mode = '${TARGET_SQL_MODE}'`);
+    // Every warning of a load is read back (rows.ts): the server must list them all, not the first 64.
+    await conn.query('SET SESSION max_error_count = 65535');
     await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0');
   }
   return conn;
