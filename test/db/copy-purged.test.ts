@@ -29,7 +29,7 @@ afterAll(async () => {
 describe('a copy whose binlog position was purged', () => {
   it('is copied again, and replication starts from the new position (not the purged one)', async () => {
     const first = await invoke<LogicalCopyResult>(copyData, state);
-    state = { ...state, logicalCopy: first, binlogPosition: { done: true, attempts: 1, status: 'found', position: first.position, origin: 'logical-copy' } };
+    state = { ...state, logicalCopy: { ...first, done: true, attempts: 1, status: "copied", keys: { tables: 0, built: 0, building: 0 } }, binlogPosition: { done: true, attempts: 1, status: 'found', position: first.position, origin: 'logical-copy' } };
     await sql(source, "INSERT INTO app.writes VALUES (3, 'c', NOW(6))");
     await purgeBinlogsPast(source, first.position.file);
     await invoke(startReplication, state);
@@ -38,7 +38,7 @@ describe('a copy whose binlog position was purged', () => {
     const second = await invoke<LogicalCopyResult>(copyData, state);
     expect(second.position).not.toEqual(first.position);
     expect(Number(await scalar(target, 'SELECT COUNT(*) FROM app.writes'))).toBe(3);
-    state = { ...state, logicalCopy: second, binlogPosition: { done: true, attempts: 1, status: 'found', position: second.position, origin: 'logical-copy' } };
+    state = { ...state, logicalCopy: { ...second, done: true, attempts: 1, status: "copied", keys: { tables: 0, built: 0, building: 0 } }, binlogPosition: { done: true, attempts: 1, status: 'found', position: second.position, origin: 'logical-copy' } };
     await invoke(startReplication, state);
     await until(async () => (await invoke<ReplicationCheck>(checkReplication, state)).healthy, 20_000, 100);
     await sql(source, "INSERT INTO app.writes VALUES (4, 'd', NOW(6))");
@@ -46,7 +46,7 @@ describe('a copy whose binlog position was purged', () => {
   });
 
   it('is reused while a running replica is past the purged file', async () => {
-    await purgeBinlogsPast(source, state.logicalCopy!.position.file);
+    await purgeBinlogsPast(source, state.logicalCopy!.position!.file);
     const again = await invoke<LogicalCopyResult>(copyData, state);
     expect(again.position).toEqual(state.logicalCopy!.position);
     expect((await slaveStatus(target))!.Slave_SQL_Running).toBe('Yes');
