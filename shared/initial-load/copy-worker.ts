@@ -82,6 +82,8 @@ export async function runCopyWorker(opts: CopyWorkerOptions): Promise<CopyWorker
     const stored = await readCopyPlan(store);
     if (!stored || stored.state === 'planning') throw new LogicalCopyError(`migration ${opts.migrationId} has no copy planned on the target ("Plan the copy" runs first)`);
     const plan = stored.plan;
+    // Nothing left (a slot retried after the job was finished): no snapshot is needed.
+    if ((await store.progress(COPY_JOB)).done) return result;
 
     let sources: Conn[];
     let dialect: Dialect | null = null;

@@ -21,7 +21,8 @@ export async function sourceSide(state: CopyState): Promise<DbSide> {
 /** The frozen source the rows are read from (a replica and a clone have the source's users). */
 export async function frozenSide(state: CopyState & { frozenSource: FrozenSourceState }): Promise<DbSide> {
   const f = state.frozenSource;
-  if (f.kind === 'live') return sourceSide(state);
+  // The endpoint "Prepare the frozen source" found (the source itself for live): the Map's workers get no preflight result.
+  if (f.kind === 'live' && !f.endpoint) return sourceSide(state);
   if (!f.endpoint) throw new LogicalCopyError(`the frozen source (${f.kind}) has no endpoint yet: "Prepare the frozen source" must finish first`);
   const named = state.input.initialLoad.frozenSource.adminSecret;
   const credentials = f.kind === 'named-replica' && named ? await readCredentials(named) : await sourceAdminCredentials(state);
