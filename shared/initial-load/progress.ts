@@ -71,6 +71,11 @@ export class CopyProgressTracker {
     this.emit(false);
   }
 
+  /** Rows this process's workers committed. */
+  get committedHere(): number {
+    return this.rowsHere;
+  }
+
   snapshot(): CopyProgress {
     const elapsedMs = Date.now() - this.started;
     const rowsCopied = this.base.rows + this.rowsSince;

@@ -18,7 +18,10 @@ export interface DerivedFigures {
   copyRoundsPerWindow: number;
   /** Copy windows before the parent gives up (about 30 days of copying). */
   maxCopyWindows: number;
-  /** TimeoutSecondsPath of one copy window: rounds x (a worker's 15 minutes, retried twice, + the check and wait) + slack. */
+  /**
+   * TimeoutSecondsPath of one copy window: rounds x (a worker's 15 minutes, retried once, + the check and
+   * wait) + slack; under 2^31 ms (about 24.8 days), the longest timer Node (the local engine) can set.
+   */
   copyWindowTimeoutSeconds: number;
   approvalTimeoutSeconds: number;
   /** Rounds of the lag monitor child execution per window (keeps each child far below 25,000 events). */
@@ -56,7 +59,7 @@ export function validateMigrationInput(raw: unknown): MigrationInput {
   const derived: DerivedFigures = {
     copyRoundsPerWindow: copyRounds,
     maxCopyWindows: Math.max(1, Math.ceil((30 * 86_400) / (copyRounds * COPY_WORKER_TIMEOUT_SECONDS))),
-    copyWindowTimeoutSeconds: Math.min(31_536_000, copyRounds * (3 * COPY_WORKER_TIMEOUT_SECONDS + 120) + 3600),
+    copyWindowTimeoutSeconds: Math.min(2_147_000, copyRounds * (2 * COPY_WORKER_TIMEOUT_SECONDS + 120) + 3600),
     approvalTimeoutSeconds: Math.max(1, Math.round(input.cutover.approvalTimeoutHours * 3600)),
     monitorRoundsPerWindow: rounds,
     maxMonitorWindows: Math.max(1, Math.ceil((input.replication.maxCatchUpHours * 3600) / (input.replication.pollSeconds * rounds))),

@@ -98,7 +98,13 @@ describe('execution input', () => {
     // 13 + 7 x 8 events a round: 289 rounds under 20,000; about 30 days of 15-minute rounds in windows.
     expect(input.derived.copyRoundsPerWindow).toBe(289);
     expect(input.derived.maxCopyWindows).toBe(Math.ceil((30 * 86_400) / (289 * 930)));
-    expect(input.derived.copyWindowTimeoutSeconds).toBe(289 * (3 * 930 + 120) + 3600);
+    expect(input.derived.copyWindowTimeoutSeconds).toBe(289 * (2 * 930 + 120) + 3600);
+    // A local run's engine times a Task with a JS timer: never beyond 2^31 ms, whatever the parallelism.
+    for (const parallelism of [1, 2, 64]) {
+      const d = validateMigrationInput({ ...local(), initialLoad: { method: 'logical', parallelism } }).derived;
+      expect(d.copyWindowTimeoutSeconds * 1000).toBeLessThan(2 ** 31);
+      expect(d.copyWindowTimeoutSeconds).toBeGreaterThan(d.copyRoundsPerWindow * 930);
+    }
 
     expect(issuesOf({ ...local(), initialLoad: { method: 'logical', frozenSource: { kind: 'named-replica' } } })).toEqual(['initialLoad.frozenSource.endpoint']);
     expect(issuesOf({ ...local(), initialLoad: { method: 'logical', frozenSource: { kind: 'rds-replica' } } })).toEqual(['initialLoad.frozenSource.sourceInstanceArn']);
