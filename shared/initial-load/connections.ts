@@ -4,6 +4,7 @@
 // protocol), and shared/initial-load/values.ts turns those bytes into SQL literals without parsing them
 // into JS numbers or dates (where DECIMAL, BIGINT, DATETIME(6) or zero dates would lose information).
 import mysql from 'mysql2/promise';
+import { tlsError, tlsFor } from '../mysql/connection.js';
 import type { Endpoint } from '../endpoints.js';
 import type { DbCredentials } from '../secrets.js';
 
@@ -18,18 +19,24 @@ export type Conn = mysql.Connection;
 export const TARGET_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 
 export async function openConnection(endpoint: Endpoint, creds: DbCredentials, side: 'source' | 'target'): Promise<Conn> {
-  const conn = await mysql.createConnection({
-    host: endpoint.host,
-    port: endpoint.port,
-    user: creds.username,
-    password: creds.password,
-    charset: 'UTF8MB4_GENERAL_CI',
-    timezone: 'Z',
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    dateStrings: true,
-    connectTimeout: 15_000,
-  });
+  const conn = await mysql
+    .createConnection({
+      // The copy carries every row: the same TLS (RDS CA bundle, CROSSMOVE_DB_CA) as the admin sessions.
+      ssl: tlsFor(endpoint.host),
+      host: endpoint.host,
+      port: endpoint.port,
+      user: creds.username,
+      password: creds.password,
+      charset: 'UTF8MB4_GENERAL_CI',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      connectTimeout: 15_000,
+    })
+    .catch((err: unknown) => {
+      throw tlsError(err, endpoint) ?? err;
+    });
   await conn.query("SET SESSION time_zone = '+00:00'");
   if (side === 'source') {
     // A worker's stream is paused while the target absorbs a batch: the server must not give up on it.
