@@ -329,6 +329,8 @@ export type CleanupItemKind =
   | 'source-instance'
   | 'source-cluster'
   | 'cloudwatch-alarm'
+  | 'frozen-source-instance'
+  | 'frozen-source-cluster'
   // Database half (shared/cleanup/db.ts):
   | 'reverse-replication'
   | 'replication-user'
