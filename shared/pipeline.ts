@@ -59,6 +59,7 @@ const failing = (stage: Stage, paths?: LoadPath[]) => group('failed', stage, pat
 
 /** The new cluster's states: after a clone or a restored snapshot alike. */
 const CLUSTER = { paths: ['clone', 'snapshot'] as LoadPath[] };
+const LOGICAL = { paths: ['logical'] as LoadPath[] };
 
 /** In the order the definition lists them (the order a failure notification reads them in). */
 export const PIPELINE: readonly PipelineState[] = [
@@ -108,7 +109,21 @@ export const PIPELINE: readonly PipelineState[] = [
   ...failing('initialLoad', CLUSTER.paths)('Master password not reset in time'),
   ...group('initial-load', 'initialLoad', CLUSTER)(["Read the clone's binlog position", { fills: 'binlogPosition' }], 'Is the binlog position known?', 'Wait for the binlog position event'),
   ...failing('initialLoad', CLUSTER.paths)('Binlog position not found in time'),
-  ...group('initial-load', 'initialLoad', { paths: ['logical'] })(['Copy the data consistently', { fills: 'logicalCopy' }], ["Use the copy's binlog position", { fills: 'binlogPosition' }]),
+  // The logical copy: a frozen source, then key-range windows fanned out by statemachine/copy.asl.yaml.
+  ...group('initial-load', 'initialLoad', LOGICAL)(['Prepare the frozen source', { fills: 'frozenSource' }], 'Is the frozen source ready?', 'Wait for the frozen source', ['Check the frozen source', { fills: 'frozenSource' }]),
+  ...failing('initialLoad', LOGICAL.paths)('Frozen source not ready in time'),
+  ...group('initial-load', 'initialLoad', LOGICAL)(
+    ['Plan the copy', { fills: 'copyPlan' }],
+    'Start the copy',
+    'Count the copy window',
+    'Copy the data for one window',
+    ['Keep the copy progress', { fills: 'copy', words: 'Copy the data for one window' }],
+    'Is the copy done?',
+  ),
+  ...failing('initialLoad', LOGICAL.paths)('Copy not finished in time'),
+  ...group('initial-load', 'initialLoad', LOGICAL)(['Finish the copy', { fills: 'logicalCopy' }], 'Are the secondary keys built?', 'Wait for the secondary keys'),
+  ...failing('initialLoad', LOGICAL.paths)('Secondary keys not built in time'),
+  ...group('initial-load', 'initialLoad', LOGICAL)(["Use the copy's binlog position", { fills: 'binlogPosition' }]),
   ...group('replicating', 'catchUp')(
     ['Create the replication user', { fills: 'replicationUser' }],
     ['Start replication on the target', { fills: 'replication' }],

@@ -2,7 +2,7 @@
 // which phase, which state, since when, the last lag figures, is replication healthy, is a cutover
 // approval waiting. Pure: no AWS calls, so it is unit-tested with histories shaped like the API's.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import type { MigrationState, ReplicationCheck } from '../state.js';
+import type { CopyProgressState, MigrationState, ReplicationCheck } from '../state.js';
 import { targetIsPrimary, unfinishedSteps, type UnfinishedStep } from '../after-cutover.js';
 import { MIGRATED_WITH_UNFINISHED_STEPS } from '../errors.js';
 import { pipelineState, type StatusPhase } from '../pipeline.js';
@@ -11,6 +11,8 @@ export type Phase = StatusPhase;
 
 const APPROVAL_STATE = 'Ask for cutover approval';
 export const WATCH_STATE = 'Watch replication for one window';
+/** The logical copy's window (a child execution of copy.asl.yaml): its "Check the copy" is fresher than the parent's. */
+export const COPY_WINDOW_STATE = 'Copy the data for one window';
 
 /** The phase of a state of statemachine/migration.asl.yaml; unknown names (a newer definition) keep the phase they follow. */
 export function phaseOfState(name: string): Phase | undefined {
@@ -45,7 +47,9 @@ export interface HistoryDigest {
   failure: { error: string; cause: string } | null;
   /** The newest whole MigrationState seen in the history (what the next Task receives). */
   state: MigrationState | null;
-  /** The running child execution of "Watch replication for one window", when that is the current state. */
+  /** The logical copy's newest progress ("Check the copy": rows, bytes, chunks, rate, ETA), null before or without one. */
+  copy: CopyProgressState | null;
+  /** The running child execution of "Watch replication for one window" or "Copy the data for one window", when that is the current state. */
   childExecutionArn: string | null;
   /** Past the cutover's point of no return (null before it): what is left once the execution ended. */
   afterCutover: AfterCutover | null;
@@ -99,6 +103,7 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
   let currentStateSince: string | null = null;
   let state: MigrationState | null = null;
   let lagCheck: Partial<ReplicationCheck> | undefined;
+  let copy: CopyProgressState | null = null;
   let childExecutionArn: string | null = null;
   let failure: HistoryDigest['failure'] = null;
 
@@ -120,8 +125,9 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
       const output = parse(exited.output);
       if (isMigrationState(output)) state = output;
       if (output?.lag && typeof output.lag === 'object') lagCheck = output.lag;
+      if (isCopyProgress(output?.copy)) copy = output.copy;
     }
-    if (e.type === 'TaskSubmitted' && currentState === WATCH_STATE) {
+    if (e.type === 'TaskSubmitted' && (currentState === WATCH_STATE || currentState === COPY_WINDOW_STATE)) {
       childExecutionArn = parse(e.taskSubmittedEventDetails?.output)?.ExecutionArn ?? null;
     }
     const failed = e.executionFailedEventDetails ?? e.executionTimedOutEventDetails ?? e.executionAbortedEventDetails;
@@ -145,6 +151,7 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
     waitingForApprovalSince: running && currentState === APPROVAL_STATE ? currentStateSince : null,
     lag: lagOf(lagCheck),
     replication: healthOf(lagCheck),
+    copy,
     failure,
     state,
     childExecutionArn: running ? childExecutionArn : null,
@@ -170,6 +177,25 @@ function afterCutoverOf(state: MigrationState, failure: HistoryDigest['failure']
       ? `start the migration again with the same input (\`crossmove start\`): it resumes at ${unfinished[0]!.step}; never make the source writable by hand (\`crossmove fallback ${id}\` once reverse replication runs)`
       : `\`crossmove cleanup ${id}\` when the application is happy on the target`,
   };
+}
+
+function isCopyProgress(v: unknown): v is CopyProgressState {
+  return !!v && typeof v === 'object' && typeof (v as CopyProgressState).rangesTotal === 'number' && typeof (v as CopyProgressState).rows === 'number';
+}
+
+/** The newest "Check the copy" in a copy window's history (newest events first or oldest first). */
+export function newestCopyCheck(events: HistoryEvent[]): CopyProgressState | undefined {
+  let best: CopyProgressState | undefined;
+  let bestAt = -Infinity;
+  for (const e of events) {
+    const out = parse(e.stateExitedEventDetails?.output);
+    const at = e.timestamp ? new Date(e.timestamp).getTime() : 0;
+    if (isCopyProgress(out?.copy) && at >= bestAt) {
+      best = out.copy;
+      bestAt = at;
+    }
+  }
+  return best;
 }
 
 /** The newest lag check in a lag-monitor child's history (newest events first or oldest first). */

@@ -37,7 +37,7 @@ function allStates(states: Record<string, AslState>, out: [string, AslState][] =
 }
 
 // ResultPaths that are bookkeeping of the state machine itself, not a step's output.
-const BOOKKEEPING = new Set(['failure', 'failureReport', 'monitor', 'lagWindow', 'priorCutover', 'cutoverRecord', 'report']);
+const BOOKKEEPING = new Set(['failure', 'failureReport', 'monitor', 'lagWindow', 'priorCutover', 'cutoverRecord', 'report', 'copyMonitor', 'copyWindow']);
 
 describe('pipeline table', () => {
   const states = allStates(definition.States);
@@ -74,7 +74,9 @@ describe('pipeline table', () => {
     expect(lastCompletedStep(snapshot)).toBe('Restore the snapshot');
     const clone = { ...base, input: { initialLoad: { method: 'clone' } }, share: {}, clone: {} } as unknown as Partial<MigrationState>;
     expect(lastCompletedStep(clone)).toBe('Clone the cluster');
-    const logical = { ...base, input: { initialLoad: { method: 'logical' } }, logicalCopy: {}, binlogPosition: {} } as unknown as Partial<MigrationState>;
+    const copying = { ...base, input: { initialLoad: { method: 'logical' } }, frozenSource: {}, copyPlan: {}, copy: {} } as unknown as Partial<MigrationState>;
+    expect(lastCompletedStep(copying)).toBe('Copy the data for one window');
+    const logical = { ...copying, logicalCopy: {}, binlogPosition: {} } as unknown as Partial<MigrationState>;
     expect(lastCompletedStep(logical)).toBe("Use the copy's binlog position");
     // Cut over, then DNS failed: the cutover (filled by 'Cut over', listed after the resume states) is the last step.
     const cutOver = { ...logical, replicationUser: {}, replication: {}, lag: {}, approval: {}, cutover: {}, targetAdmin: {} } as unknown as Partial<MigrationState>;
