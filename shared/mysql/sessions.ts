@@ -25,6 +25,21 @@ export async function appSessions(conn: Conn, keepUsers: string[], spareIds: num
   return rows.map((r) => ({ id: Number(r.id), user: String(r.user) }));
 }
 
+/** Kills every application session without waiting for them to end; returns the sessions killed. */
+export async function killAppSessionsNow(conn: Conn, dialect: Dialect, keepUsers: string[], spareIds: number[] = []): Promise<Session[]> {
+  const sessions = await appSessions(conn, keepUsers, spareIds);
+  await Promise.all(
+    sessions.map(async (s) => {
+      try {
+        await dialect.kill(conn, s.id);
+      } catch (err) {
+        if (errnoOf((err as Error).cause) !== 1094 && !/unknown thread/i.test((err as Error).message)) throw err;
+      }
+    }),
+  );
+  return sessions;
+}
+
 export interface KillOptions {
   /** Connection ids that are crossmove's own (besides the one doing the killing). */
   spareIds?: number[];
@@ -40,17 +55,7 @@ export type KillOutcome = { killed: number; gone: true } | { killed: number; gon
  * still commit its current statement (and write the binlog) before it notices.
  */
 export async function killAppSessions(conn: Conn, dialect: Dialect, keepUsers: string[], opts: KillOptions): Promise<KillOutcome> {
-  const sessions = await appSessions(conn, keepUsers, opts.spareIds);
-  await Promise.all(
-    sessions.map(async (s) => {
-      try {
-        await dialect.kill(conn, s.id);
-      } catch (err) {
-        if (errnoOf((err as Error).cause) !== 1094 && !/unknown thread/i.test((err as Error).message)) throw err;
-      }
-    }),
-  );
-  const ids = sessions.map((s) => s.id);
+  const ids = (await killAppSessionsNow(conn, dialect, keepUsers, opts.spareIds)).map((s) => s.id);
   for (;;) {
     if (!ids.length) return { killed: 0, gone: true };
     const left = await q<{ id: number; user: string }>(conn, 'SELECT ID AS id, USER AS user FROM information_schema.PROCESSLIST WHERE ID IN (?)', [ids]);

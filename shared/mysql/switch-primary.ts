@@ -13,7 +13,8 @@ import type { BinlogPosition } from '../state.js';
 import { checkReplication } from './check.js';
 import { binlogStatus } from './dialect.js';
 import { diffGrants, type GrantDiff } from './grants.js';
-import { killAppSessions } from './sessions.js';
+import type { Conn } from './connection.js';
+import { killAppSessions, killAppSessionsNow } from './sessions.js';
 import { assertAttemptEnded, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
 import { finishAfterCrash, rollBack, runAfterSwitch, undoAfterCrash } from './switch-recovery.js';
 import type { SideName } from './switch-words.js';
@@ -92,7 +93,11 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     if (d.beforeBlock) await step('stop the heartbeat writer', {}, d.beforeBlock);
     blockedAt = Date.now();
     blocked = true; // set before the call: a block that half-worked is still undone
-    await step(`block writes on the ${oldN}`, { method: d.blocker.method }, () => d.blocker.block(deadline()));
+    // A block that waits for running statements kills the application's sessions while it waits (they
+    // are killed right after it anyway): under load, waiting for them is a deadlock (write-block.ts).
+    const spare = [...(d.spareIds ?? []), oldP.conn.threadId];
+    const clearTheWay = async (other: Conn, blockerId: number) => void (await killAppSessionsNow(other, oldP.dialect, d.keepUsers, [...spare, blockerId]));
+    await step(`block writes on the ${oldN}`, { method: d.blocker.method }, () => d.blocker.block(deadline(), clearTheWay));
     await step(`kill the application's sessions on the ${oldN}`, { keepUsers: d.keepUsers }, async () => {
       const killed = await killAppSessions(oldP.conn, oldP.dialect, d.keepUsers, { spareIds: d.spareIds, deadline: deadline() });
       if (!killed.gone) {
