@@ -3,9 +3,10 @@
 // applications have in flight on cutover day: an idle transaction holding the hottest rows with clients
 // queued behind it, long write statements (a paced UPDATE, an INSERT ... SELECT batch) and a long read
 // in flight, clients storming the blocked server with new connections, a catch-up that cannot finish
-// (rollback), and the way back. Each: no acknowledged transaction lost, none committed that no client
+// (rollback), a batch transaction whose rollback takes longer than the budget, and the way back. Each: no acknowledged transaction lost, none committed that no client
 // committed, no trace of what did not commit, every client committing again afterwards, no application
 // session left holding locks on the old primary.
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
@@ -15,8 +16,8 @@ import type { CutoverResult, FallbackResult, MigrationState } from '../../shared
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { appLeftovers, idleTransaction, longRead, longWrite, markedRows, type Actor } from '../../local/sysbench-actors.js';
 import { stallTarget, sysbenchPair, switchUnderLoad, type SwitchFigures, type SysbenchPair } from '../../local/sysbench-pair.js';
-import { sysbenchBinary, SYSBENCH_INSTALL_HINT } from '../../local/sysbench.js';
-import { invoke, scalar, slaveStatus, until } from './fixtures.js';
+import { SYSBENCH_PASSWORD, SYSBENCH_USER, sysbenchBinary, SYSBENCH_INSTALL_HINT } from '../../local/sysbench.js';
+import { invoke, scalar, slaveStatus, sql, until } from './fixtures.js';
 
 const DATA = { tables: 4, tableSize: 2000 };
 
@@ -156,3 +157,51 @@ describe('cutover under sysbench: long write statements in flight and a connecti
     await expectNothingLeftOn(pair.source);
   });
 });
+
+describe('cutover under sysbench: a batch transaction whose rollback outlasts the budget', () => {
+  let pair: SysbenchPair;
+  const BATCH_ROWS = 150_000;
+
+  beforeAll(async () => {
+    pair = await sysbenchPair({ n: 63, threads: 16, data: DATA, cutover: { catchUpTimeoutSeconds: 1 } });
+    // Replicated like any application table (it exists on both sides before the batch starts).
+    await sql(pair.source, `INSERT INTO sbtest.sbtest_batch (id, k, c, pad) SELECT seq, seq, 'batch', 'batch' FROM sbtest.seq_1_to_${BATCH_ROWS}`);
+    await until(async () => Number(await scalar(pair.target, 'SELECT COUNT(*) FROM sbtest.sbtest_batch')) === BATCH_ROWS, 60_000, 200);
+  });
+  afterAll(async () => {
+    await pair?.stop();
+  });
+
+  it('ends it before the block (writes still flowing), then switches within a 1 s budget: nothing of it kept, nothing lost', async () => {
+    // The batch changed every row and sits idle, uncommitted: killing it rolls back for seconds.
+    const batch = await idleBatch(pair, BATCH_ROWS);
+    const f = await switchUnderLoad(pair, pair.load, () => invoke<CutoverResult>(cutOver, pair.state), { after: 'target', steadyMs: 200 });
+    expect(f.outcome).toMatchObject({ ok: true, result: { ok: true, rolledBack: false } });
+    expectNothingLost(f);
+    await expectNoTrace(batch, [pair.source, pair.target]);
+    await expectNothingLeftOn(pair.source);
+  });
+});
+
+/** BEGIN; UPDATE every row of sbtest_batch; nothing more (as the application user, through the endpoint). */
+async function idleBatch(pair: SysbenchPair, rows: number): Promise<Actor> {
+  const conn = await mysql.createConnection({ host: pair.endpoint.host, port: pair.endpoint.port, user: SYSBENCH_USER, password: SYSBENCH_PASSWORD, database: 'sbtest' });
+  conn.on('error', () => undefined);
+  const marker = 'idle-batch';
+  await conn.query('BEGIN');
+  const [res] = (await conn.query('UPDATE sbtest_batch SET pad = ?', [marker])) as unknown as [{ affectedRows: number }];
+  expect(res.affectedRows).toBe(rows);
+  return {
+    name: 'idle batch',
+    marker,
+    connectionId: conn.threadId,
+    outcome: async () => {
+      const r = await conn.query('COMMIT').then(
+        () => ({ ok: true }),
+        (e: { errno?: number; message?: string }) => ({ ok: false, errno: e.errno, message: e.message }),
+      );
+      conn.destroy();
+      return r;
+    },
+  };
+}
