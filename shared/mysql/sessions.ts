@@ -34,7 +34,8 @@ export async function longTransactionSessions(conn: Conn, keepUsers: string[], s
     spareIds,
     `((p.COMMAND = 'Query' AND p.TIME >= ?) OR p.ID IN (SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX
        WHERE trx_started <= NOW() - INTERVAL ? SECOND OR trx_rows_modified >= ?))`,
-    [LONG_TRANSACTION.seconds, LONG_TRANSACTION.seconds, LONG_TRANSACTION.rowsModified],
+    // trx_started has whole seconds: one more keeps a transaction a few ms old out.
+    [LONG_TRANSACTION.seconds, LONG_TRANSACTION.seconds + 1, LONG_TRANSACTION.rowsModified],
   );
 }
 
@@ -47,6 +48,17 @@ async function sessionsWhere(conn: Conn, keepUsers: string[], spareIds: number[]
     [spareIds.length ? spareIds : [-1], keep, KEEP_COMMANDS, ...params],
   );
   return rows.map((r) => ({ id: Number(r.id), user: String(r.user) }));
+}
+
+/** States of a statement queued behind a global read lock (MariaDB's backup lock, MySQL's read lock). */
+const QUEUED_BEHIND_BLOCK = ['Waiting for backup lock', 'Waiting for global read lock', 'Waiting for commit lock'];
+
+/**
+ * Kills, without waiting, the application sessions running a statement that is not queued behind the
+ * block: the ones a read_only block waits for (a statement queued behind it holds nothing it needs).
+ */
+export async function killRunningStatements(conn: Conn, dialect: Dialect, keepUsers: string[], spareIds: number[] = []): Promise<Session[]> {
+  return kill(conn, dialect, await sessionsWhere(conn, keepUsers, spareIds, "p.COMMAND = 'Query' AND COALESCE(p.STATE, '') NOT IN (?)", [QUEUED_BEHIND_BLOCK]));
 }
 
 /** Kills every application session without waiting for them to end; returns the sessions killed. */

@@ -14,7 +14,7 @@ import { checkReplication } from './check.js';
 import { binlogStatus } from './dialect.js';
 import { diffGrants, type GrantDiff } from './grants.js';
 import type { Conn } from './connection.js';
-import { killAppSessions, killAppSessionsNow, killLongTransactions, LONG_TRANSACTION } from './sessions.js';
+import { killAppSessions, killAppSessionsNow, killLongTransactions, killRunningStatements, LONG_TRANSACTION } from './sessions.js';
 import { assertAttemptEnded, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
 import { finishAfterCrash, rollBack, runAfterSwitch, undoAfterCrash } from './switch-recovery.js';
 import type { SideName } from './switch-words.js';
@@ -25,6 +25,8 @@ class RollBack extends Error {}
 
 /** How long the long transactions killed before the block may take to roll back (writes still flow). */
 const LONG_ROLLBACK_WAIT_MS = 30_000;
+/** A read_only block still waiting after this long, with the running statements killed, kills every application session. */
+const CLEAR_ALL_AFTER_MS = 250;
 
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
@@ -110,9 +112,14 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     if (d.beforeBlock) await step('stop the heartbeat writer', {}, d.beforeBlock);
     blockedAt = Date.now();
     blocked = true; // set before the call: a block that half-worked is still undone
-    // A block that waits for running statements kills the application's sessions while it waits (they
-    // are killed right after it anyway): under load, waiting for them is a deadlock (write-block.ts).
-    const clearTheWay = async (other: Conn, blockerId: number) => void (await killAppSessionsNow(other, oldP.dialect, d.keepUsers, [...spare, blockerId]));
+    // A block that waits for running statements kills their sessions while it waits (they are killed
+    // right after it anyway): under load, waiting for them is a deadlock (write-block.ts). Anything else
+    // still holding it up after CLEAR_ALL_AFTER_MS (an explicit table lock): every application session.
+    const clearingSince = Date.now();
+    const clearTheWay = async (other: Conn, blockerId: number) => {
+      const kill = Date.now() - clearingSince < CLEAR_ALL_AFTER_MS ? killRunningStatements : killAppSessionsNow;
+      await kill(other, oldP.dialect, d.keepUsers, [...spare, blockerId]);
+    };
     await step(`block writes on the ${oldN}`, { method: d.blocker.method }, () => d.blocker.block(deadline(), clearTheWay));
     await step(`kill the application's sessions on the ${oldN}`, { keepUsers: d.keepUsers }, async () => {
       const killed = await killAppSessions(oldP.conn, oldP.dialect, d.keepUsers, { spareIds: d.spareIds, deadline: deadline() });
