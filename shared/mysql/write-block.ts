@@ -2,6 +2,7 @@
 // (MySQL, MariaDB); Aurora's writer ignores read_only, so there the network is closed instead
 // (write-block-sg.ts). Either way application sessions are killed afterwards (sessions.ts).
 import { logger } from '../logger.js';
+import { redact } from '../redact.js';
 import type { Conn } from './connection.js';
 import { closeQuietly, q } from './connection.js';
 
@@ -65,6 +66,7 @@ export class ReadOnlyBlocker implements WriteBlocker {
       }
       throw err;
     } finally {
+      // Stops by itself once the block is in place (a round of kills may still be finishing).
       await clearing;
     }
   }
@@ -78,26 +80,26 @@ export class ReadOnlyBlocker implements WriteBlocker {
    */
   private async clearWhileWaiting(setting: Promise<unknown>, clearTheWay: ClearTheWay, blockerId: number, deadline: number): Promise<void> {
     let done = false;
-    void setting.then(
+    const settled = setting.then(
       () => (done = true),
       () => (done = true),
     );
-    // Opened at once, used only if the block is still waiting after CLEAR_AFTER_MS.
-    const opening = this.openAnother!();
-    void opening.catch(() => undefined); // a failure surfaces where it is awaited
+    // Wakes as soon as the block is in place (an uncontended block waits for nothing here).
+    const pause = (ms: number) => Promise.race([settled, new Promise((r) => setTimeout(r, ms))]);
     let other: Conn | undefined;
     try {
-      await new Promise((r) => setTimeout(r, CLEAR_AFTER_MS));
-      other = await opening;
+      await pause(CLEAR_AFTER_MS);
+      if (done) return;
+      other = await this.openAnother!();
       while (!done && Date.now() < deadline) {
         await clearTheWay(other, blockerId);
-        await new Promise((r) => setTimeout(r, CLEAR_EVERY_MS));
+        await pause(CLEAR_EVERY_MS);
       }
     } catch (err) {
       // The block itself still ends by its deadline; the kill step after it tries again.
-      logger.warn('could not end the sessions holding up the write block', { error: (err as Error).message });
+      logger.warn('could not end the sessions holding up the write block', { error: redact((err as Error).message) });
     } finally {
-      await closeQuietly(other ?? (await opening.catch(() => undefined)));
+      await closeQuietly(other);
     }
   }
 
