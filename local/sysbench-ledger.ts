@@ -72,7 +72,7 @@ export function checkLedger(logs: ThreadLog[], onServer: Set<string>): LedgerChe
   return {
     acknowledged: acked.size,
     lost: [...acked].filter((k) => !onServer.has(k)),
-    halfCommitted: [...onServer].filter((k) => runs.has(Number(k.split(':')[0])) && !sent.has(k)),
+    halfCommitted: [...onServer].filter((k) => runs.has(Number(k.split(':')[0])) && !sent.has(k) && !acked.has(k)),
     unknownOutcome,
   };
 }
