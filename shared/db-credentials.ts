@@ -23,8 +23,24 @@ export async function sourceAdminCredentials(state: Pick<MigrationState, 'input'
   return readCredentials(ref, { secretsManager: new SecretsManagerClient({ ...config, region: accountRegion(ref) ?? config.region }), cacheKey: 'source' });
 }
 
-export async function targetAdminCredentials(state: Pick<MigrationState, 'input'>): Promise<DbCredentials> {
-  return readCredentials(state.input.target.adminSecret);
+/**
+ * The target admin: on the clone and snapshot paths, once "Reset the master password" ran, the secret
+ * crossmove made for the new cluster's master user (shared/aws/master-password.ts); otherwise
+ * target.adminSecret (a logical copy's existing target).
+ */
+export function targetAdminSecretRef(state: Pick<MigrationState, 'input'> & Partial<Pick<MigrationState, 'targetAdmin'>>): string {
+  const ref = state.targetAdmin?.secretRef ?? state.input.target.adminSecret;
+  if (ref) return ref;
+  const method = state.input.initialLoad.method;
+  throw new SecretError(
+    method === 'logical'
+      ? 'target.adminSecret is required for a logical copy (the admin of the existing target)'
+      : `The target admin is not known yet: "Reset the master password" sets it on the new cluster (secret ${state.input.names.targetAdminSecretName}) before any step connects to the target`,
+  );
+}
+
+export async function targetAdminCredentials(state: Pick<MigrationState, 'input'> & Partial<Pick<MigrationState, 'targetAdmin'>>): Promise<DbCredentials> {
+  return readCredentials(targetAdminSecretRef(state));
 }
 
 function accountRegion(arn: string): string | undefined {

@@ -109,3 +109,46 @@ export async function storeCredentials(
     return out.ARN!;
   }
 }
+
+/**
+ * The credentials kept under `name` in Secrets Manager, created with `generate()` when there are none
+ * (first the secret, then whatever uses the password: a crash between the two leaves a secret nobody
+ * uses, never a password that exists nowhere). A retry finds the same value, so it is idempotent. Only
+ * the ARN should leave the caller; the value is registered for redaction.
+ */
+export async function ensureGeneratedCredentials(
+  name: string,
+  generate: () => DbCredentials,
+  options: { secretsManager: SecretsManagerClient; description: string },
+): Promise<{ ref: string; value: DbCredentials; created: boolean }> {
+  const sm = options.secretsManager;
+  const read = async (): Promise<{ ref: string; value: DbCredentials } | null> => {
+    try {
+      const out = await sm.send(new GetSecretValueCommand({ SecretId: name }));
+      return { ref: out.ARN!, value: parseCredentials(name, out.SecretString) };
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === 'ResourceNotFoundException') return null;
+      if (e.name === 'InvalidRequestException' && /marked (for )?delet/i.test(e.message)) {
+        throw new SecretError(`Secret ${name} is scheduled for deletion (an earlier cleanup): restore it (aws secretsmanager restore-secret --secret-id ${name}) or delete it for good, then re-run`);
+      }
+      if (isTransientAwsError(err)) throw new TransientError(`Secrets Manager GetSecretValue ${name} failed temporarily (${e.name}: ${e.message}); the step is safe to retry`, { cause: err });
+      throw err;
+    }
+  };
+  const existing = await read();
+  if (existing) return { ...existing, created: false };
+  const value = generate();
+  registerSecretValue(value.password);
+  try {
+    const out = await sm.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value), Description: options.description }));
+    return { ref: out.ARN!, value, created: true };
+  } catch (err) {
+    if (isTransientAwsError(err)) throw new TransientError(`Secrets Manager CreateSecret ${name} failed temporarily (${(err as Error).name}); the step is safe to retry`, { cause: err });
+    if ((err as Error).name !== 'ResourceExistsException') throw err;
+    // A concurrent attempt created it first: its value is the one to use.
+    const again = await read();
+    if (!again) throw new TransientError(`Secret ${name} exists but cannot be read yet; the step is safe to retry`, { cause: err });
+    return { ...again, created: false };
+  }
+}

@@ -35,6 +35,26 @@ export interface PreflightResult {
     parameterGroup: string;
     instanceCount: number;
   };
+  /** Clone and snapshot paths: the parameter group of the new cluster (absent for a logical copy). */
+  targetParameterGroup?: TargetParameterGroupPlan;
+}
+
+/**
+ * The cluster parameter group the clone or restored cluster gets, decided by the preflight. Its binlogs
+ * must be on: the new cluster reports the source's binlog position ("Binlog position from crash
+ * recovery") only when binary logging is on in its own cluster parameter group.
+ */
+export interface TargetParameterGroupPlan {
+  name: string;
+  /** crossmove creates it (no target.dbClusterParameterGroupName given), as a copy of the source's group. */
+  create: boolean;
+  family?: string;
+  /** The source cluster's parameter group it copies (create only). */
+  copiedFrom?: string;
+  /** What crossmove sets in it (create only): the source group's own settings, binlogs on. */
+  parameters?: { name: string; value: string }[];
+  /** Settings of the source group that are not copied, and why (create only). */
+  notCopied?: { name: string; reason: string }[];
 }
 
 /** A step polled by a Task -> Choice -> Wait loop. `attempts` counts calls, bounded in the ASL. */
@@ -81,12 +101,31 @@ export interface ClusterPoll extends PollResult {
   created?: boolean;
   /** ClusterCreateTime (ISO): start of the DescribeEvents look-back window. */
   createdAt?: string;
+  /** The cluster parameter group the cluster uses (its binlogs must be on). */
+  parameterGroup?: string;
 }
 export interface InstancePoll extends PollResult {
   instanceIdentifier: string;
   created?: boolean;
   /** InstanceCreateTime (ISO): start of the DescribeEvents look-back window. */
   createdAt?: string;
+}
+
+/**
+ * "Reset the master password" / "Check the master password": the clone (or restored cluster) inherits
+ * the source's users and master password; crossmove sets a new master password on it, kept in a secret
+ * of the target account that it owns, and every later step connects to the target with that secret.
+ */
+export interface TargetAdminReset extends PollResult {
+  /** ARN of the secret holding {username, password} (never the password). */
+  secretRef: string;
+  /** The cluster's master user name (the source's). */
+  username: string;
+  clusterIdentifier: string;
+  /** This migration created the secret (cleanup removes it). */
+  createdSecret: boolean;
+  /** When ModifyDBCluster was sent (ISO). */
+  requestedAt?: string;
 }
 
 export interface BinlogPosition {
@@ -209,6 +248,7 @@ export type CleanupItemKind =
   | 'ram-share'
   | 'kms-key-statement'
   | 'replication-secret'
+  | 'target-admin-secret'
   | 'source-snapshot'
   | 'target-snapshot-copy'
   | 'source-shareable-copy'
@@ -278,6 +318,8 @@ export interface MigrationState {
   keyAccess?: KeyAccess;
   clone?: ClusterPoll;
   writer?: InstancePoll;
+  /** Clone and snapshot paths: the target admin crossmove set up (its secret is the target admin from then on). */
+  targetAdmin?: TargetAdminReset;
   binlogPosition?: BinlogPositionPoll;
   logicalCopy?: LogicalCopyResult;
   replicationUser?: ReplicationUserResult;

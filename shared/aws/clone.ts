@@ -7,6 +7,7 @@ import type { ClusterPoll, MigrationState } from '../state.js';
 import { errorName } from './call.js';
 import { findCluster, madeByMigration, targetRdsClient } from './rds.js';
 import { restoreCopyOnWriteClone } from './rds-changes.js';
+import { ensureTargetParameterGroup } from './target-parameter-group.js';
 
 /** Cluster states that never turn into `available` without a human. */
 const FAILED_CLUSTER_STATES = new Set([
@@ -29,6 +30,7 @@ export function clusterPoll(cluster: DBCluster, attempts: number, created?: bool
     port: cluster.Port,
     ...(created === undefined ? {} : { created }),
     ...(cluster.ClusterCreateTime ? { createdAt: new Date(cluster.ClusterCreateTime).toISOString() } : {}),
+    ...(cluster.DBClusterParameterGroup ? { parameterGroup: cluster.DBClusterParameterGroup } : {}),
   };
 }
 
@@ -36,12 +38,15 @@ export function conflictMessage(id: string, migrationId: string): string {
   return `Target cluster identifier ${id} is already used by a cluster crossmove did not make for migration ${migrationId} (no tag crossmove:migrationId=${migrationId}); choose another target.clusterIdentifier or delete that cluster`;
 }
 
-/** Where the target cluster goes: the input's key, parameter group and network (clone and restore alike). */
-export function targetClusterSettings(input: MigrationState['input']) {
+/**
+ * Where the target cluster goes (clone and restore alike): the input's key and network, and the cluster
+ * parameter group ensureTargetParameterGroup made sure of (binlogs on).
+ */
+export function targetClusterSettings(input: MigrationState['input'], dbClusterParameterGroupName: string) {
   return {
     migrationId: input.migrationId,
     kmsKeyId: input.target.kmsKeyId,
-    dbClusterParameterGroupName: input.target.dbClusterParameterGroupName,
+    dbClusterParameterGroupName,
     vpcSecurityGroupIds: input.target.vpcSecurityGroupIds,
     dbSubnetGroupName: input.target.dbSubnetGroupName,
   };
@@ -54,7 +59,7 @@ export async function reuseAfterCreateRace(rds: RDSClient, id: string, migration
   throw new ResourceConflictError(conflictMessage(id, migrationId));
 }
 
-export async function ensureClone(state: Pick<MigrationState, 'input'>): Promise<ClusterPoll> {
+export async function ensureClone(state: Pick<MigrationState, 'input' | 'preflight'>): Promise<ClusterPoll> {
   const { input } = state;
   const id = input.names.targetClusterIdentifier;
   const rds = targetRdsClient(input);
@@ -66,7 +71,7 @@ export async function ensureClone(state: Pick<MigrationState, 'input'>): Promise
   const spec = {
     sourceClusterArn: input.source.clusterArn!,
     clusterIdentifier: id,
-    ...targetClusterSettings(input),
+    ...targetClusterSettings(input, await ensureTargetParameterGroup(state)),
   };
   logStep('clone the source cluster (copy-on-write)', { source: spec.sourceClusterArn, clusterIdentifier: id });
   try {

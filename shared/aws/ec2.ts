@@ -8,6 +8,7 @@ import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
   EC2Client,
   type Filter,
@@ -15,6 +16,7 @@ import {
   type RouteTable,
   type SecurityGroup,
   type Subnet,
+  type VpcEndpoint,
   type VpcPeeringConnection,
 } from '@aws-sdk/client-ec2';
 import { awsCall } from './call.js';
@@ -88,6 +90,14 @@ export async function describePeerings(ec2: EC2Client, ids: string[]): Promise<V
   return allPages(`EC2 DescribeVpcPeeringConnections ${ids.join(',')}`, async (NextToken) => {
     const r = await ec2.send(new DescribeVpcPeeringConnectionsCommand({ Filters: [filter('vpc-peering-connection-id', ids)], NextToken }));
     return { items: r?.VpcPeeringConnections, next: r?.NextToken };
+  });
+}
+
+/** A VPC's endpoints (interface and gateway): which AWS APIs its subnets reach without NAT. */
+export async function describeVpcEndpoints(ec2: EC2Client, vpcId: string): Promise<VpcEndpoint[]> {
+  return allPages(`EC2 DescribeVpcEndpoints ${vpcId}`, async (NextToken) => {
+    const r = await ec2.send(new DescribeVpcEndpointsCommand({ Filters: [filter('vpc-id', [vpcId])], NextToken }));
+    return { items: r?.VpcEndpoints, next: r?.NextToken };
   });
 }
 

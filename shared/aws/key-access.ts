@@ -1,10 +1,11 @@
-// "Let the target use the KMS key": find or add crossmove's statement (by Sid) in the source key policy.
+// "Let the target use the KMS key": find or add crossmove's two statements (by Sid) in the source key
+// policy: use of the key, and grants for AWS resources (key-policy.ts, after the Aurora User Guide's example).
 import type { MigrationState, KeyAccess } from '../state.js';
 import { PreflightFailedError } from '../errors.js';
 import { logStep } from '../logger.js';
 import { getKeyPolicy, putKeyPolicy, sourceKmsClient } from './kms.js';
 import { regionOfArn } from './source-account.js';
-import { withTargetStatement } from './key-policy.js';
+import { grantStatementSid, withTargetStatements } from './key-policy.js';
 
 export async function ensureKeyAccess(state: Pick<MigrationState, 'input' | 'accounts' | 'preflight'> & Partial<Pick<MigrationState, 'sourceSnapshot'>>): Promise<KeyAccess> {
   const { input, accounts } = state;
@@ -23,9 +24,9 @@ export async function ensureKeyAccess(state: Pick<MigrationState, 'input' | 'acc
   const kms = await sourceKmsClient(input, regionOfArn(keyArn));
   const current = await getKeyPolicy(kms, keyArn);
   const partition = keyArn.split(':')[1] ?? 'aws';
-  const { policy, changed } = withTargetStatement(current, statementSid, accounts.target!, partition);
+  const { policy, changed } = withTargetStatements(current, statementSid, accounts.target!, partition);
   if (changed) {
-    logStep('add the target account to the source KMS key policy', { keyArn, statementSid, targetAccount: accounts.target });
+    logStep('add the target account to the source KMS key policy', { keyArn, statementSids: [statementSid, grantStatementSid(statementSid)], targetAccount: accounts.target });
     await putKeyPolicy(kms, keyArn, policy);
   }
   return { keyArn, statementSid, added: changed };

@@ -1,8 +1,12 @@
-// RDS, changes in the target account: the copy-on-write clone and its writer instance. Callers check
+// RDS, changes in the target account: the copy-on-write clone, its cluster parameter group and its
+// writer instance. Callers check
 // first (rds.ts) so a retried step reuses what an earlier attempt made; the *AlreadyExists faults of a
 // race are handled there too.
 import {
+  CreateDBClusterParameterGroupCommand,
   CreateDBInstanceCommand,
+  ModifyDBClusterCommand,
+  ModifyDBClusterParameterGroupCommand,
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
   StopDBClusterCommand,
@@ -43,6 +47,57 @@ export function cloneRequest(spec: CloneSpec): RestoreDBClusterToPointInTimeComm
 export async function restoreCopyOnWriteClone(client: RDSClient, spec: CloneSpec): Promise<DBCluster> {
   const out = await awsCall(`RDS RestoreDBClusterToPointInTime ${spec.clusterIdentifier}`, () =>
     client.send(new RestoreDBClusterToPointInTimeCommand(cloneRequest(spec))),
+  );
+  return out.DBCluster!;
+}
+
+/** A cluster parameter group, untagged (tag-on-create would need rds:AddTagsToResource on it): the description names its migration. */
+export async function createClusterParameterGroup(client: RDSClient, spec: { name: string; family: string; description: string }): Promise<void> {
+  await awsCall(`RDS CreateDBClusterParameterGroup ${spec.name}`, () =>
+    client.send(new CreateDBClusterParameterGroupCommand({ DBClusterParameterGroupName: spec.name, DBParameterGroupFamily: spec.family, Description: spec.description })),
+  );
+}
+
+/** RDS takes at most 20 parameters per ModifyDBClusterParameterGroup call. */
+const PARAMETERS_PER_CALL = 20;
+
+/**
+ * Sets parameters of a group no cluster uses yet: `pending-reboot` is accepted for static and dynamic
+ * parameters alike, and a new cluster starts with whatever its group holds. Setting a value again is a no-op.
+ */
+export async function setClusterParameters(client: RDSClient, group: string, parameters: { name: string; value: string }[]): Promise<void> {
+  for (let i = 0; i < parameters.length; i += PARAMETERS_PER_CALL) {
+    const chunk = parameters.slice(i, i + PARAMETERS_PER_CALL);
+    await awsCall(`RDS ModifyDBClusterParameterGroup ${group}`, () =>
+      client.send(
+        new ModifyDBClusterParameterGroupCommand({
+          DBClusterParameterGroupName: group,
+          Parameters: chunk.map((p) => ({ ParameterName: p.name, ParameterValue: p.value, ApplyMethod: 'pending-reboot' })),
+        }),
+      ),
+    );
+  }
+}
+
+/**
+ * Sets the master user's password of a cluster this account owns (a cross-account clone included). RDS
+ * applies it right away whatever ApplyImmediately says, but asynchronously: until it is in effect the
+ * cluster shows PendingModifiedValues.MasterUserPassword. A cluster whose master password RDS manages in
+ * Secrets Manager is switched back to a password given here (ManageMasterUserPassword false, which makes
+ * RDS delete its own secret of THIS cluster): RDS-managed master passwords are not supported with
+ * binlog replication (Aurora User Guide, "Password management with Amazon Aurora and AWS Secrets
+ * Manager", Limitations).
+ */
+export async function setMasterUserPassword(client: RDSClient, clusterIdentifier: string, password: string, rdsManagesIt: boolean): Promise<DBCluster> {
+  const out = await awsCall(`RDS ModifyDBCluster ${clusterIdentifier} (master password)`, () =>
+    client.send(
+      new ModifyDBClusterCommand({
+        DBClusterIdentifier: clusterIdentifier,
+        MasterUserPassword: password,
+        ApplyImmediately: true,
+        ...(rdsManagesIt ? { ManageMasterUserPassword: false } : {}),
+      }),
+    ),
   );
   return out.DBCluster!;
 }

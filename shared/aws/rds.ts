@@ -85,6 +85,20 @@ export async function findClusterParameter(client: RDSClient, group: string, nam
   return null;
 }
 
+/** Every parameter of a cluster parameter group (engine defaults included), all pages. */
+export async function clusterParameters(client: RDSClient, group: string): Promise<Parameter[]> {
+  const all: Parameter[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await awsCall(`RDS DescribeDBClusterParameters ${group}`, () =>
+      client.send(new DescribeDBClusterParametersCommand({ DBClusterParameterGroupName: group, Marker: marker })),
+    );
+    all.push(...(out.Parameters ?? []));
+    marker = out.Marker;
+  } while (marker);
+  return all;
+}
+
 /** Every event of one instance since `startTime`, oldest first, following Marker pagination. */
 export async function instanceEvents(client: RDSClient, instanceId: string, startTime: Date): Promise<Event[]> {
   const events: Event[] = [];

@@ -1,6 +1,7 @@
 // "Share the cluster" (source account) and "Accept the share" (target account) through AWS RAM.
 // Same-account migrations need neither.
 import { ResourceConflictError, ResourceNotFoundError, TransientError } from '../errors.js';
+import { errorName } from './call.js';
 import { logStep } from '../logger.js';
 import type { MigrationState, ShareAcceptance, ShareResult } from '../state.js';
 import { findInvitation, findOwnShare, findShareFromOtherAccount, shareAssociations, sourceRamClient, targetRamClient } from './ram.js';
@@ -47,7 +48,7 @@ export async function acceptShare(state: Pick<MigrationState, 'input' | 'account
   const invitation = await findInvitation(ram, shareArn);
   if (invitation?.status === 'PENDING') {
     logStep('accept the RAM invitation', { invitationArn: invitation.resourceShareInvitationArn, shareArn });
-    await acceptInvitation(ram, invitation.resourceShareInvitationArn!);
+    await acceptPending(ram, invitation.resourceShareInvitationArn!, shareArn, input.names.resourceShareName, accounts.source);
   }
   if (invitation?.status === 'PENDING' || invitation?.status === 'ACCEPTED') {
     // Accepting is asynchronous: until the share is ACTIVE for this account the clone would fail with
@@ -67,4 +68,25 @@ export async function acceptShare(state: Pick<MigrationState, 'input' | 'account
   const usable = await findShareFromOtherAccount(ram, shareArn);
   if (usable) return { invitationArn: null, status: 'ACTIVE' };
   throw new TransientError(`The RAM invitation for share ${shareArn} is not visible in account ${accounts.target} yet`);
+}
+
+/**
+ * Accepts an invitation read as PENDING. An earlier attempt (a Lambda that timed out after its call, or a
+ * retry racing it) may have accepted it in between: RAM then answers
+ * ResourceShareInvitationAlreadyAcceptedException, which means the goal is reached, not a failure.
+ * Rejected or expired in between is what a REJECTED/EXPIRED read means.
+ */
+async function acceptPending(ram: Parameters<typeof acceptInvitation>[0], invitationArn: string, shareArn: string, shareName: string, sourceAccount: string | null): Promise<void> {
+  try {
+    await acceptInvitation(ram, invitationArn);
+  } catch (err) {
+    const name = errorName(err);
+    if (name === 'ResourceShareInvitationAlreadyAcceptedException') return;
+    if (name === 'ResourceShareInvitationAlreadyRejectedException' || name === 'ResourceShareInvitationExpiredException') {
+      throw new ResourceConflictError(
+        `The RAM invitation ${invitationArn} for share ${shareArn} was ${name === 'ResourceShareInvitationExpiredException' ? 'EXPIRED' : 'REJECTED'} while crossmove accepted it; delete the share ${shareName} in account ${sourceAccount} and re-run the migration`,
+      );
+    }
+    throw err;
+  }
 }

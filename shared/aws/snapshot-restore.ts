@@ -9,6 +9,7 @@ import { errorName } from './call.js';
 import { clusterPoll, conflictMessage, reuseAfterCreateRace, targetClusterSettings } from './clone.js';
 import { findCluster, madeByMigration, targetRdsClient } from './rds.js';
 import { restoreClusterFromSnapshot, type RestoreSpec } from './snapshot-changes.js';
+import { ensureTargetParameterGroup } from './target-parameter-group.js';
 
 export async function ensureRestoredCluster(state: Pick<MigrationState, 'input' | 'preflight' | 'snapshotCopy'>): Promise<ClusterPoll> {
   const { input } = state;
@@ -26,7 +27,7 @@ export async function ensureRestoredCluster(state: Pick<MigrationState, 'input' 
     snapshotIdentifier: copy.snapshotIdentifier,
     clusterIdentifier: id,
     engineVersion: sourceVersion && sourceVersion !== 'unknown' ? sourceVersion : copy.engineVersion,
-    ...targetClusterSettings(input),
+    ...targetClusterSettings(input, await ensureTargetParameterGroup(state)),
   };
   logStep('restore the target cluster from the snapshot copy', { snapshotIdentifier: spec.snapshotIdentifier, clusterIdentifier: id, engineVersion: spec.engineVersion });
   try {

@@ -1,16 +1,18 @@
-// Cleanup: crossmove's statement in the source KMS key policy (by its Sid). Only that statement is
-// removed; the rest of the policy is written back as it was.
+// Cleanup: crossmove's statements in the source KMS key policy (by their Sids: use of the key and its
+// grant statement, key-policy.ts). Only those are removed; the rest of the policy is written back as it was.
 import { PreflightFailedError } from '../errors.js';
 import { logStep } from '../logger.js';
 import type { CleanupItem } from '../state.js';
 import { errorName } from '../aws/call.js';
 import { getKeyPolicy, putKeyPolicy, sourceKmsClient } from '../aws/kms.js';
 import { regionOfArn } from '../aws/source-account.js';
+import { crossmoveStatementSids } from '../aws/key-policy.js';
 import { findCluster, sourceRdsClient } from '../aws/rds.js';
 import { item, type CleanupState } from './types.js';
 
-/** The policy without the statement `sid`, and whether it was there. */
+/** The policy without crossmove's statements for `sid` (use and grants), and whether any was there. */
 export function withoutStatement(policyText: string, sid: string): { policy: string; changed: boolean } {
+  const sids = new Set(crossmoveStatementSids(sid));
   let doc: { Statement?: unknown; [k: string]: unknown };
   try {
     doc = JSON.parse(policyText);
@@ -18,7 +20,7 @@ export function withoutStatement(policyText: string, sid: string): { policy: str
     throw new PreflightFailedError('The source KMS key policy is not valid JSON; remove the crossmove statement by hand');
   }
   const statements = (Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []) as { Sid?: string }[];
-  const kept = statements.filter((s) => s.Sid !== sid);
+  const kept = statements.filter((s) => !s.Sid || !sids.has(s.Sid));
   if (kept.length === statements.length) return { policy: policyText, changed: false };
   return { policy: JSON.stringify({ ...doc, Statement: kept }), changed: true };
 }

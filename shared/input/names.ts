@@ -7,6 +7,8 @@ export interface ResourceNames {
   executionName: string;
   /** Target cluster (the clone / restored snapshot). */
   targetClusterIdentifier: string;
+  /** Cluster parameter group crossmove creates for the target cluster when target.dbClusterParameterGroupName is not given. */
+  targetClusterParameterGroupName: string;
   /** Writer instance created in the target cluster. */
   targetWriterIdentifier: string;
   /** AWS RAM resource share in the source account. */
@@ -19,6 +21,8 @@ export interface ResourceNames {
   sourceShareableSnapshotIdentifier: string;
   /** Copy of the snapshot in the target account/region (snapshot path). */
   targetSnapshotIdentifier: string;
+  /** Secrets Manager secret (target account) holding the clone's master user and the password crossmove set. */
+  targetAdminSecretName: string;
   /** Secrets Manager secret (or local secret file) holding the replication user's password. */
   replicationSecretName: string;
   /** Schema on the source that holds the heartbeat table. */
@@ -32,11 +36,13 @@ export function deriveNames(migrationId: string, input: Pick<MigrationInputParse
     executionName: migrationId,
     targetClusterIdentifier: cluster,
     targetWriterIdentifier: `${cluster}-writer`.slice(0, 63),
+    targetClusterParameterGroupName: `crossmove-${migrationId}`,
     resourceShareName: `crossmove-${migrationId}`,
     kmsStatementSid: `CrossmoveTargetAccess${sidSuffix}`,
     sourceSnapshotIdentifier: `crossmove-${migrationId}-source`,
     sourceShareableSnapshotIdentifier: `crossmove-${migrationId}-shareable`,
     targetSnapshotIdentifier: `crossmove-${migrationId}-copy`,
+    targetAdminSecretName: `crossmove/${migrationId}/target-admin`,
     replicationSecretName: `crossmove/${migrationId}/replication-user`,
     heartbeatSchema: 'crossmove',
   };

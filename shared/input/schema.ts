@@ -59,7 +59,11 @@ export const sourceSchema = z
 export const targetSchema = z.strictObject({
   clusterIdentifier: rdsIdentifier.optional(),
   endpoint: endpoint.optional(),
-  adminSecret: secretRef,
+  /**
+   * The target's admin: required for a logical copy. Clone and snapshot need none: crossmove sets a new
+   * master password on the new cluster and keeps it in its own secret (crossmove/<migrationId>/target-admin).
+   */
+  adminSecret: secretRef.optional(),
   engine: z.enum(ENGINES).optional(),
   region: region.optional(),
   instanceClass: z.string().regex(/^db\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be an instance class such as db.r6g.large').default('db.r6g.large'),

@@ -75,6 +75,9 @@ function crossFieldIssues(raw: unknown): FieldIssue[] {
   if (logical && target.endpoint === undefined && target.clusterIdentifier === undefined) {
     issues.push({ field: 'target.endpoint', message: 'required for a logical copy (where to load the data)' });
   }
+  if (logical && typeof target === 'object' && target.adminSecret === undefined) {
+    issues.push({ field: 'target.adminSecret', message: 'required for a logical copy (the admin of the target it loads into); clone and snapshot need none (crossmove sets the new cluster\'s master password into its own secret)' });
+  }
   const wb = r.cutover?.writeBlock;
   if (wb?.method === 'security-group' && wb.securityGroupId === undefined) {
     issues.push({ field: 'cutover.writeBlock.securityGroupId', message: 'required when writeBlock.method is security-group' });

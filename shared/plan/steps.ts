@@ -74,21 +74,35 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
     },
   ];
 
+  // The new cluster's parameter group must have binlogs on (shared/aws/target-parameter-group.ts).
+  const parameterGroup = input.target.dbClusterParameterGroupName
+    ? `with cluster parameter group ${input.target.dbClusterParameterGroupName} (its binlog_format must be on)`
+    : `CreateDBClusterParameterGroup ${n.targetClusterParameterGroupName}: a copy of the source cluster's group (binlogs on), for the new cluster`;
+  // The new cluster inherits the source's master user and password (shared/aws/master-password.ts).
+  const resetMasterPasswordStep: PlannedStep = {
+    state: 'Reset the master password',
+    where: 'aws: target account',
+    changes: [
+      `secret ${n.targetAdminSecretName}: the new cluster's master user (the source's) with a generated password; only its ARN travels`,
+      `ModifyDBCluster ${n.targetClusterIdentifier} MasterUserPassword (the source keeps its own), then wait until it is in effect; that secret is the target admin from here on${input.target.adminSecret ? ` (target.adminSecret ${input.target.adminSecret} is not used)` : ''}`,
+    ],
+  };
   if (method === 'clone') {
     if (!accounts.sameAccount) {
       steps.push(
         { state: 'Share the cluster', where: `aws: source account ${accounts.source}`, changes: [`RAM resource share ${n.resourceShareName}: ${input.source.clusterArn} -> account ${accounts.target}`] },
         { state: 'Accept the share', where: `aws: target account ${accounts.target}`, changes: ['accept the pending RAM invitation for that share'] },
-        { state: 'Let the target use the KMS key', where: `aws: source account ${accounts.source}`, changes: [`key policy statement ${n.kmsStatementSid} letting account ${accounts.target} use the source cluster's key`] },
+        { state: 'Let the target use the KMS key', where: `aws: source account ${accounts.source}`, changes: [`key policy statements ${n.kmsStatementSid} (use of the key) and ${n.kmsStatementSid}Grants (grants for AWS resources only) letting account ${accounts.target} use the source cluster's key`] },
       );
     }
     steps.push(
       {
         state: 'Clone the cluster',
         where: `aws: target account ${accounts.target ?? '(this account)'}`,
-        changes: [`RestoreDBClusterToPointInTime copy-on-write ${input.source.clusterArn} -> cluster ${n.targetClusterIdentifier}${input.target.kmsKeyId ? ` (key ${input.target.kmsKeyId})` : ''}`],
+        changes: [parameterGroup, `RestoreDBClusterToPointInTime copy-on-write ${input.source.clusterArn} -> cluster ${n.targetClusterIdentifier}${input.target.kmsKeyId ? ` (key ${input.target.kmsKeyId})` : ''}`],
       },
       { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass}) in ${n.targetClusterIdentifier}, not publicly accessible`] },
+      resetMasterPasswordStep,
       { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
     );
   } else if (method === 'snapshot') {
@@ -106,8 +120,9 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       },
       ...(accounts.sameAccount ? [] : [{ state: 'Share the snapshot', where: `aws: source account ${accounts.source}`, changes: [`snapshot attribute restore -> account ${accounts.target}`] }]),
       { state: 'Copy the snapshot', where: 'aws: target account', changes: [`CopyDBClusterSnapshot -> ${n.targetSnapshotIdentifier}${input.target.kmsKeyId ? ` re-encrypted with ${input.target.kmsKeyId}` : ''}`] },
-      { state: 'Restore the snapshot', where: 'aws: target account', changes: [`RestoreDBClusterFromSnapshot -> cluster ${n.targetClusterIdentifier}`] },
+      { state: 'Restore the snapshot', where: 'aws: target account', changes: [parameterGroup, `RestoreDBClusterFromSnapshot -> cluster ${n.targetClusterIdentifier}`] },
       { state: 'Create the writer', where: 'aws: target account', changes: [`CreateDBInstance ${n.targetWriterIdentifier} (${input.target.instanceClass})`] },
+      resetMasterPasswordStep,
       { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
     );
   } else {

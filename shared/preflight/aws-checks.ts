@@ -1,10 +1,10 @@
 // Read-only preflight of the AWS side: the source cluster (through the assumed source-account role),
 // its KMS key and binlog parameter, and whether the target cluster identifier is free. Changes nothing.
-import type { DBCluster } from '@aws-sdk/client-rds';
+import type { DBCluster, Parameter } from '@aws-sdk/client-rds';
 import type { MigrationInput } from '../input/validate.js';
 import type { Accounts, PreflightResult } from '../state.js';
 import { describeKey, findKey, sourceKmsClient, targetKmsClient } from '../aws/kms.js';
-import { findCluster, findClusterParameter, madeByMigration, sourceRdsClient, targetRdsClient } from '../aws/rds.js';
+import { clusterParameters, findCluster, madeByMigration, sourceRdsClient, targetRdsClient } from '../aws/rds.js';
 import { conflictMessage } from '../aws/clone.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 import { snapshotPathChecks } from './snapshot-checks.js';
@@ -19,6 +19,7 @@ export interface AwsPreflight {
   checks: CheckOutcome[];
   sourceEndpoint?: PreflightResult['sourceEndpoint'];
   sourceCluster?: PreflightResult['sourceCluster'];
+  targetParameterGroup?: PreflightResult['targetParameterGroup'];
 }
 
 export async function awsPreflight(input: MigrationInput, accounts: Accounts): Promise<AwsPreflight> {
@@ -47,10 +48,14 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   checks.push(...(await keyChecks(input, accounts, kmsKeyArn)));
   checks.push(...(await snapshotPathChecks(input, accounts, kmsKeyArn)));
   checks.push(...(await cloneLimitChecks(input, accounts, cluster)));
-  checks.push(...(await binlogChecks(input, cluster)));
+  // Read once: the binlog checks and the copy of the group the new cluster may get both need them.
+  const sourceParameters = cluster.DBClusterParameterGroup ? await clusterParameters(await sourceRdsClient(input), cluster.DBClusterParameterGroup) : [];
+  checks.push(...binlogChecks(cluster, sourceParameters));
+  checks.push(...enhancedBinlogChecks(input, cluster, sourceParameters));
   checks.push(...(await targetIdentifierChecks(input)));
   checks.push(...(await targetKeyChecks(input)));
-  checks.push(...(await targetParameterGroupChecks(input, cluster)));
+  const targetGroup = await targetParameterGroupChecks(input, cluster, sourceParameters);
+  checks.push(...targetGroup.checks);
   checks.push(...networkChecks(input, accounts));
   checks.push(...(await networkPathChecks(input, accounts, cluster)));
   checks.push(...(await writeBlockChecks(input, cluster)));
@@ -63,6 +68,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
       parameterGroup: cluster.DBClusterParameterGroup ?? 'unknown',
       instanceCount: cluster.DBClusterMembers?.length ?? 0,
     },
+    ...(targetGroup.plan ? { targetParameterGroup: targetGroup.plan } : {}),
   };
 }
 
@@ -151,12 +157,13 @@ function networkChecks(input: MigrationInput, accounts: Accounts): CheckOutcome[
   ];
 }
 
-async function binlogChecks(input: MigrationInput, cluster: DBCluster): Promise<CheckOutcome[]> {
+const parameterValue = (parameters: Parameter[], name: string) => parameters.find((p) => p.ParameterName === name)?.ParameterValue;
+
+function binlogChecks(cluster: DBCluster, parameters: Parameter[]): CheckOutcome[] {
   const group = cluster.DBClusterParameterGroup;
   if (!group) return [fail('source-binlog-format', `Source cluster ${cluster.DBClusterIdentifier} reports no cluster parameter group.`, 'Attach a custom cluster parameter group with binlog_format ROW.', 'BinlogDisabledError')];
-  const param = await findClusterParameter(await sourceRdsClient(input), group, 'binlog_format');
   // Not listed = engine default, which is OFF on Aurora MySQL.
-  const value = (param?.ParameterValue ?? 'OFF').toUpperCase();
+  const value = (parameterValue(parameters, 'binlog_format') ?? 'OFF').toUpperCase();
   if (!BINLOG_FORMATS.has(value)) {
     return [
       fail(
@@ -180,6 +187,29 @@ async function binlogChecks(input: MigrationInput, cluster: DBCluster): Promise<
   }
   if (value !== 'ROW') out.push(warn('source-binlog-row', `binlog_format is ${value}; ROW is the safe format for replication.`, `Set binlog_format to ROW in ${group}.`));
   return out;
+}
+
+/**
+ * Enhanced binlog files are not on a clone or a restored snapshot (Aurora User Guide, "Setting up enhanced
+ * binlog for Aurora MySQL": "Enhanced binlog files from the source DB cluster aren't available on a cloned
+ * DB cluster", and they "aren't included in Aurora backups"): the new cluster starts its own binlog
+ * sequence, so it cannot report where the source's binlog stood, and a position it reported would not
+ * be one the source can stream from. A logical copy reads its coordinates on the source: unaffected.
+ */
+function enhancedBinlogChecks(input: MigrationInput, cluster: DBCluster, parameters: Parameter[]): CheckOutcome[] {
+  const group = cluster.DBClusterParameterGroup;
+  const method = input.initialLoad.method;
+  if (!group || method === 'logical') return [];
+  const on = parameterValue(parameters, 'aurora_enhanced_binlog') === '1';
+  if (!on) return [pass('source-enhanced-binlog', `Enhanced binlog is off on the source (${group}): its binlog files come along with the ${method === 'clone' ? 'clone' : 'snapshot'}.`)];
+  return [
+    fail(
+      'source-enhanced-binlog',
+      `The source uses enhanced binlog (aurora_enhanced_binlog = 1 in ${group}): enhanced binlog files are not available on a ${method === 'clone' ? 'cloned' : 'restored'} cluster, so the new cluster cannot report the source's binlog position ("Binlog position from crash recovery") to start replication from.`,
+      `Turn enhanced binlog off on the source before the migration (aurora_enhanced_binlog = 0, binlog_backup = 1, binlog_replication_globaldb = 1 in ${group}, then reboot the writer; binlog files written after that are available on a clone or restore), or use initialLoad.method logical.`,
+      'BinlogDisabledError',
+    ),
+  ];
 }
 
 async function targetIdentifierChecks(input: MigrationInput): Promise<CheckOutcome[]> {

@@ -138,14 +138,10 @@ export function targetBinlogChecks(input: MigrationInput, target: BinlogFacts | 
       ),
     ];
   }
+  // The clone or restored cluster's group has binlogs on either way: the preflight's target-parameter-group
+  // check refuses a given one without, and without one crossmove creates a copy of the source's.
   if (!input.target.dbClusterParameterGroupName) {
-    return [
-      fail(
-        id,
-        'cutover.reverseReplication is true but target.dbClusterParameterGroupName is not set: the new cluster would get the default cluster parameter group, where binlog_format is OFF, so reverse replication could not start.',
-        'Set target.dbClusterParameterGroupName to a cluster parameter group of the target account with binlog_format = ROW, or set cutover.reverseReplication to false.',
-      ),
-    ];
+    return [pass(id, `The new cluster gets cluster parameter group ${input.names.targetClusterParameterGroupName}, a copy of the source's with binlogs on: reverse replication can run after cutover.`)];
   }
-  return [pass(id, `The target cluster will use parameter group ${input.target.dbClusterParameterGroupName}; it must have binlog_format = ROW for reverse replication.`)];
+  return [pass(id, `The target cluster will use parameter group ${input.target.dbClusterParameterGroupName}, whose binlog_format the target-parameter-group check requires on: reverse replication can run after cutover.`)];
 }

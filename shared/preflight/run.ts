@@ -5,15 +5,17 @@ import type { MigrationState, PreflightResult } from '../state.js';
 import { awsPreflight } from './aws-checks.js';
 import { publicChecks, throwIfFailed, type CheckOutcome } from './checks.js';
 import { secretChecks } from './secret-checks.js';
+import { lambdaEgressChecks } from './lambda-egress-checks.js';
 
 export async function inspectPreflight(state: Pick<MigrationState, 'input' | 'accounts'>): Promise<PreflightResult & { outcomes: CheckOutcome[] }> {
   const aws = await awsPreflight(state.input, state.accounts);
-  const outcomes = [...aws.checks, ...(await secretChecks(state))];
+  const outcomes = [...aws.checks, ...(await secretChecks(state)), ...(await lambdaEgressChecks(state.input, state.accounts))];
   return {
     ok: outcomes.every((c) => c.status !== 'fail'),
     checks: publicChecks(outcomes),
     ...(aws.sourceEndpoint ? { sourceEndpoint: aws.sourceEndpoint } : {}),
     ...(aws.sourceCluster ? { sourceCluster: aws.sourceCluster } : {}),
+    ...(aws.targetParameterGroup ? { targetParameterGroup: aws.targetParameterGroup } : {}),
     outcomes,
   };
 }

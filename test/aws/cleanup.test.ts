@@ -6,13 +6,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DescribeDBClusterSnapshotsCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
-import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ensureMigrationAlarms } from '../../shared/metrics/alarms.js';
 import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
 import { localLambdaContext } from '../../shared/handler.js';
 import type { CleanupReport, CutoverResult, MigrationState } from '../../shared/state.js';
-import { storeCredentials } from '../../shared/secrets.js';
+import { ensureGeneratedCredentials, storeCredentials } from '../../shared/secrets.js';
+import { targetAdminSecretDescription } from '../../shared/aws/master-password.js';
 import { handler as validateInput } from '../../handlers/validate-input.js';
 import { handler as runPreflight } from '../../handlers/run-preflight.js';
 import { handler as shareCluster } from '../../handlers/share-cluster.js';
@@ -67,33 +68,45 @@ describe('cleanup across accounts (moto)', () => {
     state.keyAccess = await call(grantKeyAccess, state);
     const secretRef = await storeCredentials(state.input.names.replicationSecretName, { username: 'crossmove_repl', password: 'repl-pw-Secret-1' });
     state.replicationUser = { userName: 'crossmove_repl', secretRef, requireSsl: true };
+    // ... and the target admin secret "Reset the master password" made (as it makes it).
+    const admin = await ensureGeneratedCredentials(state.input.names.targetAdminSecretName, () => ({ username: 'admin', password: 'target-admin-Secret-9' }), {
+      secretsManager: new SecretsManagerClient({ region: REGION }),
+      description: targetAdminSecretDescription(state.input.migrationId, state.input.names.targetClusterIdentifier),
+    });
+    state.targetAdmin = { done: true, attempts: 1, status: 'in-effect', secretRef: admin.ref, username: 'admin', clusterIdentifier: state.input.names.targetClusterIdentifier, createdSecret: true };
     state.cutover = cutoverOk;
   });
 
-  it('removes the share, the key statement and the secret; a second run finds them gone; the source is kept', async () => {
+  it('removes the share, the key statement and the secrets; a second run finds them gone; the source is kept', async () => {
     const kms = new KMSClient(inSource);
     const before = JSON.parse((await kms.send(new GetKeyPolicyCommand({ KeyId: source.keyArn!, PolicyName: 'default' }))).Policy!);
 
     const report = await cleanup(state);
     expect(report.complete).toBe(true);
-    expect(outcomes(report)).toEqual({ 'ram-share': 'removed', 'kms-key-statement': 'removed', 'replication-secret': 'removed', 'source-cluster': 'kept' });
+    expect(outcomes(report)).toEqual({ 'ram-share': 'removed', 'kms-key-statement': 'removed', 'replication-secret': 'removed', 'target-admin-secret': 'removed', 'source-cluster': 'kept' });
+    // The target admin's secret is only scheduled for deletion: it holds the new primary's master password.
+    const adminSecret = await new SecretsManagerClient({ region: REGION }).send(new DescribeSecretCommand({ SecretId: state.targetAdmin!.secretRef }));
+    expect(adminSecret.DeletedDate).toBeInstanceOf(Date);
     expect(report.items.find((i) => i.kind === 'ram-share')).toMatchObject({ id: state.share!.resourceShareArn, account: SOURCE_ACCOUNT });
 
     // moto ignores the resourceShareStatus filter: deleted shares stay listed as DELETED.
     const shares = await new RAMClient(inSource).send(new GetResourceSharesCommand({ resourceOwner: 'SELF' }));
     expect(shares.resourceShares!.map((s) => `${s.name}:${s.status}`)).toEqual(['crossmove-orders-2026-12:DELETED']);
     const after = JSON.parse((await kms.send(new GetKeyPolicyCommand({ KeyId: source.keyArn!, PolicyName: 'default' }))).Policy!);
-    expect(after.Statement.map((s: { Sid?: string }) => s.Sid)).not.toContain('CrossmoveTargetAccessorders202612');
-    // Only crossmove's statement went; the key's own statements are untouched.
-    expect(after.Statement).toEqual(before.Statement.filter((s: { Sid?: string }) => s.Sid !== 'CrossmoveTargetAccessorders202612'));
+    const ours = (s: { Sid?: string }) => s.Sid === 'CrossmoveTargetAccessorders202612' || s.Sid === 'CrossmoveTargetAccessorders202612Grants';
+    expect(before.Statement.filter(ours)).toHaveLength(2);
+    expect(after.Statement.filter(ours)).toEqual([]);
+    // Only crossmove's statements went; the key's own statements are untouched.
+    expect(after.Statement).toEqual(before.Statement.filter((s: { Sid?: string }) => !ours(s)));
     const secrets = await new SecretsManagerClient({ region: REGION }).send(new ListSecretsCommand({}));
     expect(secrets.SecretList!.map((s) => s.Name)).not.toContain('crossmove/orders-2026-12/replication-user');
     const cluster = (await new RDSClient(inSource).send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'orders-prod' }))).DBClusters![0]!;
     expect(cluster.Status).toBe('available');
 
     const again = await cleanup(state);
-    expect(outcomes(again)).toEqual({ 'ram-share': 'gone', 'kms-key-statement': 'gone', 'replication-secret': 'gone', 'source-cluster': 'kept' });
+    expect(outcomes(again)).toEqual({ 'ram-share': 'gone', 'kms-key-statement': 'gone', 'replication-secret': 'gone', 'target-admin-secret': 'gone', 'source-cluster': 'kept' });
     expect(JSON.stringify([report, again])).not.toContain('repl-pw-Secret-1');
+    expect(JSON.stringify([report, again])).not.toContain('target-admin-Secret-9');
   });
 
   it("deletes the migration's two lag alarms on AWS (another migration's stay), then finds them gone", async () => {
@@ -161,6 +174,7 @@ describe('cleanup of the snapshot path and deletion of the source, same account 
       'ram-share:crossmove-orders-1:skipped',
       'kms-key-statement:CrossmoveTargetAccessorders1:skipped',
       'replication-secret:crossmove/orders-1/replication-user:gone',
+      'target-admin-secret:crossmove/orders-1/target-admin:gone',
       'target-snapshot-copy:crossmove-orders-1-copy:removed',
       'source-snapshot:crossmove-orders-1-source:removed',
       'source-instance:orders-prod-1:removed',
@@ -177,7 +191,7 @@ describe('cleanup of the snapshot path and deletion of the source, same account 
 
     const again = await cleanup({ ...state, cleanupOptions: { sourceCluster: 'delete' } });
     expect(again.items.filter((i) => i.kind !== 'ram-share' && i.kind !== 'kms-key-statement').map((i) => `${i.kind}:${i.outcome}`)).toEqual([
-      'replication-secret:gone', 'target-snapshot-copy:gone', 'source-snapshot:gone', 'source-cluster:gone',
+      'replication-secret:gone', 'target-admin-secret:gone', 'target-snapshot-copy:gone', 'source-snapshot:gone', 'source-cluster:gone',
     ]);
   });
 });

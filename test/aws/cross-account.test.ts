@@ -103,11 +103,13 @@ describe('cross-account source steps through the assumed role (moto)', () => {
     expect(first).toEqual({ keyArn: source.keyArn, statementSid: 'CrossmoveTargetAccessorders202612', added: true });
     expect(second.added).toBe(false);
     const policy = JSON.parse((await new KMSClient(inSource).send(new GetKeyPolicyCommand({ KeyId: source.keyArn!, PolicyName: 'default' }))).Policy!);
-    const ours = policy.Statement.filter((s: { Sid?: string }) => s.Sid === 'CrossmoveTargetAccessorders202612');
-    expect(ours).toHaveLength(1);
-    expect(ours[0].Principal).toEqual({ AWS: `arn:aws:iam::${TARGET_ACCOUNT}:root` });
-    expect(ours[0].Action).toContain('kms:CreateGrant');
+    const ours = policy.Statement.filter((s: { Sid?: string }) => s.Sid?.startsWith('CrossmoveTargetAccessorders202612'));
+    expect(ours.map((s: { Sid: string }) => s.Sid)).toEqual(['CrossmoveTargetAccessorders202612', 'CrossmoveTargetAccessorders202612Grants']);
+    for (const s of ours) expect(s.Principal).toEqual({ AWS: `arn:aws:iam::${TARGET_ACCOUNT}:root` });
+    expect(ours[0].Action).toContain('kms:Decrypt');
+    // Grants only for AWS resources (the documented example's second statement).
+    expect(ours[1]).toMatchObject({ Action: expect.arrayContaining(['kms:CreateGrant']), Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
     // The key's original statements are kept.
-    expect(policy.Statement.length).toBe(2);
+    expect(policy.Statement.length).toBe(3);
   });
 });

@@ -19,6 +19,10 @@ import { setSfnClient } from '../../shared/operations/sfn-client.js';
 import { apiContext, apiEvent, CALLER_ARN } from '../support/api-event.js';
 import { startMoto, type MotoServer } from '../support/moto-ops.js';
 import { gateMachine, migrationInput, TABLE } from '../support/ops-fixtures.js';
+import { SendRecorder } from '../support/iam/send-recorder.js';
+import { packagedRoles } from '../support/iam/roles.js';
+import { allowedMutants, deniedCalls, type SimulationSetup } from '../support/iam/simulate.js';
+import { unintended } from '../support/iam/breadth.js';
 
 let moto: MotoServer;
 let sfn: SFNClient;
@@ -263,5 +267,45 @@ describe('bad requests', () => {
     expect(running.migrations).toHaveLength(1);
     const none = body(await list(apiEvent('GET /migrations', { query: { status: 'SUCCEEDED' } }), apiContext()));
     expect(none.migrations).toEqual([]);
+  });
+});
+
+// moto enforces no IAM: the routes' calls are recorded (real clients against moto, attributed to the
+// function that sent them) and evaluated against the packaged roles of the API functions. moto's
+// account is 123456789012; the stack is simulated as deployed there.
+describe('the API routes under their packaged roles (IAM simulated)', () => {
+  const MOTO_ACCOUNT = '123456789012';
+  const recorder = new SendRecorder({ states: SFNClient, dynamodb: DynamoDBClient }, () => MOTO_ACCOUNT);
+  const as = <E, C, R>(key: string, h: (e: E, c: C) => Promise<R>) => (e: E, c: C) => recorder.as(key, () => h(e, c));
+  let setup: SimulationSetup;
+
+  beforeAll(async () => {
+    const packaged = await packagedRoles(MOTO_ACCOUNT);
+    setup = { principalFor: (call) => packaged.functionRole(call.caller) };
+    recorder.install();
+  }, 330_000);
+  afterAll(() => recorder.uninstall());
+  beforeEach(() => recorder.clear());
+
+  it('start, list, status, approve: every call Allowed (SendTaskSuccess on "*": it has no resource type), a wrong resource Denied', async () => {
+    await as('apiStart', start)(apiEvent('POST /migrations', { body: migrationInput('orders-iam-1') }), apiContext());
+    await waitingToken('orders-iam-1');
+    await as('apiList', list)(apiEvent('GET /migrations'), apiContext());
+    await as('apiStatus', status)(apiEvent('GET /migrations/{migrationId}', { migrationId: 'orders-iam-1' }), apiContext());
+    expect((await as('apiApprove', approve)(apiEvent('POST /migrations/{migrationId}/approve', { migrationId: 'orders-iam-1' }), apiContext())).statusCode).toBe(200);
+    const calls = await recorder.recorded();
+    expect(calls.map((c) => `${c.caller} ${c.service}:${c.operation}`)).toEqual(expect.arrayContaining(['apiStart states:StartExecution', 'apiApprove states:SendTaskSuccess', 'apiStatus dynamodb:GetItem']));
+    expect(await deniedCalls(calls, setup)).toEqual([]);
+    expect(unintended(await allowedMutants(calls, setup))).toEqual([]);
+  });
+
+  it('reject: SendTaskFailure Allowed', async () => {
+    await as('apiStart', start)(apiEvent('POST /migrations', { body: migrationInput('orders-iam-2') }), apiContext());
+    await waitingToken('orders-iam-2');
+    const rejected = await as('apiReject', reject)(apiEvent('POST /migrations/{migrationId}/reject', { migrationId: 'orders-iam-2', body: { reason: 'not tonight' } }), apiContext());
+    expect(rejected.statusCode).toBe(200);
+    const calls = await recorder.recorded();
+    expect(calls.map((c) => `${c.caller} ${c.service}:${c.operation}`)).toContain('apiReject states:SendTaskFailure');
+    expect(await deniedCalls(calls, setup)).toEqual([]);
   });
 });

@@ -18,6 +18,10 @@ import { CROSS_ACCOUNT_CLONE_INPUT, stubHandlers } from '../statemachine/stubs.j
 import { apiContext, apiEvent, CALLER_ARN } from '../support/api-event.js';
 import { startMoto, type MotoServer } from '../support/moto-ops.js';
 import { TABLE } from '../support/ops-fixtures.js';
+import { handlerRegistry } from '../../handlers/index.js';
+import { SendRecorder } from '../support/iam/send-recorder.js';
+import { packagedRoles, stackSimulation, type PackagedRoles } from '../support/iam/roles.js';
+import { deniedCalls } from '../support/iam/simulate.js';
 
 let moto: MotoServer;
 let table: ApprovalTable;
@@ -25,9 +29,18 @@ const sfnInstance = new SFNClient({ region: 'us-east-1' });
 const sfn = mockClient(sfnInstance);
 // Step Functions' side of task tokens: the runner's gate waits here until the API answers.
 const waiting = new Map<string, (d: ApprovalDecision) => void>();
+// The real requestApproval's calls (moto DynamoDB) are recorded for the simulation of its packaged role.
+const recorder = new SendRecorder({ dynamodb: DynamoDBClient }, () => '123456789012');
+let packaged: PackagedRoles;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  [moto, packaged] = await Promise.all([startMoto(), packagedRoles('123456789012')]);
+  recorder.install();
+  const load = handlerRegistry.requestApproval.load;
+  handlerRegistry.requestApproval.load = async () => {
+    const real = (await load()).handler;
+    return { handler: (event, ctx) => recorder.as('requestApproval', () => real(event, ctx)) };
+  };
   const ddb = new DynamoDBClient(moto.clientConfig());
   setDynamoClient(ddb);
   setSfnClient(sfnInstance);
@@ -45,9 +58,10 @@ beforeAll(async () => {
   process.env.CROSSMOVE_APPROVAL_STORE = 'dynamodb';
   table = new ApprovalTable(TABLE);
   setApprovalStore(table);
-});
+}, 330_000);
 
 afterAll(async () => {
+  recorder.uninstall();
   delete process.env.CROSSMOVE_APPROVAL_STORE;
   setApprovalStore(undefined);
   setDynamoClient(undefined);
@@ -123,5 +137,11 @@ describe('approval through the API during a (local) state machine run', () => {
     expect(result.error).toBe('ApprovalRejected');
     expect(result.cause).toContain('freeze until Monday');
     expect(await table.record('orders-51')).toMatchObject({ status: 'rejected', reason: 'freeze until Monday' });
+  });
+
+  it('the gate’s calls (the token into the approval table) are allowed by the packaged requestApproval role', async () => {
+    const calls = await recorder.recorded();
+    expect(calls.map((c) => `${c.service}:${c.operation}`)).toContain('dynamodb:UpdateItem');
+    expect(await deniedCalls(calls, stackSimulation(packaged))).toEqual([]);
   });
 });

@@ -18,6 +18,10 @@ import type { WatchOutcome } from '../../shared/operations/lag-watch.js';
 import { startServers, stateFor, until, useLocalSecrets } from '../db/fixtures.js';
 import { motoSqs, snsMessages, startMoto, type MotoServer } from '../support/moto-ops.js';
 import { TABLE } from '../support/ops-fixtures.js';
+import { SendRecorder } from '../support/iam/send-recorder.js';
+import { packagedRoles, stackSimulation, type PackagedRoles } from '../support/iam/roles.js';
+import { allowedMutants, deniedCalls } from '../support/iam/simulate.js';
+import { unintended } from '../support/iam/breadth.js';
 
 let moto: MotoServer;
 let source: MariaDbServer;
@@ -34,15 +38,19 @@ async function sql(server: MariaDbServer, statement: string): Promise<any[]> {
   }
 }
 
+// Its AWS calls are recorded (against moto) for the simulation of its packaged role at the end.
+const recorder = new SendRecorder({ states: SFNClient, dynamodb: DynamoDBClient, cloudwatch: CloudWatchClient, sns: SNSClient }, () => '123456789012');
+let packaged: PackagedRoles;
 const check = async () =>
-  (await scheduledLagCheck({ 'detail-type': 'Scheduled Event', source: 'aws.events' } as never, localLambdaContext('scheduledLagCheck'))) as {
+  (await recorder.as('scheduledLagCheck', () => scheduledLagCheck({ 'detail-type': 'Scheduled Event', source: 'aws.events' } as never, localLambdaContext('scheduledLagCheck')))) as {
     checked: number;
     outcomes: WatchOutcome[];
   };
 
 beforeAll(async () => {
   useLocalSecrets();
-  [moto, [source, target]] = await Promise.all([startMoto({ executeStateMachines: true }), startServers(2, 41)]);
+  [moto, [source, target], packaged] = await Promise.all([startMoto({ executeStateMachines: true }), startServers(2, 41), packagedRoles('123456789012')]);
+  recorder.install();
 
   // Replication source -> target from the source's current position, with the heartbeat table.
   const [pos] = await sql(source, 'SHOW MASTER STATUS');
@@ -94,9 +102,10 @@ beforeAll(async () => {
     CROSSMOVE_TOPIC_ARN: topicArn,
     CROSSMOVE_ALARM_PREFIX: 'crossmove-test',
   });
-}, 120_000);
+}, 330_000);
 
 afterAll(async () => {
+  recorder.uninstall();
   setSfnClient(undefined);
   setDynamoClient(undefined);
   setCloudWatchClient(undefined);
@@ -130,5 +139,15 @@ describe('scheduled lag check handler (real replicas)', () => {
     const messages = await snsMessages(moto, queueUrl);
     expect(messages.map((m) => m.Subject)).toEqual(['crossmove orders-40: replication is broken']);
     expect(JSON.stringify(messages)).not.toContain(ADMIN_PASSWORD);
+  });
+
+  it('every call the checks sent is allowed by the packaged ScheduledLagCheckRole; a wrong resource is denied', async () => {
+    const calls = await recorder.recorded();
+    expect(new Set(calls.map((c) => `${c.service}:${c.operation}`))).toEqual(
+      new Set(['states:ListExecutions', 'states:GetExecutionHistory', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'cloudwatch:PutMetricData', 'cloudwatch:PutMetricAlarm', 'sns:Publish']),
+    );
+    const setup = stackSimulation(packaged);
+    expect(await deniedCalls(calls, setup)).toEqual([]);
+    expect(unintended(await allowedMutants(calls, setup))).toEqual([]);
   });
 });

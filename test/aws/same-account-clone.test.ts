@@ -3,7 +3,7 @@
 // moto gaps (toolchain.md): RestoreType is ignored (plain copy), instances are available at once, and
 // DescribeEvents never emits the "Binlog position from crash recovery" event; that event, pagination
 // and the not-yet-available states are covered with aws-sdk-client-mock in test/unit/aws-*.test.ts.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CreateDBClusterCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
@@ -19,6 +19,13 @@ import { handler as checkClone } from '../../handlers/check-clone.js';
 import { handler as createWriter } from '../../handlers/create-writer.js';
 import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
+import { handler as resetMasterPassword } from '../../handlers/reset-master-password.js';
+import { handler as checkMasterPassword } from '../../handlers/check-master-password.js';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { targetAdminCredentials } from '../../shared/db-credentials.js';
+import { clearSecretCache } from '../../shared/secrets.js';
+import { logger } from '../../shared/logger.js';
+import { leaks, secretValuesInSecretsManager } from '../e2e/secrets-scan.js';
 import { handler as switchDns } from '../../handlers/switch-dns.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { createSecret, createSourceCluster, REGION, TARGET_ACCOUNT, type SourceFixture, auroraWriteBlock } from './fixtures.js';
@@ -56,7 +63,8 @@ describe('same-account clone flow against moto', () => {
   it('validates, inspects, clones, adds the writer and creates nothing twice when re-invoked', async () => {
     const rds = new RDSClient({ region: REGION });
     const targetKey = (await new KMSClient({ region: REGION }).send(new CreateKeyCommand({ Description: 'clone key' }))).KeyMetadata!.Arn!;
-    const { input, accounts } = await call(validateInput, rawInput({ target: { adminSecret: targetSecret, instanceClass: 'db.r6g.large', kmsKeyId: targetKey } }));
+    // No target.adminSecret: the clone's admin is the master user crossmove resets below.
+    const { input, accounts } = await call(validateInput, rawInput({ target: { instanceClass: 'db.r6g.large', kmsKeyId: targetKey } }));
     expect(accounts).toEqual({ source: TARGET_ACCOUNT, target: TARGET_ACCOUNT, sameAccount: true, sourceRegion: REGION, targetRegion: REGION });
 
     const state: MigrationState = { input, accounts };
@@ -82,6 +90,10 @@ describe('same-account clone flow against moto', () => {
     const clone = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'crossmove-orders-1' }))).DBClusters![0]!;
     expect(clone.TagList).toContainEqual({ Key: 'crossmove:migrationId', Value: 'orders-1' });
     expect(clone.KmsKeyId).toBe(targetKey);
+    // No target.dbClusterParameterGroupName: the clone gets crossmove's copy of the source group, binlogs on
+    // (the default group has them OFF, and then no "Binlog position from crash recovery" event comes).
+    expect(clone.DBClusterParameterGroup).toBe('crossmove-orders-1');
+    expect(state.clone.parameterGroup).toBe('crossmove-orders-1');
 
     state.clone = await call(checkClone, state);
     expect(state.clone).toMatchObject({ done: true, attempts: 1, status: 'available', endpoint: clone.Endpoint, port: 3306 });
@@ -96,12 +108,41 @@ describe('same-account clone flow against moto', () => {
     expect(state.writer).toMatchObject({ done: true, attempts: 1, status: 'available' });
     expect(state.writer.createdAt).toMatch(/^\d{4}-/);
 
+    // The clone's master user (the source's, with the source's password) gets a new password, kept in
+    // crossmove's own secret; everything it logs is captured to prove no password appears.
+    const logged: string[] = [];
+    const spies = (['debug', 'info', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(logger, level).mockImplementation(((...args: unknown[]) => { logged.push(JSON.stringify(args)); }) as never),
+    );
+    try {
+      state.targetAdmin = await call(resetMasterPassword, state);
+      expect(state.targetAdmin).toMatchObject({ done: false, attempts: 0, username: 'admin', clusterIdentifier: 'crossmove-orders-1', createdSecret: true });
+      expect(state.targetAdmin.secretRef).toMatch(/^arn:aws:secretsmanager:us-east-1:123456789012:secret:crossmove\/orders-1\/target-admin-/);
+      state.targetAdmin = await call(checkMasterPassword, state);
+      expect(state.targetAdmin).toMatchObject({ done: true, attempts: 1, status: 'in-effect' });
+      // Re-invoked: the same secret, not a second one.
+      expect((await call(resetMasterPassword, state)).createdSecret).toBe(false);
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+    }
+    clearSecretCache();
+    const admin = await targetAdminCredentials(state);
+    expect(admin.username).toBe('admin');
+    expect(admin.password).not.toBe('fixture-master-pw');
+    // RDS (moto) holds the password crossmove set, and the target admin's secret holds it too.
+    const cloneNow = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'crossmove-orders-1' }))).DBClusters![0]! as { MasterUserPassword?: string };
+    expect(cloneNow.MasterUserPassword ?? admin.password).toBe(admin.password);
+
     // moto never emits the crash-recovery event: the step keeps polling (done false), as on AWS before it appears.
     state.binlogPosition = await call(readBinlogPosition, state);
     expect(state.binlogPosition).toEqual({ done: false, attempts: 1, status: 'waiting-for-event', origin: 'describe-events' });
 
-    // No payload carries a password.
-    expect(JSON.stringify(state)).not.toMatch(/source-admin-pw-123|target-admin-pw-456|fixture-master-pw/);
+    // No payload or log line carries a password: every one in Secrets Manager, the generated one included.
+    const secrets = [...(await secretValuesInSecretsManager(new SecretsManagerClient({ region: REGION }))), 'fixture-master-pw'];
+    expect(secrets).toContain(admin.password);
+    expect(leaks(JSON.stringify(state), secrets)).toEqual([]);
+    expect(leaks(logged.join(''), secrets)).toEqual([]);
+    expect(logged.join('')).toContain('set a new master password on the target cluster');
   });
 
   it('switches the CNAME to the clone endpoint (UPSERT, twice is fine) and skips without cutover.dns', async () => {

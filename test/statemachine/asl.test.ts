@@ -112,15 +112,16 @@ describe.each(Object.keys(DEFINITIONS))('%s', (file) => {
 });
 
 describe('migration.asl.yaml', () => {
-  it('has the loops the design names: clone, writer, binlog position, monitoring windows', () => {
+  it('has the loops the design names: clone, writer, master password, binlog position, monitoring windows', () => {
     const sets = loops(MAIN).map((l) => l.sort().join('|'));
-    expect(sets).toHaveLength(7); // the cutover-refusal path joins the monitoring loop
+    expect(sets).toHaveLength(8); // the cutover-refusal path joins the monitoring loop
     expect(sets.some((s) => s.includes('Check the clone'))).toBe(true);
     expect(sets.some((s) => s.includes('Check the source snapshot'))).toBe(true);
     expect(sets.some((s) => s.includes('Check the snapshot copy'))).toBe(true);
     expect(sets.some((s) => s.includes('Check the restored cluster'))).toBe(true);
     expect(sets.find((s) => s.includes('Watch replication for one window'))).toContain('Has the cutover refused too often?');
     expect(sets.some((s) => s.includes('Check the writer'))).toBe(true);
+    expect(sets.some((s) => s.includes('Check the master password'))).toBe(true);
     expect(sets.some((s) => s.includes("Read the clone's binlog position"))).toBe(true);
     expect(sets.some((s) => s.includes('Watch replication for one window'))).toBe(true);
   });

@@ -45,6 +45,13 @@ describe('happy paths', () => {
     expect(stubs.calls.checkClone).toBe(2); // 1 create + 2 checks = attempts 3
     expect(output.clone).toMatchObject({ done: true, attempts: 3, clusterIdentifier: 'crossmove-orders-2026-12' });
     expect(output.binlogPosition.position).toEqual({ file: 'mysql-bin-changelog.000013', position: 77991983 });
+    // After the writer, the master password is reset into crossmove's secret and waited for, before the position is read.
+    const afterWriter = entered.slice(entered.lastIndexOf('Is the writer available?') + 1, entered.indexOf("Read the clone's binlog position") + 1);
+    expect(afterWriter).toEqual([
+      'Reset the master password', 'Wait for the master password', 'Check the master password', 'Is the new master password in effect?',
+      'Wait for the master password', 'Check the master password', 'Is the new master password in effect?', "Read the clone's binlog position",
+    ]);
+    expect(output.targetAdmin).toMatchObject({ done: true, attempts: 2, secretRef: expect.stringContaining('secret:crossmove/orders-2026-12/target-admin') });
     expect(output.lag).toMatchObject({ caughtUp: true, attempts: 3 });
     expect(approvals).toHaveLength(1);
     expect(approvals[0]).toMatchObject({ migrationId: 'orders-2026-12', lag: { caughtUp: true }, commands: { approve: 'crossmove approve orders-2026-12' } });
@@ -112,6 +119,17 @@ describe('failures', () => {
     expect((stubs.calls.cloneCluster ?? 0) + (stubs.calls.checkClone ?? 0)).toBe(240);
     expect(entered).toContain('Clone not available in time');
     expect(stubs.calls.createWriter).toBeUndefined();
+  });
+
+  it('a master password that never takes effect fails with MasterPasswordNotResetInTimeError after exactly 80 checks', async () => {
+    const stubs = stubHandlers();
+    stubs.handlers.checkMasterPassword = (st: any) => ({ ...st.targetAdmin, attempts: st.targetAdmin.attempts + 1, done: false, status: 'pending' });
+    const { result, entered } = await run(CROSS_ACCOUNT_CLONE_INPUT, stubs);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'MasterPasswordNotResetInTimeError' });
+    expect(result.cause).toContain('still pending after 80 checks');
+    expect(result.cause).toContain('crossmove/orders-2026-12/target-admin');
+    expect(entered.filter((n) => n === 'Check the master password')).toHaveLength(80);
+    expect(stubs.calls.readBinlogPosition).toBeUndefined();
   });
 
   it('a transient error is retried and the run goes on', async () => {
@@ -338,6 +356,7 @@ describe('local runner', () => {
     expect(Object.fromEntries(seen)).toEqual({
       'Wait for the clone': 30,
       'Wait for the writer': 30,
+      'Wait for the master password': 15,
       'Wait for the binlog position event': 30,
       'Wait before the next check': 7,
       'Wait before watching replication again': 7,

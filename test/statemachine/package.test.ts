@@ -1,8 +1,8 @@
 // Packages the service offline (osls package, fake credentials) and checks the CloudFormation template:
 // both state machines, every function on nodejs22.x with its own role, the approval task, and no `*`
 // IAM action anywhere.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,5 +144,43 @@ describe('packaged template', () => {
     const statements = policyStatements().filter((s) => s.where === 'MigrationStateMachineRole');
     const start = statements.find((s) => [s.statement.Action].flat().includes('states:StartExecution'));
     expect(JSON.stringify(start?.statement.Resource)).toContain(':stateMachine:crossmove-lag-monitor-test');
+  });
+});
+
+describe('packaged bundles', () => {
+  // What a cold start loads: one minified ES module per function, no source map shipped or enabled
+  // (bench/bundle.ts measures size and import time). A bundle that fails to import here (a CommonJS
+  // dependency esbuild could not convert, an import-time read that throws) would fail on Lambda.
+  it('ship one handler module each, without source maps, that imports in a fresh Node process', () => {
+    const unzipped = mkdtempSync(join(tmpdir(), 'crossmove-bundles-'));
+    try {
+      const modules: string[] = [];
+      const env: Record<string, string> = {};
+      for (const key of FUNCTION_KEYS) {
+        const fn = template.Resources[`${logicalId(key)}LambdaFunction`]!.Properties;
+        const zip = join(out, `${key}.zip`);
+        const dir = join(unzipped, key);
+        execFileSync('unzip', ['-q', zip, '-d', dir]);
+        const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name).slice(dir.length + 1));
+        const handlerFile = `${fn.Handler.replace(/\.handler$/, '')}.mjs`;
+        expect(files, key).toEqual([handlerFile]);
+        const text = readFileSync(join(dir, handlerFile), 'utf8');
+        // Minified: long lines (the multi-line SQL template strings keep their newlines).
+        expect(text.length / text.split('\n').length, `${key} is minified`).toBeGreaterThan(200);
+        expect(text, key).not.toContain('sourceMappingURL');
+        for (const [k, v] of Object.entries(fn.Environment?.Variables ?? {})) env[k] = typeof v === 'string' ? v : 'arn:aws:states:eu-west-1:123456789012:stateMachine:placeholder';
+        modules.push(join(dir, handlerFile));
+      }
+      expect(env.NODE_OPTIONS ?? '', 'source maps are not enabled at run time').not.toContain('source-maps');
+      const check = `for (const m of ${JSON.stringify(modules)}) { const { handler } = await import(m); if (typeof handler !== 'function') throw new Error(m + ' exports no handler'); }`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', check], {
+        env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+        encoding: 'utf8',
+      });
+      expect(r.stderr, 'importing the bundles').toBe('');
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(unzipped, { recursive: true, force: true });
+    }
   });
 });

@@ -73,6 +73,14 @@ export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: numb
     checkClone: (s: MigrationState) => ({ ...poll('clone', options.cloneReadyAt ?? 3)(s), clusterIdentifier: s.input.names.targetClusterIdentifier }),
     createWriter: (s: MigrationState) => ({ ...poll('writer', 2)(s), instanceIdentifier: s.input.names.targetWriterIdentifier, created: true }),
     checkWriter: (s: MigrationState) => ({ ...poll('writer', 2)(s), instanceIdentifier: s.input.names.targetWriterIdentifier }),
+    resetMasterPassword: (s: MigrationState) => ({
+      done: false, attempts: 0, status: 'resetting-master-credentials', clusterIdentifier: s.input.names.targetClusterIdentifier, username: 'admin',
+      secretRef: `arn:aws:secretsmanager:us-east-1:222222222222:secret:${s.input.names.targetAdminSecretName}-AbCdEf`, createdSecret: true,
+    }),
+    checkMasterPassword: (s: MigrationState) => {
+      const attempts = (s.targetAdmin?.attempts ?? 0) + 1;
+      return { ...s.targetAdmin!, attempts, done: attempts >= 2, status: attempts >= 2 ? 'in-effect' : 'pending' };
+    },
     readBinlogPosition: (s: MigrationState) => {
       const p = poll('binlogPosition', 2)(s);
       return { ...p, origin: 'describe-events', ...(p.done ? { position: { file: 'mysql-bin-changelog.000013', position: 77991983 } } : {}) };

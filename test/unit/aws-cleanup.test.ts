@@ -34,9 +34,12 @@ const byKind = (r: CleanupReport, kind: string) => r.items.filter((i) => i.kind 
 
 const SHARE_ARN = `arn:aws:ram:${REGION}:${SRC}:resource-share/7ab63972-b505-7e2a-420d-6f5d3EXAMPLE`;
 const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/orders-2026-12/replication-user-AbCdEf`;
+const ADMIN_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/orders-2026-12/target-admin-GhIjKl`;
+const ADMIN_DESCRIPTION = 'crossmove orders-2026-12: master user of cluster orders-prod-moved (password set by crossmove)';
 const SID = 'CrossmoveTargetAccessorders202612';
 const ROOT_STATEMENT = { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SRC}:root` }, Action: 'kms:*', Resource: '*' };
 const OUR_STATEMENT = { Sid: SID, Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TGT}:root` }, Action: ['kms:Decrypt'], Resource: '*' };
+const OUR_GRANT_STATEMENT = { Sid: `${SID}Grants`, Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TGT}:root` }, Action: ['kms:CreateGrant'], Resource: '*', Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } };
 const cutoverOk: CutoverResult = {
   ok: true, rolledBack: false, writeBlockedMs: 20, finalSourcePosition: { file: 'f', position: 1 }, targetPositionAtSwitch: { file: 'g', position: 2 },
   tablesVerified: 1, checksumsMatch: true, grantDifferences: [], steps: [],
@@ -48,6 +51,7 @@ function cleanupState(extra: Partial<CleanupState> = {}, overrides: Record<strin
     preflight: { ok: true, checks: [], sourceCluster: { engineVersion: '8.0.mysql_aurora.3.05.2', kmsKeyArn: SOURCE_KEY, parameterGroup: 'orders-binlog', instanceCount: 1 } },
     keyAccess: { keyArn: SOURCE_KEY, statementSid: SID, added: true },
     replicationUser: { userName: 'crossmove_repl', secretRef: SECRET_ARN, requireSsl: true },
+    targetAdmin: { done: true, attempts: 2, status: 'in-effect', secretRef: ADMIN_SECRET_ARN, username: 'admin', clusterIdentifier: 'orders-prod-moved', createdSecret: true },
     cutover: cutoverOk,
     ...extra,
   };
@@ -60,6 +64,8 @@ function everythingPresent() {
   kms.on(PutKeyPolicyCommand).resolves({});
   sm.on(DescribeSecretCommand).resolves({ ARN: SECRET_ARN, Name: 'crossmove/orders-2026-12/replication-user' });
   sm.on(DeleteSecretCommand).resolves({ ARN: SECRET_ARN, Name: 'crossmove/orders-2026-12/replication-user', DeletionDate: new Date() });
+  sm.on(DescribeSecretCommand, { SecretId: ADMIN_SECRET_ARN }).resolves({ ARN: ADMIN_SECRET_ARN, Name: 'crossmove/orders-2026-12/target-admin', Description: ADMIN_DESCRIPTION });
+  sm.on(DeleteSecretCommand, { SecretId: ADMIN_SECRET_ARN, RecoveryWindowInDays: 30 }).resolves({ ARN: ADMIN_SECRET_ARN, Name: 'crossmove/orders-2026-12/target-admin', DeletionDate: new Date() });
 }
 
 let savedStore: string | undefined;
@@ -76,8 +82,8 @@ afterEach(() => {
 });
 
 describe('key policy statement', () => {
-  it('removes only the statement with the Sid and keeps the rest of the document', () => {
-    const policy = JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [ROOT_STATEMENT, OUR_STATEMENT] });
+  it('removes only the statements with its Sids (use and grants) and keeps the rest of the document', () => {
+    const policy = JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [ROOT_STATEMENT, OUR_STATEMENT, OUR_GRANT_STATEMENT] });
     const out = withoutStatement(policy, SID);
     expect(out.changed).toBe(true);
     expect(JSON.parse(out.policy)).toEqual({ Version: '2012-10-17', Id: 'key-default-1', Statement: [ROOT_STATEMENT] });
@@ -97,6 +103,10 @@ describe('Clean up (AWS)', () => {
         { kind: 'ram-share', id: SHARE_ARN, account: SRC, outcome: 'removed' },
         { kind: 'kms-key-statement', id: SID, account: SRC, outcome: 'removed', detail: `from the policy of ${SOURCE_KEY}` },
         { kind: 'replication-secret', id: SECRET_ARN, account: TGT, outcome: 'removed' },
+        {
+          kind: 'target-admin-secret', id: ADMIN_SECRET_ARN, account: TGT, outcome: 'removed',
+          detail: `scheduled for deletion in 30 days; it holds the master password of cluster orders-prod-moved: keep it with aws secretsmanager restore-secret --secret-id ${ADMIN_SECRET_ARN}, or set a password of your own before then (aws rds modify-db-cluster --db-cluster-identifier orders-prod-moved --master-user-password ...)`,
+        },
         { kind: 'source-cluster', id: SOURCE_ARN, account: SRC, outcome: 'kept', detail: 'not asked to (cleanupOptions.sourceCluster stop or delete)' },
       ],
     });
@@ -104,7 +114,12 @@ describe('Clean up (AWS)', () => {
     expect(ram.commandCalls(DeleteResourceShareCommand).map((c) => c.args[0].input)).toEqual([{ resourceShareArn: SHARE_ARN, clientToken: 'crossmove-orders-2026-12-delete' }]);
     const put = kms.commandCalls(PutKeyPolicyCommand).map((c) => c.args[0].input);
     expect(put).toEqual([{ KeyId: SOURCE_KEY, PolicyName: 'default', Policy: JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [ROOT_STATEMENT] }) }]);
-    expect(sm.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET_ARN, ForceDeleteWithoutRecovery: true }]);
+    // The replication secret at once (the migrationId may be run again); the target admin's with a recovery
+    // window: it holds the only copy of the new primary's master password.
+    expect(sm.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: SECRET_ARN, ForceDeleteWithoutRecovery: true },
+      { SecretId: ADMIN_SECRET_ARN, RecoveryWindowInDays: 30 },
+    ]);
     // RAM and KMS in the source account (assumed role); Secrets Manager in the pipeline's account.
     const keyOf = async (client: unknown) => (await (client as RDSClient).config.credentials()).accessKeyId;
     expect(await keyOf(ram.commandCalls(DeleteResourceShareCommand)[0]!.thisValue)).toBe(ASSUMED_KEY_ID);
@@ -119,7 +134,7 @@ describe('Clean up (AWS)', () => {
     kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [ROOT_STATEMENT] }) });
     sm.on(DescribeSecretCommand).rejects(fault('ResourceNotFoundException', "Secrets Manager can't find the specified secret."));
     const report = await run(cleanupState());
-    expect(report.items.map((i) => `${i.kind}:${i.outcome}`)).toEqual(['ram-share:gone', 'kms-key-statement:gone', 'replication-secret:gone', 'source-cluster:kept']);
+    expect(report.items.map((i) => `${i.kind}:${i.outcome}`)).toEqual(['ram-share:gone', 'kms-key-statement:gone', 'replication-secret:gone', 'target-admin-secret:gone', 'source-cluster:kept']);
     expect(ram.commandCalls(DeleteResourceShareCommand)).toHaveLength(0);
     expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
     expect(sm.commandCalls(DeleteSecretCommand)).toHaveLength(0);
@@ -159,10 +174,29 @@ describe('Clean up (AWS)', () => {
       { kind: 'ram-share', id: 'crossmove-orders-2026-12', account: null, outcome: 'skipped', detail: 'endpoint-only source: nothing was shared' },
       { kind: 'kms-key-statement', id: SID, account: null, outcome: 'skipped', detail: 'endpoint-only source: no key policy was changed' },
       { kind: 'replication-secret', id: `file:${file}`, account: null, outcome: 'removed' },
+      { kind: 'target-admin-secret', id: 'crossmove/orders-2026-12/target-admin', account: null, outcome: 'skipped', detail: 'a logical copy uses target.adminSecret: crossmove made no target admin secret' },
     ]);
     expect(existsSync(file)).toBe(false);
     expect((await run(local)).items[2]!.outcome).toBe('gone');
     expect(sm.calls()).toHaveLength(0);
+  });
+});
+
+describe('the target admin secret', () => {
+  it('keeps a secret of that name crossmove did not make, and reports one already scheduled for deletion as gone', async () => {
+    everythingPresent();
+    sm.on(DescribeSecretCommand, { SecretId: ADMIN_SECRET_ARN }).resolves({ ARN: ADMIN_SECRET_ARN, Name: 'crossmove/orders-2026-12/target-admin', Description: 'team DBA secret' });
+    expect(byKind(await run(cleanupState()), 'target-admin-secret')[0]).toMatchObject({ outcome: 'kept', detail: 'not made by crossmove for this migration' });
+    sm.on(DescribeSecretCommand, { SecretId: ADMIN_SECRET_ARN }).resolves({ ARN: ADMIN_SECRET_ARN, Description: ADMIN_DESCRIPTION, DeletedDate: new Date('2026-12-01T10:00:00Z') });
+    expect(byKind(await run(cleanupState()), 'target-admin-secret')[0]).toMatchObject({ outcome: 'gone', detail: 'already scheduled for deletion on 2026-12-01T10:00:00.000Z' });
+    expect(sm.commandCalls(DeleteSecretCommand).filter((c) => c.args[0].input.SecretId === ADMIN_SECRET_ARN)).toHaveLength(0);
+  });
+
+  it('is found by its derived name when the state lacks the reset result', async () => {
+    everythingPresent();
+    sm.on(DescribeSecretCommand, { SecretId: 'crossmove/orders-2026-12/target-admin' }).resolves({ ARN: ADMIN_SECRET_ARN, Description: ADMIN_DESCRIPTION });
+    sm.on(DeleteSecretCommand, { SecretId: 'crossmove/orders-2026-12/target-admin', RecoveryWindowInDays: 30 }).resolves({ ARN: ADMIN_SECRET_ARN });
+    expect(byKind(await run(cleanupState({ targetAdmin: undefined })), 'target-admin-secret')[0]).toMatchObject({ outcome: 'removed', id: 'crossmove/orders-2026-12/target-admin' });
   });
 });
 

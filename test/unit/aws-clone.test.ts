@@ -3,14 +3,18 @@
 // `creating` states or failed clones: covered here.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CreateDBInstanceCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient, RestoreDBClusterToPointInTimeCommand } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterParameterGroupCommand, CreateDBInstanceCommand, DescribeDBClusterParameterGroupsCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand,
+  ModifyDBClusterParameterGroupCommand, RDSClient, RestoreDBClusterToPointInTimeCommand,
+} from '@aws-sdk/client-rds';
 import { localLambdaContext } from '../../shared/handler.js';
 import type { MigrationState } from '../../shared/state.js';
 import { handler as cloneCluster } from '../../handlers/clone-cluster.js';
 import { handler as checkClone } from '../../handlers/check-clone.js';
 import { handler as createWriter } from '../../handlers/create-writer.js';
 import { handler as checkWriter } from '../../handlers/check-writer.js';
-import { SOURCE_ARN, TGT, crossAccountState, resetCaches, targetCluster, writerInstance } from '../aws/mock-fixtures.js';
+import { SOURCE_ARN, TGT, crossAccountState, mockTargetParameterGroup, resetCaches, targetCluster, writerInstance } from '../aws/mock-fixtures.js';
+import type { TargetParameterGroupPlan } from '../../shared/state.js';
 
 const rds = mockClient(RDSClient);
 const ctx = localLambdaContext('test');
@@ -21,7 +25,28 @@ const notFound = (what: string, name: string) => Object.assign(new Error(`${what
 beforeEach(() => {
   rds.reset();
   resetCaches();
+  // The input's target.dbClusterParameterGroupName (orders-binlog-on), binlogs on.
+  mockTargetParameterGroup(rds);
 });
+
+/** What the preflight planned without target.dbClusterParameterGroupName: a copy of the source's group. */
+const copyPlan: TargetParameterGroupPlan = {
+  name: 'crossmove-orders-2026-12',
+  create: true,
+  family: 'aurora-mysql8.0',
+  copiedFrom: 'orders-binlog',
+  parameters: [
+    { name: 'binlog_format', value: 'ROW' },
+    { name: 'time_zone', value: 'Europe/Paris' },
+    ...Array.from({ length: 20 }, (_, i) => ({ name: `server_audit_param_${i}`, value: String(i) })),
+  ],
+  notCopied: [],
+};
+const noGroupState = (plan: TargetParameterGroupPlan | undefined = copyPlan) => ({
+  ...crossAccountState({ target: { clusterIdentifier: undefined, kmsKeyId: undefined, dbClusterParameterGroupName: undefined, vpcSecurityGroupIds: undefined, dbSubnetGroupName: undefined } }),
+  preflight: { ok: true, checks: [], ...(plan ? { targetParameterGroup: plan } : {}) },
+});
+const groupNotFound = () => Object.assign(new Error('DBClusterParameterGroup not found: crossmove-orders-2026-12'), { name: 'DBParameterGroupNotFoundFault', $metadata: { httpStatusCode: 404 } });
 
 describe('Clone the cluster', () => {
   it('restores copy-on-write from the source ARN with exact parameters and the migration tag', async () => {
@@ -55,14 +80,67 @@ describe('Clone the cluster', () => {
     });
   });
 
-  it('leaves optional parameters out when the input does not give them', async () => {
+  it('without target.dbClusterParameterGroupName, first creates the planned copy of the source group (binlogs on) and clones into it', async () => {
     rds.on(DescribeDBClustersCommand).rejects(notFound('DBCluster crossmove-orders-2026-12', 'DBClusterNotFoundFault'));
-    rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: targetCluster('creating', { DBClusterIdentifier: 'crossmove-orders-2026-12' }) });
-    const state = crossAccountState({ target: { clusterIdentifier: undefined, kmsKeyId: undefined, dbClusterParameterGroupName: undefined, vpcSecurityGroupIds: undefined, dbSubnetGroupName: undefined } });
-    await cloneCluster(state, ctx);
-    expect(inputsOf(RestoreDBClusterToPointInTimeCommand)).toEqual([
-      { SourceDBClusterIdentifier: SOURCE_ARN, DBClusterIdentifier: 'crossmove-orders-2026-12', RestoreType: 'copy-on-write', UseLatestRestorableTime: true, Tags: [{ Key: 'crossmove:migrationId', Value: 'orders-2026-12' }] },
+    rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: 'crossmove-orders-2026-12' }).rejects(groupNotFound());
+    rds.on(CreateDBClusterParameterGroupCommand).resolves({ DBClusterParameterGroup: { DBClusterParameterGroupName: 'crossmove-orders-2026-12', DBParameterGroupFamily: 'aurora-mysql8.0' } });
+    rds.on(ModifyDBClusterParameterGroupCommand).resolves({ DBClusterParameterGroupName: 'crossmove-orders-2026-12' });
+    rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: targetCluster('creating', { DBClusterIdentifier: 'crossmove-orders-2026-12', DBClusterParameterGroup: 'crossmove-orders-2026-12' }) });
+    const out = await cloneCluster(noGroupState(), ctx);
+    expect(inputsOf(CreateDBClusterParameterGroupCommand)).toEqual([
+      { DBClusterParameterGroupName: 'crossmove-orders-2026-12', DBParameterGroupFamily: 'aurora-mysql8.0', Description: 'crossmove orders-2026-12: copy of orders-binlog (binlogs on) for cluster crossmove-orders-2026-12' },
     ]);
+    // At most 20 parameters per call (RDS's limit): 22 in two calls, all pending-reboot (a group no cluster uses yet).
+    const modified = inputsOf(ModifyDBClusterParameterGroupCommand);
+    expect(modified.map((m: any) => m.Parameters.length)).toEqual([20, 2]);
+    expect(modified[0]).toMatchObject({ DBClusterParameterGroupName: 'crossmove-orders-2026-12' });
+    expect(modified[0].Parameters[0]).toEqual({ ParameterName: 'binlog_format', ParameterValue: 'ROW', ApplyMethod: 'pending-reboot' });
+    expect(modified.flatMap((m: any) => m.Parameters.map((p: any) => p.ApplyMethod))).toEqual(Array(22).fill('pending-reboot'));
+    expect(inputsOf(RestoreDBClusterToPointInTimeCommand)).toEqual([
+      {
+        SourceDBClusterIdentifier: SOURCE_ARN, DBClusterIdentifier: 'crossmove-orders-2026-12', RestoreType: 'copy-on-write', UseLatestRestorableTime: true,
+        DBClusterParameterGroupName: 'crossmove-orders-2026-12', Tags: [{ Key: 'crossmove:migrationId', Value: 'orders-2026-12' }],
+      },
+    ]);
+    expect(out.parameterGroup).toBe('crossmove-orders-2026-12');
+  });
+
+  it('reuses its own parameter group on re-invocation (found by its description) and sets its parameters again', async () => {
+    rds.on(DescribeDBClustersCommand).rejects(notFound('DBCluster crossmove-orders-2026-12', 'DBClusterNotFoundFault'));
+    rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: 'crossmove-orders-2026-12' }).resolves({
+      DBClusterParameterGroups: [{ DBClusterParameterGroupName: 'crossmove-orders-2026-12', DBParameterGroupFamily: 'aurora-mysql8.0', Description: 'crossmove orders-2026-12: copy of orders-binlog (binlogs on) for cluster crossmove-orders-2026-12' }],
+    });
+    rds.on(ModifyDBClusterParameterGroupCommand).resolves({ DBClusterParameterGroupName: 'crossmove-orders-2026-12' });
+    rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: targetCluster('creating', { DBClusterIdentifier: 'crossmove-orders-2026-12' }) });
+    await cloneCluster(noGroupState(), ctx);
+    expect(rds.commandCalls(CreateDBClusterParameterGroupCommand)).toHaveLength(0);
+    expect(rds.commandCalls(ModifyDBClusterParameterGroupCommand)).toHaveLength(2);
+    expect(inputsOf(RestoreDBClusterToPointInTimeCommand)[0]).toMatchObject({ DBClusterParameterGroupName: 'crossmove-orders-2026-12' });
+  });
+
+  it('refuses a group of that name it did not make, and a clone without a planned group, before anything is created', async () => {
+    rds.on(DescribeDBClustersCommand).rejects(notFound('DBCluster crossmove-orders-2026-12', 'DBClusterNotFoundFault'));
+    rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: 'crossmove-orders-2026-12' }).resolves({
+      DBClusterParameterGroups: [{ DBClusterParameterGroupName: 'crossmove-orders-2026-12', DBParameterGroupFamily: 'aurora-mysql8.0', Description: 'team db settings' }],
+    });
+    const conflict = await errorOf(cloneCluster(noGroupState(), ctx));
+    expect(conflict.name).toBe('ResourceConflictError');
+    expect(conflict.message).toContain('Cluster parameter group crossmove-orders-2026-12 already exists in the target account and was not made by crossmove');
+    const unplanned = await errorOf(cloneCluster(noGroupState(null as never), ctx));
+    expect(unplanned.name).toBe('PreflightFailedError');
+    expect(rds.commandCalls(ModifyDBClusterParameterGroupCommand)).toHaveLength(0);
+    expect(rds.commandCalls(RestoreDBClusterToPointInTimeCommand)).toHaveLength(0);
+  });
+
+  it('refuses a given target.dbClusterParameterGroupName whose binlogs are off: the clone could not report its binlog position', async () => {
+    rds.reset();
+    mockTargetParameterGroup(rds, 'OFF');
+    rds.on(DescribeDBClustersCommand).rejects(notFound('DBCluster orders-prod-moved', 'DBClusterNotFoundFault'));
+    const err = await errorOf(cloneCluster(crossAccountState(), ctx));
+    expect(err.name).toBe('BinlogDisabledError');
+    expect(err.message).toContain('binlog_format is OFF in target.dbClusterParameterGroupName orders-binlog-on');
+    expect(err.message).toContain('Binlog position from crash recovery');
+    expect(rds.commandCalls(RestoreDBClusterToPointInTimeCommand)).toHaveLength(0);
   });
 
   it('reuses its own clone on re-invocation and restores nothing', async () => {

@@ -19,6 +19,10 @@ export const SERVICE_CONDITION_KEYS: Record<string, string[]> = {
   'kms:Decrypt': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:RecipientAttestation:ImageSha384', 'kms:ViaService'],
   'kms:ReEncryptFrom': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:ReEncryptOnSameKey', 'kms:ViaService'],
   'kms:ReEncryptTo': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:ReEncryptOnSameKey', 'kms:ViaService'],
+  'kms:ListGrants': ['kms:CallerAccount', 'kms:GrantIsForAWSResource', 'kms:ViaService'],
+  'kms:RevokeGrant': ['kms:CallerAccount', 'kms:GrantIsForAWSResource', 'kms:ViaService'],
+  'kms:Encrypt': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:RequestAlias', 'kms:ViaService'],
+  'kms:GenerateDataKeyWithoutPlaintext': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:RequestAlias', 'kms:ViaService'],
   'kms:DescribeKey': ['kms:CallerAccount', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:ViaService'],
   'kms:GenerateDataKey': ['kms:CallerAccount', 'kms:EncryptionAlgorithm', 'kms:EncryptionContext:${EncryptionContextKey}', 'kms:EncryptionContextKeys', 'kms:KeyOrigin', 'kms:KeySpec', 'kms:KeyUsage', 'kms:RecipientAttestation:ImageSha384', 'kms:ViaService'],
 };

@@ -131,7 +131,9 @@ describe('Run preflight checks', () => {
     expect(inputsOf(kms, DescribeKeyCommand)).toEqual([{ KeyId: SOURCE_KEY }, { KeyId: TARGET_KEY }]);
     const kmsCreds = await Promise.all(kms.calls().map(async (c) => (await (c.thisValue as KMSClient).config.credentials()).accessKeyId));
     expect(kmsCreds).toEqual([ASSUMED_KEY_ID, 'testing']);
-    expect(inputsOf(sm, GetSecretValueCommand)).toEqual([{ SecretId: SOURCE_SECRET }, { SecretId: TARGET_SECRET }]);
+    // A clone needs no target admin secret: crossmove resets the clone's master password into its own.
+    expect(inputsOf(sm, GetSecretValueCommand)).toEqual([{ SecretId: SOURCE_SECRET }]);
+    expect(result.checks.find((c) => c.id === 'target-admin-secret')).toMatchObject({ status: 'warn', message: expect.stringContaining(`target.adminSecret ${TARGET_SECRET} is not used`) });
     // Source-account calls used the assumed role's credentials; the target-identifier check the pipeline's own.
     const creds = await Promise.all(rds.calls().map(async (c) => (await (c.thisValue as RDSClient).config.credentials()).accessKeyId));
     expect(creds).toEqual([ASSUMED_KEY_ID, ASSUMED_KEY_ID, ASSUMED_KEY_ID, 'testing', 'testing', 'testing']);
@@ -193,6 +195,30 @@ describe('Run preflight checks', () => {
     expect(err.message).toContain('the writer must reboot');
   });
 
+  // Aurora User Guide, "Setting up enhanced binlog for Aurora MySQL": enhanced binlog files are not on a
+  // clone nor in a backup, so the new cluster could not report the source's position.
+  it.each(['clone', 'snapshot'])('refuses a source with enhanced binlog for %s, naming the parameters to turn it off', async (method) => {
+    happySource();
+    rds.on(DescribeDBClusterParametersCommand, { DBClusterParameterGroupName: 'orders-binlog', Marker: 'page-2' }).resolves({
+      Parameters: [
+        { ParameterName: 'binlog_format', ParameterValue: 'ROW', Source: 'user', ApplyType: 'static', IsModifiable: true },
+        { ParameterName: 'aurora_enhanced_binlog', ParameterValue: '1', Source: 'user', ApplyType: 'static', IsModifiable: true },
+        { ParameterName: 'binlog_backup', ParameterValue: '0', Source: 'user', ApplyType: 'static', IsModifiable: true },
+        { ParameterName: 'binlog_replication_globaldb', ParameterValue: '0', Source: 'user', ApplyType: 'static', IsModifiable: true },
+      ],
+    });
+    const err = await errorOf(runPreflight(crossAccountState({ initialLoad: { method } }), ctx));
+    expect(err.name).toBe('BinlogDisabledError');
+    expect(err.message).toContain('[source-enhanced-binlog] The source uses enhanced binlog (aurora_enhanced_binlog = 1 in orders-binlog)');
+    expect(err.message).toContain('aurora_enhanced_binlog = 0, binlog_backup = 1, binlog_replication_globaldb = 1 in orders-binlog, then reboot the writer');
+  });
+
+  it('passes the enhanced-binlog check when it is off', async () => {
+    happySource();
+    const result = await runPreflight(crossAccountState(), ctx);
+    expect(result.checks.find((c) => c.id === 'source-enhanced-binlog')).toMatchObject({ status: 'pass' });
+  });
+
   it('refuses a target identifier used by a cluster without our tag, and reuses one with it', async () => {
     happySource();
     rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({ DBClusters: [targetCluster('available', { TagList: [{ Key: 'team', Value: 'x' }] })] });
@@ -234,10 +260,19 @@ describe('Run preflight checks', () => {
 
   it('names a missing secret as SecretError', async () => {
     happySource();
-    sm.on(GetSecretValueCommand, { SecretId: TARGET_SECRET }).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
+    sm.on(GetSecretValueCommand, { SecretId: SOURCE_SECRET }).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
     const err = await errorOf(runPreflight(crossAccountState(), ctx));
     expect(err.name).toBe('SecretError');
-    expect(err.message).toContain(`target.adminSecret: Secret ${TARGET_SECRET} does not exist`);
+    expect(err.message).toContain(`source.adminSecret: Secret ${SOURCE_SECRET} does not exist`);
+  });
+
+  it('says what becomes of the target admin on a clone without target.adminSecret', async () => {
+    happySource();
+    const result = await runPreflight(crossAccountState({ target: { adminSecret: undefined } }), ctx);
+    expect(result.checks.find((c) => c.id === 'target-admin-secret')).toMatchObject({
+      status: 'pass',
+      message: expect.stringContaining('crossmove sets a new password for its master user (the source\'s, which the clone inherits) and keeps it in secret crossmove/orders-2026-12/target-admin'),
+    });
   });
 
   it('turns throttling into TransientError (retried by the state machine)', async () => {

@@ -13,6 +13,8 @@ import {
   GetResourceShareInvitationsCommand,
   GetResourceSharesCommand,
   RAMClient,
+  ResourceShareInvitationAlreadyAcceptedException,
+  ResourceShareInvitationAlreadyRejectedException,
 } from '@aws-sdk/client-ram';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { localLambdaContext } from '../../shared/handler.js';
@@ -134,6 +136,33 @@ describe('Accept the share', () => {
       { resourceOwner: 'OTHER-ACCOUNTS', resourceShareArns: [SHARE_ARN] },
       { resourceOwner: 'OTHER-ACCOUNTS', resourceShareArns: [SHARE_ARN] },
     ]);
+  });
+
+  // The race of a retry: this attempt read PENDING, an earlier attempt (a Lambda that timed out after
+  // its call) accepted meanwhile. RAM API reference, AcceptResourceShareInvitation, Errors:
+  // ResourceShareInvitationAlreadyAcceptedException, HTTP 400 (REST-JSON; the SDK raises its class).
+  it('treats ResourceShareInvitationAlreadyAcceptedException after a PENDING read as accepted', async () => {
+    ram.on(GetResourceShareInvitationsCommand).resolves({ resourceShareInvitations: [invitation('PENDING')] });
+    ram.on(AcceptResourceShareInvitationCommand).rejects(
+      new ResourceShareInvitationAlreadyAcceptedException({
+        message: `The invitation ${INVITATION_ARN} has already been accepted.`,
+        $metadata: { httpStatusCode: 400, requestId: 'b2a3c4d5-0000-4e5f-8a9b-EXAMPLE' },
+      }),
+    );
+    ram.on(GetResourceSharesCommand).resolvesOnce({ resourceShares: [] }).resolves({ resourceShares: [share] });
+    // Not ACTIVE yet: retried like any accepted invitation, never a failure.
+    expect((await errorOf(acceptShare(shared(), ctx))).name).toBe('TransientError');
+    expect(await acceptShare(shared(), ctx)).toEqual({ invitationArn: INVITATION_ARN, status: 'ACCEPTED' });
+  });
+
+  it('explains an invitation rejected between the read and the accept', async () => {
+    ram.on(GetResourceShareInvitationsCommand).resolves({ resourceShareInvitations: [invitation('PENDING')] });
+    ram.on(AcceptResourceShareInvitationCommand).rejects(
+      new ResourceShareInvitationAlreadyRejectedException({ message: 'The invitation has already been rejected.', $metadata: { httpStatusCode: 400 } }),
+    );
+    const err = await errorOf(acceptShare(shared(), ctx));
+    expect(err.name).toBe('ResourceConflictError');
+    expect(err.message).toContain('was REJECTED while crossmove accepted it; delete the share crossmove-orders-2026-12');
   });
 
   it('handles same-organization auto-accept (no invitation, share already usable)', async () => {

@@ -26,7 +26,7 @@ import { handler as copySnapshot } from '../../handlers/copy-snapshot.js';
 import { handler as checkSnapshotCopy } from '../../handlers/check-snapshot-copy.js';
 import { handler as restoreSnapshot } from '../../handlers/restore-snapshot.js';
 import { handler as checkClone } from '../../handlers/check-clone.js';
-import { REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
+import { REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, mockTargetParameterGroup, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
 
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (def: unknown) => { isValid: boolean; errors: unknown[] };
@@ -152,6 +152,8 @@ describe('the snapshot branch executed locally', () => {
     kms.reset();
     sts.reset();
     resetCaches();
+    // The input's target.dbClusterParameterGroupName (orders-binlog-on), binlogs on.
+    mockTargetParameterGroup(rds);
     sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
     kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });
     kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) });

@@ -4,12 +4,13 @@
 // client does NOT carry the assumed role's credentials. KMS actions that RDS performs with the caller's
 // permissions (re-encrypting a copy or a restored cluster) and tag-on-create are the only additions.
 import { existsSync, readFileSync } from 'node:fs';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   CopyDBClusterSnapshotCommand, CreateDBClusterSnapshotCommand, DeleteDBClusterSnapshotCommand, DescribeDBClusterSnapshotAttributesCommand,
   DescribeDBClusterSnapshotsCommand, DescribeDBClustersCommand, ModifyDBClusterSnapshotAttributeCommand, RDSClient, RestoreDBClusterFromSnapshotCommand,
+  CreateDBClusterParameterGroupCommand, DescribeDBClusterParameterGroupsCommand, ModifyDBClusterParameterGroupCommand,
 } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { DeleteResourceShareCommand, GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
@@ -26,7 +27,10 @@ import { handler as restoreSnapshot } from '../../handlers/restore-snapshot.js';
 import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
-import { ASSUMED_KEY_ID, REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
+import { testDeployment, type Deployment } from '../support/iam/fixtures.js';
+import { allowedMutants, deniedCalls } from '../support/iam/simulate.js';
+import { unintended } from '../support/iam/breadth.js';
+import { ASSUMED_KEY_ID, REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, mockTargetParameterGroup, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
 
 const mocks = { rds: mockClient(RDSClient), kms: mockClient(KMSClient), ram: mockClient(RAMClient), secretsmanager: mockClient(SecretsManagerClient), cloudwatch: mockClient(CloudWatchClient) };
 const sts = mockClient(STSClient);
@@ -105,7 +109,17 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   restoreSnapshot: async () => {
     mocks.rds.on(DescribeDBClustersCommand).rejects(notFound('DBClusterNotFoundFault'));
     mocks.rds.on(RestoreDBClusterFromSnapshotCommand).resolves({ DBCluster: targetCluster('creating') });
-    return restoreSnapshot(state(), ctx);
+    // With target.dbClusterParameterGroupName (its binlogs are read) ...
+    mockTargetParameterGroup(mocks.rds);
+    await restoreSnapshot(state(), ctx);
+    // ... and without (crossmove creates its copy of the source's group).
+    mocks.rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: 'crossmove-orders-2026-12' }).rejects(notFound('DBParameterGroupNotFoundFault'));
+    mocks.rds.on(CreateDBClusterParameterGroupCommand).resolves({});
+    mocks.rds.on(ModifyDBClusterParameterGroupCommand).resolves({});
+    const noGroup = state();
+    noGroup.input = { ...noGroup.input, target: { ...noGroup.input.target, dbClusterParameterGroupName: undefined } };
+    noGroup.preflight = { ...noGroup.preflight!, targetParameterGroup: { name: 'crossmove-orders-2026-12', create: true, family: 'aurora-mysql8.0', copiedFrom: 'orders-binlog', parameters: [{ name: 'binlog_format', value: 'ROW' }], notCopied: [] } };
+    return restoreSnapshot(noGroup, ctx);
   },
   cleanupAws: async () => {
     mocks.ram.on(GetResourceSharesCommand).resolves({ resourceShares: [{ resourceShareArn: `arn:aws:ram:${REGION}:${SRC}:resource-share/x`, name: 'crossmove-orders-2026-12', status: 'ACTIVE' }] });
@@ -113,14 +127,16 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
     mocks.kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify({ Statement: [{ Sid: 'CrossmoveTargetAccessorders202612' }] }) });
     mocks.kms.on(PutKeyPolicyCommand).resolves({});
     mocks.secretsmanager.on(DescribeSecretCommand).resolves({});
+    // The target admin secret crossmove made for the restored cluster: scheduled for deletion.
+    mocks.secretsmanager.on(DescribeSecretCommand, { SecretId: 'crossmove/orders-2026-12/target-admin' }).resolves({ Description: 'crossmove orders-2026-12: master user of cluster orders-prod-moved (password set by crossmove)' });
     mocks.secretsmanager.on(DeleteSecretCommand).resolves({});
     mocks.rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [snap('crossmove-orders-2026-12-copy')] });
     mocks.rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'crossmove-orders-2026-12-source' }).resolves({ DBClusterSnapshots: [snap('crossmove-orders-2026-12-source')] });
     mocks.rds.on(DeleteDBClusterSnapshotCommand).resolves({});
     // The deployed stack's alarm prefix: the per-migration alarms are looked up and deleted.
-    mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'crossmove-prod-orders-2026-12-heartbeat-lag' }] });
+    mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'crossmove-test-orders-2026-12-heartbeat-lag' }] });
     mocks.cloudwatch.on(DeleteAlarmsCommand).resolves({});
-    process.env.CROSSMOVE_ALARM_PREFIX = 'crossmove-prod';
+    process.env.CROSSMOVE_ALARM_PREFIX = 'crossmove-test'; // the packaged stack's stage
     try {
       return await cleanupAws(state(), ctx);
     } finally {
@@ -156,6 +172,26 @@ describe('serverless.yml (snapshot and cleanup functions)', () => {
     expect(granted.filter((a) => a.includes('*'))).toEqual([]);
     const expected = [...target, ...(assumed ? ['sts:AssumeRole'] : [])].sort();
     expect(granted.filter((a) => !ON_BEHALF.has(a))).toEqual(expected.filter((a) => !ON_BEHALF.has(a)));
+  });
+});
+
+let deployment: Deployment;
+beforeAll(async () => {
+  deployment = await testDeployment();
+}, 330_000);
+
+describe('the packaged roles of the snapshot and cleanup functions, simulated', () => {
+  it.each(Object.keys(SCENARIOS))('%s: every call (and what RDS does with its permissions) is Allowed', async (key) => {
+    await SCENARIOS[key]!();
+    const calls = await deployment.callsOf(key, { ...mocks, sts });
+    expect(calls.length, `${key} sent no call`).toBeGreaterThan(0);
+    expect(await deniedCalls(calls, deployment.setupFor(key))).toEqual([]);
+  });
+
+  it.each(Object.keys(SCENARIOS))('%s: a wrong resource or condition value is Denied', async (key) => {
+    await SCENARIOS[key]!();
+    const calls = await deployment.callsOf(key, { ...mocks, sts });
+    expect(unintended(await allowedMutants(calls, deployment.setupFor(key)))).toEqual([]);
   });
 });
 

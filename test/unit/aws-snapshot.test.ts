@@ -20,7 +20,7 @@ import { handler as checkSnapshotCopy } from '../../handlers/check-snapshot-copy
 import { handler as restoreSnapshot } from '../../handlers/restore-snapshot.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
 import { snapshotPathChecks } from '../../shared/preflight/snapshot-checks.js';
-import { ASSUMED_KEY_ID, REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, crossAccounts, resetCaches, targetCluster } from '../aws/mock-fixtures.js';
+import { ASSUMED_KEY_ID, REGION, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, crossAccounts, resetCaches, targetCluster, mockTargetParameterGroup } from '../aws/mock-fixtures.js';
 
 const rds = mockClient(RDSClient);
 const kms = mockClient(KMSClient);
@@ -87,6 +87,8 @@ beforeEach(() => {
   sts.reset();
   resetCaches();
   sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
+  // The input's target.dbClusterParameterGroupName (orders-binlog-on), binlogs on.
+  mockTargetParameterGroup(rds);
 });
 
 describe('Snapshot the source', () => {

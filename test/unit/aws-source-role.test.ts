@@ -30,7 +30,11 @@ import { handler as shareSnapshot } from '../../handlers/share-snapshot.js';
 import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { sourceAdminCredentials } from '../../shared/db-credentials.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
-import { ASSUMED_KEY_ID, SOURCE_ARN, SOURCE_KEY, SRC, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster, mockTargetParameterGroup } from '../aws/mock-fixtures.js';
+import { FACTS, SOURCE_ROLE_PARAMETERS, crossAccountResources } from '../support/iam/fixtures.js';
+import { recordedCalls, sourceAccessRole } from '../support/iam/roles.js';
+import { allowedMutants, deniedCalls, type SimulationSetup } from '../support/iam/simulate.js';
+import { unintended } from '../support/iam/breadth.js';
+import { ASSUMED_KEY_ID, REGION, SOURCE_SG, TGT, SOURCE_ARN, SOURCE_KEY, SRC, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster, mockTargetParameterGroup } from '../aws/mock-fixtures.js';
 import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 
 const mocks = {
@@ -149,10 +153,10 @@ describe('source-account/role.yaml', () => {
     // The cutover's security-group write block in the source account (built as shared/mysql/steps/cut-over.ts
     // builds it: an EC2 client with the assumed role), blocked, rolled back, and undone after a crash.
     const rule = { IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, IpRanges: [{ CidrIp: '10.0.0.0/16' }] };
-    mocks.ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-0fedcba9876543210', IpPermissions: [rule] }] });
+    mocks.ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: SOURCE_SG, IpPermissions: [rule] }] });
     mocks.ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     mocks.ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
-    const blocker = new SecurityGroupBlocker(new EC2Client({ ...(await sourceClientConfig(state.input)) }), 'sg-0fedcba9876543210');
+    const blocker = new SecurityGroupBlocker(new EC2Client({ ...(await sourceClientConfig(state.input)) }), SOURCE_SG);
     const plan = await blocker.plan();
     await blocker.block();
     await blocker.undo(plan);
@@ -161,6 +165,28 @@ describe('source-account/role.yaml', () => {
     // What RDS does with the caller's KMS permissions while copying an encrypted snapshot (not an SDK call of ours).
     const onBehalf = new Set(['kms:CreateGrant']);
     expect([...new Set(actionsOf(policy))].filter((a) => !onBehalf.has(a)).sort()).toEqual(await recordedSourceAccountActions());
+
+    // The same calls simulated against the role as CloudFormation deploys it (parameters resolved): each
+    // Allowed with its real resource and context; a wrong resource or condition value Denied.
+    const deployed = sourceAccessRole(SRC, REGION, SOURCE_ROLE_PARAMETERS);
+    const setup: SimulationSetup = { principalFor: () => deployed.principal, facts: FACTS, resourcePolicy: crossAccountResources(deployed) };
+    const calls = (await recordedCalls(mocks, (key) => (key === ASSUMED_KEY_ID ? SRC : TGT), () => '(source role)')).filter((c) => c.account === SRC);
+    expect(calls.length).toBeGreaterThan(30);
+    expect(await deniedCalls(calls, setup)).toEqual([]);
+    expect(unintended(await allowedMutants(calls, setup))).toEqual([]);
+
+    // Deployed without the optional parts, their calls are Denied (the Fn::If conditions really apply).
+    const minimal = sourceAccessRole(SRC, REGION, { ...SOURCE_ROLE_PARAMETERS, AllowSourceShutdown: 'false', WriteBlockSecurityGroupId: '', SnapshotKmsKeyArn: '' });
+    const denied = (await deniedCalls(calls, { ...setup, principalFor: () => minimal.principal })).map((d) => d.replace(/ on .*/, ''));
+    expect(new Set(denied)).toEqual(
+      new Set([
+        'ImplicitlyDenied: (source role): rds:StopDBCluster', 'ImplicitlyDenied: (source role): rds:DeleteDBCluster', 'ImplicitlyDenied: (source role): rds:DeleteDBInstance',
+        'ImplicitlyDenied: (source role): rds:DescribeDBInstances', 'ImplicitlyDenied: (source role): ec2:RevokeSecurityGroupIngress', 'ImplicitlyDenied: (source role): ec2:AuthorizeSecurityGroupIngress',
+        // The shareable copy's key (SnapshotKmsKeyArn): described, opened to the target, used by RDS for the copy.
+        'ImplicitlyDenied: (source role): kms:DescribeKey', 'ImplicitlyDenied: (source role): kms:GetKeyPolicy', 'ImplicitlyDenied: (source role): kms:PutKeyPolicy',
+        'ImplicitlyDenied: (source role): kms:CreateGrant',
+      ]),
+    );
   });
 
   it('puts only condition keys on each action that the action supports (Service Authorization Reference)', () => {

@@ -5,18 +5,18 @@
 // calls are checked against source-account/role.yaml in aws-source-role.test.ts). Conditions in the
 // roles use only keys their actions support.
 import { readFileSync } from 'node:fs';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  CreateDBInstanceCommand, DescribeDBClusterParametersCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeEventsCommand, RDSClient,
-  RestoreDBClusterToPointInTimeCommand,
+  CreateDBClusterParameterGroupCommand, CreateDBInstanceCommand, DescribeDBClusterParameterGroupsCommand, DescribeDBClusterParametersCommand, ModifyDBClusterParameterGroupCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeEventsCommand, RDSClient,
+  ModifyDBClusterCommand, RestoreDBClusterToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import {
   AcceptResourceShareInvitationCommand, CreateResourceShareCommand, GetResourceShareInvitationsCommand, GetResourceSharesCommand, RAMClient,
 } from '@aws-sdk/client-ram';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { localLambdaContext } from '../../shared/handler.js';
@@ -31,8 +31,14 @@ import { handler as checkClone } from '../../handlers/check-clone.js';
 import { handler as createWriter } from '../../handlers/create-writer.js';
 import { handler as checkWriter } from '../../handlers/check-writer.js';
 import { handler as readBinlogPosition } from '../../handlers/read-binlog-position.js';
+import { handler as resetMasterPassword } from '../../handlers/reset-master-password.js';
+import { handler as checkMasterPassword } from '../../handlers/check-master-password.js';
 import { handler as switchDns } from '../../handlers/switch-dns.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
+import { TARGET_KEY_GRANT_ACTIONS, TARGET_KEY_USE_ACTIONS } from '../../shared/aws/key-policy.js';
+import { testDeployment, type Deployment } from '../support/iam/fixtures.js';
+import { allowedMutants, deniedCalls } from '../support/iam/simulate.js';
+import { unintended } from '../support/iam/breadth.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 import {
@@ -125,7 +131,14 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   cloneCluster: async () => {
     mocks.rds.on(DescribeDBClustersCommand).rejects(notFound('DBClusterNotFoundFault'));
     mocks.rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: targetCluster('creating') });
-    return cloneCluster(state(), ctx);
+    // With target.dbClusterParameterGroupName (its binlogs are read) and without (crossmove creates its copy).
+    mockTargetParameterGroup(mocks.rds);
+    await cloneCluster(state(), ctx);
+    mocks.rds.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: 'crossmove-orders-2026-12' }).rejects(notFound('DBParameterGroupNotFoundFault'));
+    mocks.rds.on(CreateDBClusterParameterGroupCommand).resolves({});
+    mocks.rds.on(ModifyDBClusterParameterGroupCommand).resolves({});
+    const plan = { name: 'crossmove-orders-2026-12', create: true, family: 'aurora-mysql8.0', copiedFrom: 'orders-binlog', parameters: [{ name: 'binlog_format', value: 'ROW' }], notCopied: [] };
+    return cloneCluster(state({ preflight: { ...preflight, targetParameterGroup: plan } }, { target: { dbClusterParameterGroupName: undefined } }), ctx);
   },
   checkClone: async () => {
     mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available')] });
@@ -139,6 +152,18 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   checkWriter: async () => {
     mocks.rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [writerInstance('available')] });
     return checkWriter(state({ clone, writer: { ...writer, done: false, status: 'creating' } }), ctx);
+  },
+  resetMasterPassword: async () => {
+    mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available', { MasterUsername: 'admin' })] });
+    mocks.secretsmanager.on(GetSecretValueCommand).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } }));
+    mocks.secretsmanager.on(CreateSecretCommand).resolves({ ARN: `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/orders-2026-12/target-admin-AbCdEf` });
+    mocks.rds.on(ModifyDBClusterCommand).resolves({ DBCluster: targetCluster('resetting-master-credentials') });
+    return resetMasterPassword(state({ clone, writer }), ctx);
+  },
+  checkMasterPassword: async () => {
+    mocks.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [targetCluster('available', { MasterUsername: 'admin' })] });
+    const targetAdmin = { done: false, attempts: 0, status: 'resetting-master-credentials', secretRef: `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/orders-2026-12/target-admin-AbCdEf`, username: 'admin', clusterIdentifier: 'orders-prod-moved', createdSecret: true };
+    return checkMasterPassword(state({ clone, writer, targetAdmin }), ctx);
   },
   readBinlogPosition: async () => {
     mocks.rds.on(DescribeEventsCommand).resolves({
@@ -157,6 +182,26 @@ beforeEach(() => {
   sts.reset();
   resetCaches();
   sts.on(AssumeRoleCommand).resolves(assumeRoleResponse());
+});
+
+let deployment: Deployment;
+beforeAll(async () => {
+  deployment = await testDeployment();
+}, 330_000);
+
+describe('the packaged roles of the AWS-step functions, simulated (IAM policy evaluation over the Service Authorization Reference)', () => {
+  it.each(Object.keys(SCENARIOS))('%s: every call its handler sends is Allowed, with its real resource and context', async (key) => {
+    await SCENARIOS[key]!();
+    const calls = await deployment.callsOf(key, { ...mocks, sts });
+    expect(calls.length, `${key} sent no call`).toBeGreaterThan(0);
+    expect(await deniedCalls(calls, deployment.setupFor(key))).toEqual([]);
+  });
+
+  it.each(Object.keys(SCENARIOS))('%s: the same calls on a wrong resource (other account, region, a resource crossmove did not make) or condition value are Denied', async (key) => {
+    await SCENARIOS[key]!();
+    const calls = await deployment.callsOf(key, { ...mocks, sts });
+    expect(unintended(await allowedMutants(calls, deployment.setupFor(key)))).toEqual([]);
+  });
 });
 
 describe('serverless.yml roles of the AWS-step functions', () => {
@@ -185,6 +230,16 @@ describe('serverless.yml roles of the AWS-step functions', () => {
     for (const s of kms) expect(s.Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Sub': 'rds.${AWS::Region}.amazonaws.com' });
     const grant = kms.find((s: any) => s.Action.includes('kms:CreateGrant'));
     expect(grant.Condition.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+  });
+
+  it('CloneClusterRole may do with the keys (through RDS) what the source key policy lets the target account do', () => {
+    // The key policy follows the Aurora User Guide's cross-account clone example (shared/aws/key-policy.ts);
+    // a cross-account key use needs the action in both the key policy and the caller's IAM policy.
+    const kms = roleStatements('cloneCluster').filter((s: any) => s.Action.some((a: string) => a.startsWith('kms:')));
+    const conditioned = (actions: readonly string[], withGrantCondition: boolean) =>
+      actions.filter((a) => !kms.some((s: any) => s.Action.includes(a) && Boolean(s.Condition.Bool) === withGrantCondition));
+    expect(conditioned(TARGET_KEY_USE_ACTIONS, false)).toEqual([]);
+    expect(conditioned(TARGET_KEY_GRANT_ACTIONS, true)).toEqual([]);
   });
 
   it.each([

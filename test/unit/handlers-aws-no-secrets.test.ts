@@ -7,10 +7,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, RDSClient, RestoreDBClusterToPointInTimeCommand } from '@aws-sdk/client-rds';
+import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient, RestoreDBClusterToPointInTimeCommand } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 const PASSWORD = 'Sup3r-Secret-Admin-Pw!';
 const rds = mockClient(RDSClient);
@@ -35,6 +35,7 @@ async function freshProcess() {
     knownSecretCount,
     runPreflight: (await import('../../handlers/run-preflight.js')).handler,
     cloneCluster: (await import('../../handlers/clone-cluster.js')).handler,
+    resetMasterPassword: (await import('../../handlers/reset-master-password.js')).handler,
   };
 }
 
@@ -78,8 +79,9 @@ describe('no password leaves the AWS steps', () => {
     const p = await freshProcess();
     const result = await p.runPreflight(p.fixtures.crossAccountState(), p.ctx);
     expect(result.ok).toBe(true);
-    // The password really was read by this invocation (both admin secrets), so its absence below means something.
-    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    // The password really was read by this invocation (the source admin secret; a clone needs no target
+    // admin secret), so its absence below means something.
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     rds.on(RestoreDBClusterToPointInTimeCommand).resolves({ DBCluster: { DBClusterIdentifier: 'orders-prod-moved', Status: 'creating' } });
     const clone = await p.cloneCluster(p.fixtures.crossAccountState(), p.ctx);
     expect(captured).toContain('step: clone the source cluster (copy-on-write)');
@@ -87,19 +89,43 @@ describe('no password leaves the AWS steps', () => {
     expect(captured).not.toContain(PASSWORD);
   });
 
+  it('never lets the master password it generates for the clone reach a result or a log line, even with redaction switched off', async () => {
+    vi.doMock('../../shared/redact.js', () => ({
+      registerSecretValue: () => {},
+      redact: (text: string) => text,
+      redactDeep: <T>(value: T) => value,
+      knownSecretCount: () => 0,
+    }));
+    const p = await freshProcess();
+    const { targetCluster, TGT, REGION } = p.fixtures;
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({ DBClusters: [targetCluster('available', { MasterUsername: 'admin' })] });
+    sm.on(GetSecretValueCommand, { SecretId: 'crossmove/orders-2026-12/target-admin' }).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
+    sm.on(CreateSecretCommand).resolves({ ARN: `arn:aws:secretsmanager:${REGION}:${TGT}:secret:crossmove/orders-2026-12/target-admin-AbCdEf` });
+    rds.on(ModifyDBClusterCommand).resolves({ DBCluster: targetCluster('resetting-master-credentials') });
+    const clone = { done: true, attempts: 2, status: 'available', clusterIdentifier: 'orders-prod-moved' };
+    const result = await p.resetMasterPassword({ ...p.fixtures.crossAccountState(), clone }, p.ctx);
+    const generated = JSON.parse(sm.commandCalls(CreateSecretCommand)[0]!.args[0].input.SecretString!).password as string;
+    expect(rds.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input.MasterUserPassword).toBe(generated);
+    expect(captured).toContain('step: set a new master password on the target cluster');
+    expect(JSON.stringify(result)).not.toContain(generated);
+    expect(captured).not.toContain(generated);
+  });
+
   it('is masked in an error whose AWS message echoes a password the same invocation read', async () => {
     const p = await freshProcess();
     expect(p.knownSecretCount()).toBe(0); // a fresh process: nothing registered by another test
-    const { TARGET_SECRET } = p.fixtures;
-    // The source secret is read first, then reading the target secret fails with a message echoing it.
-    sm.on(GetSecretValueCommand, { SecretId: TARGET_SECRET }).rejects(
-      Object.assign(new Error(`Malformed request near "${PASSWORD}"`), { name: 'InvalidRequestException', $metadata: { httpStatusCode: 400 } }),
+    const { targetCluster } = p.fixtures;
+    // The target admin secret is read (a retry: it exists), then ModifyDBCluster fails with a message echoing it.
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({ DBClusters: [targetCluster('available', { MasterUsername: 'admin' })] });
+    rds.on(ModifyDBClusterCommand).rejects(
+      Object.assign(new Error(`Invalid master password "${PASSWORD}"`), { name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } }),
     );
-    const err = (await p.runPreflight(p.fixtures.crossAccountState(), p.ctx).catch((e: Error) => e)) as Error;
-    expect(err.name).toBe('InvalidRequestException');
-    expect(err.message).toContain('Malformed request near');
+    const clone = { done: true, attempts: 2, status: 'available', clusterIdentifier: 'orders-prod-moved' };
+    const err = (await p.resetMasterPassword({ ...p.fixtures.crossAccountState(), clone }, p.ctx).catch((e: Error) => e)) as Error;
+    expect(err.name).toBe('InvalidParameterValue');
+    expect(err.message).toContain('Invalid master password');
     expect(err.message).not.toContain(PASSWORD);
-    expect(captured).toContain('step failed: Run preflight checks');
+    expect(captured).toContain('step failed: Reset the master password');
     expect(captured).not.toContain(PASSWORD);
   });
 
