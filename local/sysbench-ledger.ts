@@ -2,6 +2,7 @@
 // what a server has (its sbtest_ledger rows): acknowledged transactions missing (lost), transactions
 // present that no client ever sent a COMMIT for (half-committed work that should not exist), the
 // write-unavailability window each client saw, the rate, and the errors by kind.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type mysql from 'mysql2/promise';
 
 export interface Ack {
@@ -30,15 +31,62 @@ export interface ThreadLog {
 export function parseThreadLog(thread: number, run: number, text: string): ThreadLog {
   const log: ThreadLog = { run, thread, acked: [], commitSent: [], errors: [] };
   // The last line may still be being written.
+  appendLines(log, text);
+  return log;
+}
+
+/** Adds the complete lines of `text` to `log`; returns the incomplete last line. */
+function appendLines(log: ThreadLog, text: string): string {
   const lines = text.split('\n');
-  lines.pop();
+  const rest = lines.pop() ?? '';
   for (const line of lines) {
     const f = line.split(' ');
     if (f[0] === 'A') log.acked.push({ seq: Number(f[1]), at: Number(f[2]) });
     else if (f[0] === 'C') log.commitSent.push(Number(f[1]));
     else if (f[0] === 'E') log.errors.push({ seq: Number(f[1]), errno: Number(f[2]), stage: f[3] ?? '', at: Number(f[4]) });
   }
-  return log;
+  return rest;
+}
+
+/**
+ * A thread's log as the thread writes it: each read() parses only what was appended since the last one
+ * (polled every few ms by the tests and benchmarks, re-reading whole files grew with the run).
+ */
+export class ThreadLogReader {
+  readonly log: ThreadLog;
+  private offset = 0;
+  private partial = '';
+
+  constructor(
+    private readonly path: string,
+    thread: number,
+    run: number,
+  ) {
+    this.log = { run, thread, acked: [], commitSent: [], errors: [] };
+  }
+
+  read(): ThreadLog {
+    const fd = openSync(this.path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size > this.offset) {
+        const buf = Buffer.alloc(size - this.offset);
+        const n = readSync(fd, buf, 0, buf.length, this.offset);
+        this.offset += n;
+        this.partial = appendLines(this.log, this.partial + buf.subarray(0, n).toString('utf8'));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return this.log;
+  }
+}
+
+/** Acknowledged transactions after `since` (epoch ms); a thread's acknowledgements are in time order. */
+export function ackedSince(logs: ThreadLog[], since: number): number {
+  let n = 0;
+  for (const l of logs) for (let i = l.acked.length - 1; i >= 0 && l.acked[i]!.at > since; i--) n++;
+  return n;
 }
 
 export const ledgerKey = (run: number, thread: number, seq: number) => `${run}:${thread}:${seq}`;

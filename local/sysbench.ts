@@ -2,14 +2,16 @@
 // oltp_read_write scripts and sbtest tables): N client threads through a non-admin user, reconnecting
 // the way a pool does, each acknowledged transaction recorded in a ledger (local/sysbench/
 // crossmove_oltp.lua) so that lost writes can be counted after a cutover. Used by the demo, the
-// cutover benchmark and the tests.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// cutover benchmark and the tests. sysbench never outlives this process (bound-child.ts, and the
+// script's own parent watch), nor its run's time limit, even when its server is gone.
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type mysql from 'mysql2/promise';
-import { parseThreadLog, type ThreadLog } from './sysbench-ledger.js';
+import { spawnBound } from './bound-child.js';
+import { ackedSince, ThreadLogReader, type ThreadLog } from './sysbench-ledger.js';
 
 export const SYSBENCH_SCHEMA = 'sbtest';
 export const SYSBENCH_USER = 'sb_app';
@@ -70,14 +72,17 @@ export async function prepareSysbench(server: Server, admin: mysql.Connection, d
        committed DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (run_id, thread_id, seq)) ENGINE=InnoDB`,
   );
   await createSysbenchUser(admin);
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      binary(),
-      ['oltp_write_only', ...dataArgs(data), ...connArgs(server.host, server.port), `--mysql-user=${server.admin.username}`, `--mysql-password=${server.admin.password}`, 'prepare'],
-      { maxBuffer: 1 << 22 },
-      (err, _out, stderr) => (err ? reject(new Error(`sysbench prepare failed: ${stderr || err.message}`)) : resolve()),
-    ),
+  const prepare = spawnBound(
+    binary(),
+    ['oltp_write_only', ...dataArgs(data), ...connArgs(server.host, server.port), `--mysql-user=${server.admin.username}`, `--mysql-password=${server.admin.password}`, 'prepare'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  let stderr = '';
+  prepare.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  await new Promise<void>((resolve, reject) => {
+    prepare.once('error', (err) => reject(new Error(`sysbench prepare failed: ${err.message}`)));
+    prepare.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`sysbench prepare failed (${code ?? signal}): ${stderr}`))));
+  });
 }
 
 function dataArgs(d: SysbenchData): string[] {
@@ -102,9 +107,16 @@ export interface SysbenchLoadOptions {
   replaceConnectionOn?: string;
   /** Pause before a failed transaction is retried. */
   retryPauseMs?: number;
-  /** Hard limit of the run (it normally ends with stop()). */
+  /**
+   * Hard limit of the run in seconds (default 600; it normally ends with stop()): sysbench ends by
+   * itself then, and is killed from here 30 s later if it has not. It bounds what the run can cost:
+   * the logs, and the ledger this process reads from them, grow with every transaction.
+   */
   maxSeconds?: number;
 }
+
+/** How long past its time limit a run may take to end by itself before it is killed. */
+const OVERRUN_MS = 30_000;
 
 export interface SysbenchRun {
   run: number;
@@ -122,10 +134,12 @@ export class SysbenchLoad {
   private readonly exited: Promise<number | null>;
   private output = '';
   private stopped: Promise<SysbenchRun> | null = null;
+  private readonly readers = new Map<string, ThreadLogReader>();
 
   private constructor(readonly options: SysbenchLoadOptions) {
     this.run = options.run ?? 1;
     this.dir = mkdtempSync(join(tmpdir(), 'crossmove-sysbench-'));
+    const maxSeconds = options.maxSeconds ?? 600;
     const args = [
       LUA,
       ...dataArgs(options.data ?? DEFAULT_DATA),
@@ -134,7 +148,7 @@ export class SysbenchLoad {
       `--mysql-password=${SYSBENCH_PASSWORD}`,
       `--threads=${options.threads}`,
       `--rate=${options.rate ?? 0}`,
-      `--time=${options.maxSeconds ?? 600}`,
+      `--time=${maxSeconds}`,
       // Every error goes to the script's hooks, which roll back, replace the connection when it is
       // gone and retry (sysbench's own reconnect hangs with Debian's MariaDB client library) ...
       '--mysql-ignore-errors=none',
@@ -146,27 +160,49 @@ export class SysbenchLoad {
       `--stop-file=${join(this.dir, 'stop')}`,
       `--replace-connection-on=${options.replaceConnectionOn ?? ''}`,
       `--retry-pause-ms=${options.retryPauseMs ?? 1}`,
+      `--parent-pid=${process.pid}`,
       'run',
     ];
-    this.child = spawn(binary(), args, {
+    this.child = spawnBound(binary(), args, {
       env: { ...process.env, CROSSMOVE_OLTP: options.script ?? 'oltp_write_only' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Not even a hung sysbench outlives its limit (unref: this timer keeps nothing alive).
+    const overrun = setTimeout(() => this.child.kill('SIGKILL'), maxSeconds * 1000 + OVERRUN_MS);
+    overrun.unref();
     const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-8000));
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code) => {
+        clearTimeout(overrun);
+        resolve(code);
+      }),
+    );
   }
 
   static start(options: SysbenchLoadOptions): SysbenchLoad {
     return new SysbenchLoad(options);
   }
 
-  /** What the threads have logged so far (flushed every 50 ms). */
+  /** sysbench's process id (while it runs). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Whether sysbench has ended (by stop(), its time limit, or otherwise). */
+  get ended(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** What the threads have logged so far (flushed every 50 ms; read incrementally). */
   logs(): ThreadLog[] {
-    return readdirSync(this.dir)
-      .filter((f) => f.startsWith('thread-'))
-      .map((f) => parseThreadLog(Number(f.slice(7, -4)), this.run, readFileSync(join(this.dir, f), 'utf8')));
+    if (this.stopped && !existsSync(this.dir)) return [...this.readers.values()].map((r) => r.log);
+    for (const f of readdirSync(this.dir)) {
+      if (!f.startsWith('thread-') || this.readers.has(f)) continue;
+      this.readers.set(f, new ThreadLogReader(join(this.dir, f), Number(f.slice(7, -4)), this.run));
+    }
+    return [...this.readers.values()].map((r) => r.read());
   }
 
   ackedCount(): number {
@@ -177,9 +213,9 @@ export class SysbenchLoad {
   async untilAcked(n: number, since = 0, timeoutMs = 30_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const acked = this.logs().reduce((sum, l) => sum + l.acked.filter((a) => a.at > since).length, 0);
+      const acked = ackedSince(this.logs(), since);
       if (acked >= n) return;
-      if (this.child.exitCode !== null) throw new Error(`sysbench exited (${this.child.exitCode}) before ${n} acknowledged transactions: ${this.output.slice(-1500)}`);
+      if (this.ended) throw new Error(`sysbench exited (${this.child.exitCode}) before ${n} acknowledged transactions: ${this.output.slice(-1500)}`);
       if (Date.now() > end) throw new Error(`sysbench acknowledged ${acked} of ${n} transactions within ${timeoutMs} ms: ${this.output.slice(-1500)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -192,13 +228,14 @@ export class SysbenchLoad {
   }
 
   private async end(timeoutMs: number): Promise<SysbenchRun> {
-    if (this.child.exitCode === null) {
+    if (!this.ended) {
       writeFileSync(join(this.dir, 'stop'), '');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
       await this.exited;
       clearTimeout(timer);
     }
-    const result: SysbenchRun = { run: this.run, threads: this.options.threads, logs: this.logs(), exitCode: this.child.exitCode, output: this.output };
+    const logs = this.logs();
+    const result: SysbenchRun = { run: this.run, threads: this.options.threads, logs, exitCode: this.child.exitCode, output: this.output };
     rmSync(this.dir, { recursive: true, force: true });
     return result;
   }

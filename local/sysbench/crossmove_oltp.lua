@@ -16,7 +16,12 @@
 --   the server refuses writes). sysbench's own reconnect is not used: with the MariaDB client library
 --   Debian builds it against, it reuses the closed handle and hangs (akopytov/sysbench#527), so run
 --   with --mysql-ignore-errors=none and let the hooks below decide;
--- * the run ends when --stop-file exists (or --time runs out), so every thread closes its log.
+-- * the run ends when --stop-file exists (or --time runs out), so every thread closes its log;
+-- * it also ends, at once, when the process that started it is gone (--parent-pid): nobody would read
+--   its logs, and with its server gone too it would only spin reconnecting. crossmove starts it under
+--   a parent-death signal as well (local/bound-child.ts); this is the guard where that is missing;
+-- * reconnecting backs off (from --retry-pause-ms up to 100 ms) while no connection can be made, and
+--   gives up when the run ends: each failed connect costs the client library memory it never frees.
 local stock = os.getenv("CROSSMOVE_OLTP") or "oltp_write_only"
 if stock ~= "oltp_write_only" and stock ~= "oltp_read_write" then
    error("CROSSMOVE_OLTP must be oltp_write_only or oltp_read_write, not " .. stock)
@@ -33,12 +38,16 @@ sysbench.cmdline.options.replace_connection_on =
    {"Comma-separated MySQL errors after which the connection is replaced, or 'all' (crossmove)", ""}
 sysbench.cmdline.options.retry_pause_ms =
    {"Pause before a failed transaction is retried (crossmove)", 1}
+sysbench.cmdline.options.parent_pid =
+   {"The run ends at once when this process is no longer its parent; 0: not watched (crossmove)", 0}
 
 local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } crossmove_timespec;
 int clock_gettime(int clock_id, crossmove_timespec *tp);
 int usleep(unsigned int usec);
+int getppid(void);
+void _exit(int status);
 ]]
 local timespec = ffi.new("crossmove_timespec")
 local function now_ms()
@@ -51,6 +60,17 @@ local GONE = { [2002] = true, [2003] = true, [2006] = true, [2011] = true, [2013
                [1053] = true, [1927] = true, [4031] = true }
 
 local log, seq, stage, run, replace_all, replace, next_check = nil, 0, "idle", 1, false, {}, 0
+-- The end of --time (epoch ms), and whether this thread's connection is open.
+local deadline, connected = math.huge, false
+
+-- Orphaned: end the whole process now (its logs have no reader; every thread would see the same).
+local function exit_if_orphaned()
+   local parent = sysbench.opt.parent_pid
+   if parent ~= 0 and ffi.C.getppid() ~= parent then
+      io.stderr:write(string.format("crossmove_oltp: parent process %d is gone, ending the run\n", parent))
+      ffi.C._exit(3)
+   end
+end
 
 local stock_thread_init, stock_thread_done, stock_event = thread_init, thread_done, event
 local stock_begin, stock_commit = begin, commit
@@ -61,15 +81,19 @@ function thread_init()
    run = o.ledger_run
    replace_all = o.replace_connection_on == "all"
    for code in string.gmatch(o.replace_connection_on, "%d+") do replace[tonumber(code)] = true end
+   if o.time > 0 then deadline = now_ms() + o.time * 1000 end
+   exit_if_orphaned()
    log = assert(io.open(string.format("%s/thread-%d.log", o.ledger_dir, sysbench.tid), "w"))
    log:setvbuf("full")
    stock_thread_init()
+   connected = true
 end
 
 function thread_done()
    log:flush()
    log:close()
-   pcall(stock_thread_done) -- the connection may be gone already
+   -- A connection that could not be replaced is closed already, and so are its statements.
+   if connected then pcall(stock_thread_done) end
 end
 
 -- Flushes the log now and then (so that a live reader sees it) and ends the run on the stop file.
@@ -79,11 +103,13 @@ local function stop_requested()
    if stopping or t < next_check then return stopping end
    next_check = t + 50
    log:flush()
+   exit_if_orphaned()
    local f = sysbench.opt.stop_file ~= "" and io.open(sysbench.opt.stop_file, "r")
    if f then
       f:close()
       stopping = true
    end
+   if t >= deadline then stopping = true end
    return stopping
 end
 
@@ -112,25 +138,32 @@ function sysbench.hooks.sql_error_ignorable(err)
    return true
 end
 
-local function pause()
-   if sysbench.opt.retry_pause_ms > 0 then ffi.C.usleep(sysbench.opt.retry_pause_ms * 1000) end
+local function pause(ms)
+   ms = ms or sysbench.opt.retry_pause_ms
+   if ms > 0 then ffi.C.usleep(ms * 1000) end
 end
 
--- A new connection in place of the old one (loops until one is made, or the run is asked to stop).
+-- A new connection in place of the old one: tries until one is made, backing off while none can be,
+-- or until the run ends (then false, with no connection).
+local MAX_CONNECT_PAUSE_MS = 100
 local function replace_connection()
    -- Statements are client-side (--db-ps-mode=disable) but belong to their connection: closed
    -- before it, made again on the new one.
    close_statements()
    pcall(con.disconnect, con)
-   for _ = 1, math.huge do
+   connected = false
+   local wait = sysbench.opt.retry_pause_ms
+   while true do
       local ok, fresh = pcall(drv.connect, drv)
       if ok then
          con = fresh
          prepare_statements()
+         connected = true
          return true
       end
       if stop_requested() then return false end
-      pause()
+      pause(wait)
+      wait = math.min(MAX_CONNECT_PAUSE_MS, math.max(1, wait * 2))
    end
 end
 
@@ -139,7 +172,7 @@ function sysbench.hooks.before_restart_event(err)
    log:write(string.format("E %d %d %s %.1f\n", seq, errno, stage, now_ms()))
    stage = "idle"
    pause()
-   if GONE[errno] or replace_all or replace[errno] then
+   if not connected or GONE[errno] or replace_all or replace[errno] then
       replace_connection()
    else
       pcall(con.query, con, "ROLLBACK")

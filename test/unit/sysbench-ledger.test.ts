@@ -1,7 +1,10 @@
 // The sysbench ledger analysis: what the clients logged held against what a server has. These are the
 // checks every sysbench cutover test relies on, so each must see what it is there to see.
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkLedger, clientWindows, errorsByKind, ledgerKey, parseThreadLog, tpsBetween } from '../../local/sysbench-ledger.js';
+import { ackedSince, checkLedger, clientWindows, errorsByKind, ledgerKey, parseThreadLog, ThreadLogReader, tpsBetween } from '../../local/sysbench-ledger.js';
 
 // Thread 3 of run 1: seq 1 and 2 acknowledged, seq 3's COMMIT sent without a reply, seq 4 failed in
 // its body (read-only), seq 5 acknowledged after the switch; the last line is still being written.
@@ -52,5 +55,27 @@ describe('sysbench ledger', () => {
     expect(tpsBetween([log], 1000, 1500)).toBe(6);
     expect(errorsByKind([log])).toEqual({ '2013 connection lost': 1, '1290 read-only': 1 });
     expect(errorsByKind([log], 1025)).toEqual({ '1290 read-only': 1 });
+  });
+
+  it('reads a growing log incrementally, completing a line whose end arrives later, as a whole read would', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crossmove-ledger-test-'));
+    try {
+      const path = join(dir, 'thread-3.log');
+      const reader = new ThreadLogReader(path, 3, 1);
+      writeFileSync(path, LOG.slice(0, 25));
+      expect(reader.read().acked).toEqual([{ seq: 1, at: 1000.5 }]);
+      appendFileSync(path, LOG.slice(25));
+      appendFileSync(path, '.5\n');
+      expect(reader.read()).toEqual(parseThreadLog(3, 1, `${LOG}.5\n`));
+      expect(reader.read().acked.at(-1)).toEqual({ seq: 6, at: 14.5 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts the acknowledgements after a moment', () => {
+    expect(ackedSince([log], 1005)).toBe(2);
+    expect(ackedSince([log], 0)).toBe(3);
+    expect(ackedSince([log], 1400)).toBe(0);
   });
 });
