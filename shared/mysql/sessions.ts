@@ -4,6 +4,8 @@
 // replica, e.g. the source's reverse replication IO thread on the target), system threads and the
 // configured keepUsers. Long transactions are ended before the block (switch-primary.ts), so that
 // their rollback does not keep writes blocked.
+import { logger } from '../logger.js';
+import { redact } from '../redact.js';
 import { errnoOf, q, type Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 
@@ -67,6 +69,16 @@ export async function killAppSessionsNow(conn: Conn, dialect: Dialect, keepUsers
 }
 
 async function kill(conn: Conn, dialect: Dialect, sessions: Session[]): Promise<Session[]> {
+  if (!sessions.length) return sessions;
+  if (dialect.killMany) {
+    try {
+      await dialect.killMany(conn, sessions.map((s) => s.id));
+      return sessions;
+    } catch (err) {
+      // One by one instead, each error with the session it concerns.
+      logger.warn('killing the sessions in one statement failed; killing them one by one', { error: redact((err as Error).message) });
+    }
+  }
   await Promise.all(
     sessions.map(async (s) => {
       try {
