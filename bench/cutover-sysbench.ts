@@ -10,7 +10,7 @@
 // made (scenarios x runs); writesPerSec and tps: acknowledged write transactions/s before the switch in
 // the steady scenario; p50Ms, p99Ms, maxMs: the steady scenario's windows; lostRows: over all scenarios.
 import { percentile } from './replicated-pair.js';
-import { runScenario, SCENARIO_NAMES, type ScenarioName, type ScenarioReport } from '../local/sysbench-scenarios.js';
+import { ROLLBACK_SLACK_MS, runScenario, SCENARIO_NAMES, type ScenarioName, type ScenarioReport } from '../local/sysbench-scenarios.js';
 import { sysbenchBinary, SYSBENCH_INSTALL_HINT, type OltpScript } from '../local/sysbench.js';
 
 export async function benchSysbench(argv: string[]): Promise<void> {
@@ -77,7 +77,9 @@ function describe(r: ScenarioReport, run: number): string {
   return [
     `${r.name} run ${run}: ${r.ok ? 'ok' : `NOT OK (${r.problems.join('; ')})`}${r.rolledBack ? ', rolled back' : ''}`,
     `  clients' window p50 ${percentile(w, 50).toFixed(0)} ms, p99 ${percentile(w, 99).toFixed(0)} ms, max ${w.length ? Math.max(...w).toFixed(0) : 'n/a'} ms over ${w.length} threads` +
-      `; writes blocked ${r.writeBlockedMs ?? 'n/a'} ms`,
+      (r.rolledBack
+        ? `; rolled back within the ${r.budgetMs} ms budget + ${w.length ? Math.round(Math.max(...w) - r.budgetMs) : 'n/a'} ms (bound: + ${ROLLBACK_SLACK_MS})`
+        : `; writes blocked ${r.writeBlockedMs ?? 'n/a'} ms`),
     `  tps before ${r.tpsBefore.toFixed(0)}, after ${r.tpsAfter.toFixed(0)}; lost ${r.lostRows}, half-committed ${r.halfCommitted}, commit outcome unknown ${r.unknownOutcome.committed} committed / ${r.unknownOutcome.notCommitted} not`,
     `  client errors: ${errors}`,
     ...(steps ? [`  steps (ms, >= 5): ${steps}`] : []),

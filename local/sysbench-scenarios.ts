@@ -36,6 +36,13 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   fallback: { fallback: true },
 };
 
+/**
+ * The README's bound for a rollback: writes blocked no longer than cutover.catchUpTimeoutSeconds, the
+ * source writable again within milliseconds of it. A client's window also holds its own retry and
+ * commit; past this much more than the budget the scenario reports a problem.
+ */
+export const ROLLBACK_SLACK_MS = 1000;
+
 export interface ScenarioOptions {
   threads: number;
   script?: OltpScript;
@@ -57,6 +64,8 @@ export interface ScenarioReport {
   problems: string[];
   tpsBefore: number;
   tpsAfter: number;
+  /** cutover.catchUpTimeoutSeconds in ms: a rollback must give the writes back within it (plus ROLLBACK_SLACK_MS). */
+  budgetMs: number;
   windows: number[];
   neverBack: number;
   lostRows: number;
@@ -97,7 +106,7 @@ async function cutoverUnderLoad(name: ScenarioName, sc: Scenario, pair: Sysbench
   });
   await release?.();
   const newPrimary = figures.outcome.ok ? pair.target : pair.source;
-  return report(name, opts, figures, actors, newPrimary, { expectRollback: Boolean(sc.forceRollback) });
+  return report(name, opts, figures, actors, newPrimary, { expectRollback: Boolean(sc.forceRollback), budgetMs: budgetOf(pair.state) });
 }
 
 async function fallbackUnderLoad(name: ScenarioName, pair: SysbenchPair, opts: ScenarioOptions): Promise<ScenarioReport> {
@@ -108,8 +117,10 @@ async function fallbackUnderLoad(name: ScenarioName, pair: SysbenchPair, opts: S
   pair.endpoint.switchTo(pair.backends.target);
   state = { ...state, reverse: await startReverseReplicationStep(state) };
   const figures = await switchUnderLoad(pair, pair.load, () => fallBackStep(state), { after: 'source', steadyMs: 1500 });
-  return report(name, opts, figures, [], figures.outcome.ok ? pair.source : pair.target, { expectRollback: false });
+  return report(name, opts, figures, [], figures.outcome.ok ? pair.source : pair.target, { expectRollback: false, budgetMs: budgetOf(state) });
 }
+
+const budgetOf = (state: MigrationState) => state.input.cutover.catchUpTimeoutSeconds * 1000;
 
 async function report(
   name: ScenarioName,
@@ -117,7 +128,7 @@ async function report(
   f: Awaited<ReturnType<typeof switchUnderLoad>>,
   actors: Actor[],
   newPrimary: SysbenchPair['source'],
-  expect: { expectRollback: boolean },
+  expect: { expectRollback: boolean; budgetMs: number },
 ): Promise<ScenarioReport> {
   const result = f.outcome.ok ? (f.outcome.result as CutoverResult | FallbackResult) : null;
   const rolledBack = !f.outcome.ok && /RolledBackError$/.test(f.outcome.error.name);
@@ -137,6 +148,9 @@ async function report(
     ...(f.ledger.lost.length ? [`${f.ledger.lost.length} acknowledged transactions lost`] : []),
     ...(f.ledger.halfCommitted.length ? [`${f.ledger.halfCommitted.length} transactions committed that no client committed`] : []),
     ...(f.neverBack ? [`${f.neverBack} client threads never committed again`] : []),
+    ...(rolledBack && maxOf(f.windows) > expect.budgetMs + ROLLBACK_SLACK_MS
+      ? [`after the rollback a client waited ${Math.round(maxOf(f.windows))} ms to commit again, more than the ${expect.budgetMs} ms budget + ${ROLLBACK_SLACK_MS} ms`]
+      : []),
     // An actor that did not commit must leave nothing; one that did must be all there (its rows carry its marker).
     ...traced.filter((a) => !a.outcome.ok && a.tracesOnNewPrimary > 0).map((a) => `${a.name}: ${a.tracesOnNewPrimary} rows of it survived although it did not commit`),
   ];
@@ -148,6 +162,7 @@ async function report(
     problems,
     tpsBefore: f.tpsBefore,
     tpsAfter: f.tpsAfter,
+    budgetMs: expect.budgetMs,
     windows: f.windows,
     neverBack: f.neverBack,
     lostRows: f.ledger.lost.length,
@@ -160,3 +175,5 @@ async function report(
     ...(f.outcome.ok ? {} : { error: `${f.outcome.error.name}: ${f.outcome.error.message}` }),
   };
 }
+
+const maxOf = (xs: number[]) => (xs.length ? Math.max(...xs) : 0);
