@@ -68,6 +68,8 @@ export async function benchSysbench(argv: string[]): Promise<void> {
   const failed = [...reports.values()].flat().filter((r) => !r.ok);
   if (failed.length) out(`NOT as expected: ${failed.map((r) => `${r.name}: ${r.problems.join('; ')}`).join(' | ')}`);
   if (json) console.log(JSON.stringify(summary));
+  // The figures are printed either way; a scenario that lost a write (or missed its bound) fails the run.
+  if (failed.length) process.exitCode = 1;
 }
 
 function describe(r: ScenarioReport, run: number): string {

@@ -13,7 +13,7 @@ const workload = workloadAt > 0 ? process.argv[workloadAt + 1] : 'writes';
 if (workload === 'sysbench') {
   const { benchSysbench } = await import('./cutover-sysbench.js');
   await benchSysbench(process.argv.slice(2));
-  process.exit(0);
+  process.exit(process.exitCode ?? 0);
 }
 if (workload !== 'writes') {
   console.error(`--workload must be writes (the built-in loop, default) or sysbench, not ${workload}`);
