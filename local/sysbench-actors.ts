@@ -4,7 +4,7 @@
 // through the application's endpoint, marks the rows it writes so that a trace of it can be looked for
 // afterwards, and reports how it ended.
 import mysql from 'mysql2/promise';
-import { SYSBENCH_PASSWORD, SYSBENCH_SCHEMA, SYSBENCH_USER } from './sysbench.js';
+import { SYSBENCH_PASSWORD, SYSBENCH_SCHEMA, SYSBENCH_USER, type AppEndpoint } from './sysbench.js';
 
 export interface ActorOutcome {
   ok: boolean;
@@ -22,13 +22,16 @@ export interface Actor {
   outcome(): Promise<ActorOutcome>;
 }
 
-interface Endpoint {
-  host: string;
-  port: number;
+type Endpoint = AppEndpoint;
+
+/** A connection as the application's user through `endpoint`. */
+export function appConnection(endpoint: Endpoint): Promise<mysql.Connection> {
+  const where = 'socketPath' in endpoint ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
+  return mysql.createConnection({ ...where, user: SYSBENCH_USER, password: SYSBENCH_PASSWORD, database: SYSBENCH_SCHEMA });
 }
 
 async function connect(endpoint: Endpoint): Promise<{ conn: mysql.Connection; id: number }> {
-  const conn = await mysql.createConnection({ host: endpoint.host, port: endpoint.port, user: SYSBENCH_USER, password: SYSBENCH_PASSWORD, database: SYSBENCH_SCHEMA });
+  const conn = await appConnection(endpoint);
   conn.on('error', () => undefined); // a killed connection must not crash the process
   const [[row]] = (await conn.query('SELECT CONNECTION_ID() AS id')) as unknown as [{ id: number }[]];
   return { conn, id: Number(row!.id) };

@@ -9,7 +9,7 @@ import { fallBackStep } from '../shared/mysql/fallback-step.js';
 import type { CutoverResult, FallbackResult, MigrationState } from '../shared/state.js';
 import { idleTransaction, longRead, longWrite, markedRows, type Actor, type ActorOutcome } from './sysbench-actors.js';
 import { stallTarget, sysbenchPair, switchUnderLoad, type SysbenchPair } from './sysbench-pair.js';
-import { DEFAULT_DATA, type OltpScript, type SysbenchData, type SysbenchLoadOptions } from './sysbench.js';
+import { DEFAULT_DATA, type AppEndpoint, type OltpScript, type SysbenchData, type SysbenchLoadOptions } from './sysbench.js';
 
 export const SCENARIO_NAMES = ['steady', 'idle-transaction', 'long-statement', 'long-read', 'connection-storm', 'forced-rollback', 'fallback'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -17,7 +17,7 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 interface Scenario {
   load?: Partial<SysbenchLoadOptions>;
   cutover?: Record<string, unknown>;
-  actors?: (endpoint: { host: string; port: number }, data: SysbenchData) => Promise<Actor[]>;
+  actors?: (endpoint: AppEndpoint, data: SysbenchData) => Promise<Actor[]>;
   /** Stall the target's SQL thread right before the block: the catch-up cannot finish. */
   forceRollback?: boolean;
   fallback?: boolean;
@@ -114,7 +114,7 @@ async function fallbackUnderLoad(name: ScenarioName, pair: SysbenchPair, opts: S
   let state: MigrationState = pair.state;
   await new Promise((r) => setTimeout(r, 1000));
   state = { ...state, cutover: await cutOverStep(state) };
-  pair.endpoint.switchTo(pair.backends.target);
+  await pair.endpoint.switchTo(pair.backends.target);
   state = { ...state, reverse: await startReverseReplicationStep(state) };
   const figures = await switchUnderLoad(pair, pair.load, () => fallBackStep(state), { after: 'source', steadyMs: 1500 });
   return report(name, opts, figures, [], figures.outcome.ok ? pair.source : pair.target, { expectRollback: false, budgetMs: budgetOf(state) });

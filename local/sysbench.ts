@@ -74,7 +74,7 @@ export async function prepareSysbench(server: Server, admin: mysql.Connection, d
   await createSysbenchUser(admin);
   const prepare = spawnBound(
     binary(),
-    ['oltp_write_only', ...dataArgs(data), ...connArgs(server.host, server.port), `--mysql-user=${server.admin.username}`, `--mysql-password=${server.admin.password}`, 'prepare'],
+    ['oltp_write_only', ...dataArgs(data), ...connArgs(server), `--mysql-user=${server.admin.username}`, `--mysql-password=${server.admin.password}`, 'prepare'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -89,13 +89,17 @@ function dataArgs(d: SysbenchData): string[] {
   return [`--tables=${d.tables}`, `--table-size=${d.tableSize}`];
 }
 
-function connArgs(host: string, port: number): string[] {
-  return [`--mysql-host=${host}`, `--mysql-port=${port}`, `--mysql-db=${SYSBENCH_SCHEMA}`];
+/** Where the application connects: a server's TCP address, or a unix socket (a SwitchableEndpoint's). */
+export type AppEndpoint = { host: string; port: number } | { socketPath: string };
+
+function connArgs(endpoint: AppEndpoint): string[] {
+  const where = 'socketPath' in endpoint ? [`--mysql-socket=${endpoint.socketPath}`] : [`--mysql-host=${endpoint.host}`, `--mysql-port=${endpoint.port}`];
+  return [...where, `--mysql-db=${SYSBENCH_SCHEMA}`];
 }
 
 export interface SysbenchLoadOptions {
   /** Where the clients connect (a SwitchableEndpoint, so that they follow the cutover). */
-  endpoint: { host: string; port: number };
+  endpoint: AppEndpoint;
   threads: number;
   script?: OltpScript;
   /** Transactions/s over all threads; 0 (default) = as fast as the server goes. */
@@ -143,7 +147,7 @@ export class SysbenchLoad {
     const args = [
       LUA,
       ...dataArgs(options.data ?? DEFAULT_DATA),
-      ...connArgs(options.endpoint.host, options.endpoint.port),
+      ...connArgs(options.endpoint),
       `--mysql-user=${SYSBENCH_USER}`,
       `--mysql-password=${SYSBENCH_PASSWORD}`,
       `--threads=${options.threads}`,

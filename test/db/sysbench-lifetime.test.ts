@@ -5,13 +5,14 @@
 // limit and the stop file nobody was left to write.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startMariaDb, type MariaDbServer } from '../../local/mariadb.js';
-import { SwitchableEndpoint } from '../../local/switchable-endpoint.js';
-import { prepareSysbench, SysbenchLoad, sysbenchBinary, SYSBENCH_INSTALL_HINT } from '../../local/sysbench.js';
+import { startMariaDb, type MariaDbServer } from '../../local/mariadb.js';
+import { backendOf, SwitchableEndpoint } from '../../local/switchable-endpoint.js';
+import { prepareSysbench, SysbenchLoad, sysbenchBinary, SYSBENCH_INSTALL_HINT, SYSBENCH_USER } from '../../local/sysbench.js';
 import { running } from '../support/processes.js';
 import { until } from './fixtures.js';
 
@@ -96,22 +97,31 @@ describe('a sysbench load whose server is gone', () => {
   });
 
   it('backs off reconnecting (at most one attempt per 100 ms per thread, after the first few) and ends at its time limit without being stopped', async () => {
-    const endpoint = await SwitchableEndpoint.start({ host: server.host, port: server.port, name: 'up' });
+    const endpoint = await SwitchableEndpoint.start(backendOf('up', server), SYSBENCH_USER);
     cleanups.push(() => endpoint.close());
+    // A server that is gone: every connection is cut at once, and counted.
+    const dir = mkdtempSync(join(tmpdir(), 'crossmove-sysbench-down-'));
+    let attempts = 0;
+    const down = createServer((socket) => {
+      attempts++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => down.listen(join(dir, 'down.sock'), resolve));
+    cleanups.push(async () => {
+      await new Promise((r) => down.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    });
     const threads = 4;
-    const maxSeconds = 4;
-    const load = SysbenchLoad.start({ endpoint, threads, data: DATA, retryPauseMs: 0, maxSeconds });
+    const load = SysbenchLoad.start({ endpoint, threads, data: DATA, retryPauseMs: 0, maxSeconds: 4 });
     cleanups.push(async () => void (await load.stop(1000)));
     await load.untilAcked(50);
-    // Nothing listens there: every connection the clients make is cut at once (as when a server dies).
-    const down = Date.now();
-    endpoint.switchTo({ host: '127.0.0.1', port: await freePort(), name: 'down' });
+    const downSince = Date.now();
+    await endpoint.switchTo({ name: 'down', socket: join(dir, 'down.sock'), connect: () => server.connect() });
     await until(async () => load.ended, 60_000, 50);
-    const downMs = Date.now() - down;
+    const downMs = Date.now() - downSince;
     expect(load.ended).toBe(true);
     // Doubling from 1 ms to 100 ms takes 8 attempts; then one per 100 ms at most. Without the back-off
     // the clients made thousands.
-    const attempts = endpoint.accepted.down ?? 0;
     expect(attempts).toBeGreaterThan(0);
     expect(attempts).toBeLessThanOrEqual(threads * (downMs / 100 + 10));
     const run = await load.stop();
