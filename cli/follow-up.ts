@@ -1,8 +1,8 @@
 // `crossmove cleanup` and `crossmove fallback`: the operator's actions once a migration has cut over.
 // Locally (--local) they run statemachine/cleanup.asl.yaml / fallback.asl.yaml in this process on the
 // final state `crossmove run --local` saved; on AWS they start those state machines on the final state
-// of the migration's newest successful execution (shared/operations/follow-up.ts).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// of the migration's newest run that cut over (shared/operations/follow-up.ts).
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -10,21 +10,43 @@ import type { Command } from 'commander';
 import { runStateMachineLocally, type RunResult } from '../local/run-state-machine.js';
 import { setSfnClient } from '../shared/operations/sfn-client.js';
 import { startFollowUp, type FollowUpKind } from '../shared/operations/follow-up.js';
-import { redact, redactDeep } from '../shared/redact.js';
+import { redactDeep } from '../shared/redact.js';
+import { followUpText } from './follow-up-report.js';
+import { ensurePrivateDir } from '../shared/private-dir.js';
 import { callerIdentity, clientConfig, resolveAws, type AwsOptions } from './operations/aws-options.js';
+import { onTopOf, resumedAfterCutover } from '../shared/final-state.js';
+import type { MigrationState } from '../shared/state.js';
 
 const STATEMACHINE_DIR = fileURLToPath(new URL('../statemachine/', import.meta.url));
 
-/** Where `run --local` keeps a migration's final state (references only: no secret is in it). */
+/**
+ * Where `run --local` keeps a migration's final state (references only: no secret is in it). Saved
+ * whenever the target became the primary, also when a step after the cutover did not finish.
+ */
 export function finalStatePath(stateDir: string, migrationId: string): string {
   return join(stateDir, migrationId, 'final-state.json');
 }
 
-export function saveFinalState(stateDir: string, migrationId: string, state: unknown): string {
+/**
+ * A run resumed after its cutover saves its state on top of the one the run that cut over saved (what
+ * the skipped steps made is only in that one: shared/final-state.ts).
+ */
+export function saveFinalState(stateDir: string, migrationId: string, state: Partial<MigrationState>): string {
   const path = finalStatePath(stateDir, migrationId);
-  mkdirSync(join(stateDir, migrationId), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(redactDeep(state), null, 2)}\n`, { mode: 0o600 });
+  const earlier = resumedAfterCutover(state) ? readSavedState(path) : null;
+  ensurePrivateDir(join(stateDir, migrationId), stateDir);
+  writeFileSync(path, `${JSON.stringify(redactDeep(earlier ? onTopOf(earlier, state as Record<string, unknown>) : state), null, 2)}
+`, { mode: 0o600 });
+  chmodSync(path, 0o600);
   return path;
+}
+
+function readSavedState(path: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
 }
 
 export interface LocalFollowUpOptions {
@@ -39,7 +61,9 @@ export async function runFollowUpLocally(kind: FollowUpKind, migrationId: string
   try {
     state = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    throw new Error(`No final state of migration ${migrationId} at ${path}: run \`crossmove run --local\` to a successful cutover first (it saves it there)`);
+    throw new Error(
+      `No final state of migration ${migrationId} at ${path}: \`crossmove run --local\` saves it there once the cutover passed its point of no return (finished or with unfinished steps); before that there is nothing to fall back from or clean up`,
+    );
   }
   const result = await runStateMachineLocally({
     definitionPath: join(STATEMACHINE_DIR, `${kind}.asl.yaml`),
@@ -70,8 +94,7 @@ async function act(kind: FollowUpKind, migrationId: string, f: Flags, options: R
   if (f.local) {
     const result = await runFollowUpLocally(kind, migrationId, { stateDir: f.stateDir, options });
     const summary = { migrationId, kind, status: result.status, error: result.error, cause: result.cause, output: result.output };
-    process.stdout.write(f.json ? `${JSON.stringify(summary)}\n` : `${redact(`${kind} of ${migrationId}: ${result.status}${result.error ? ` ${result.error}: ${result.cause ?? ''}` : ''}`)}\n`);
-    if (!f.json && result.status === 'SUCCEEDED') process.stdout.write(`${JSON.stringify((result.output as Record<string, unknown>)[kind === 'cleanup' ? 'cleanup' : 'fallback'] ?? {}, null, 2)}\n`);
+    process.stdout.write(f.json ? `${JSON.stringify(summary)}\n` : `${followUpText(kind, migrationId, result)}\n`);
     return result.status === 'SUCCEEDED' ? 0 : 1;
   }
   setSfnClient(new SFNClient(clientConfig(f)));
@@ -90,7 +113,7 @@ export function registerFollowUpCommands(program: Command): void {
       .option('--stage <stage>', 'the deployed stage (default: CROSSMOVE_STAGE or dev)')
       .option('--state-machine-arn <arn>', 'the migration state machine (default: crossmove-migration-<stage>)')
       .option('--json', 'print JSON', false);
-  common(program.command('cleanup <migrationId>').description('after a successful cutover: remove the RAM share, key statement, replication users and secrets, heartbeat objects, reverse replication; restore binlog retention'))
+  common(program.command('cleanup <migrationId>').description('after a successful cutover: remove the RAM share, key statement, replication users and secrets, heartbeat objects, the copy bookkeeping schema crossmove_load, reverse replication; restore binlog retention; prints every item'))
     .option('--source-cluster <what>', 'keep | stop | delete the old source cluster (never without this flag)', 'keep')
     .action(async (id: string, f: Flags) => {
       if (!['keep', 'stop', 'delete'].includes(f.sourceCluster ?? 'keep')) throw new Error('--source-cluster must be keep, stop or delete');

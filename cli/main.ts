@@ -46,7 +46,7 @@ export function buildProgram(): Command {
       process.removeListener('SIGINT', onSigint);
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else printSummary(report, progress);
-      process.exitCode = report.ok ? 0 : report.outcome === 'approval-not-given' ? 2 : 1;
+      process.exitCode = EXIT_CODES[report.outcome];
     });
   program
     .command('plan <input>')
@@ -62,10 +62,26 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `run --local` exit codes: 0 migrated; 1 failed (nothing cut over, or rolled back); 2 approval not
+ * given; 3 migrated with unfinished steps (the target is the primary: finish, never reopen the source); aborted 1.
+ */
+export const EXIT_CODES: Record<Awaited<ReturnType<typeof runMigrationLocally>>['outcome'], number> = {
+  migrated: 0,
+  failed: 1,
+  'approval-not-given': 2,
+  'migrated-unfinished': 3,
+  aborted: 1,
+};
+
 function printSummary(report: Awaited<ReturnType<typeof runMigrationLocally>>, out: NodeJS.WritableStream): void {
   const lines: string[] = [];
   if (report.ok) lines.push(`Migration ${report.migrationId} complete in ${(report.elapsedMs / 1000).toFixed(1)} s.`);
-  else if (report.outcome === 'approval-not-given') lines.push(`Approval not given: nothing was cut over; replication is left running. ${report.cause ?? ''}`);
+  else if (report.outcome === 'migrated-unfinished') {
+    // The report's cause is the full text: the target is the primary, each step left and what to do.
+    lines.push(`MIGRATED, WITH UNFINISHED STEPS (${report.unfinished.map((u) => u.step).join(', ')}):`, report.cause ?? '');
+    if (report.finalStatePath) lines.push(`  final state saved: ${report.finalStatePath} (\`crossmove cleanup|fallback --local ${report.migrationId}\` read it)`);
+  } else if (report.outcome === 'approval-not-given') lines.push(`Approval not given: nothing was cut over; replication is left running. ${report.cause ?? ''}`);
   else lines.push(`Migration failed: ${report.error}: ${report.cause ?? ''}`);
   if (report.initialLoad?.rows !== null && report.initialLoad?.rows !== undefined) {
     lines.push(`  initial load: ${report.initialLoad.rows} rows in ${report.initialLoad.tables} tables (${report.phases.initialLoadMs} ms)`);

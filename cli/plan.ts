@@ -7,6 +7,7 @@ import { resolveAccounts } from '../shared/aws/accounts.js';
 import { inspectPreflight } from '../shared/preflight/run.js';
 import { connectSource, connectTarget } from '../shared/mysql/connect.js';
 import { detectEngine } from '../shared/mysql/dialect.js';
+import { identityFromClusterEngineVersion } from '../shared/mysql/detect.js';
 import { inspectDatabases } from '../shared/preflight/db-checks.js';
 import { planSteps, type PlannedStep } from '../shared/plan/steps.js';
 import type { Accounts, MigrationState, PreflightCheck } from '../shared/state.js';
@@ -25,7 +26,8 @@ async function detect(open: () => Promise<import('mysql2/promise').Connection>):
   const conn = await open().catch(() => null);
   if (!conn) return null;
   try {
-    return await detectEngine(conn);
+    // A server no dialect drives is reported by the db-source-engine / db-target-engine checks.
+    return await detectEngine(conn).catch(() => null);
   } finally {
     await conn.end().catch(() => undefined);
   }
@@ -52,14 +54,16 @@ export async function buildPlan(raw: unknown): Promise<PlanReport> {
       sourceEndpoint: undefined,
     }));
     checks.push(...aws.checks);
-    state = { ...state, preflight: { ok: aws.ok, checks: aws.checks, sourceEndpoint: aws.sourceEndpoint } };
+    // The cluster's engine version lets the database checks judge replication encryption unreached.
+    state = { ...state, preflight: { ok: aws.ok, checks: aws.checks, sourceEndpoint: aws.sourceEndpoint, ...('sourceCluster' in aws && aws.sourceCluster ? { sourceCluster: aws.sourceCluster } : {}) } };
   }
   const hasTarget = Boolean(input.target.endpoint);
   checks.push(...(await inspectDatabases(state)));
 
   const sourceEngine = input.source.engine ?? (await detect(() => connectSource(state)));
   const targetEngine = input.target.engine ?? (hasTarget ? await detect(() => connectTarget(state)) : null);
-  const assumed: Engine = input.source.clusterArn ? 'aurora-mysql-3' : 'mysql-8';
+  const fromCluster = identityFromClusterEngineVersion(state.preflight?.sourceCluster?.engineVersion)?.engine;
+  const assumed: Engine = fromCluster ?? (input.source.clusterArn ? 'aurora-mysql-3' : 'mysql-8');
   const steps = await planSteps({ input, accounts, sourceEngine: sourceEngine ?? assumed, targetEngine: targetEngine ?? sourceEngine ?? assumed });
   return {
     ok: !checks.some((c) => c.status === 'fail'),

@@ -11,6 +11,7 @@ import type { MigrationState } from '../shared/state.js';
 import { createDisplay } from './display.js';
 import { RunTracker } from './tracker.js';
 import { saveFinalState } from './follow-up.js';
+import { targetIsPrimary, unfinishedSteps, type UnfinishedStep } from '../shared/after-cutover.js';
 
 export interface LocalRunOptions {
   input: unknown;
@@ -34,7 +35,11 @@ export interface LocalRunOptions {
 export interface LocalRunReport {
   ok: boolean;
   status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
-  outcome: 'migrated' | 'approval-not-given' | 'failed' | 'aborted';
+  /**
+   * migrated-unfinished: the target is the primary (past the cutover's point of no return) but a later
+   * step did not finish; `unfinished` names each, and the final state is saved for fallback/cleanup.
+   */
+  outcome: 'migrated' | 'migrated-unfinished' | 'approval-not-given' | 'failed' | 'aborted';
   migrationId: string | null;
   error?: string;
   cause?: string;
@@ -47,6 +52,10 @@ export interface LocalRunReport {
   dns: MigrationState['dns'] | null;
   reverse: MigrationState['reverse'] | null;
   steps: { state: string; ms: number }[];
+  /** migrated-unfinished: what is left after the point of no return, the failed step first. */
+  unfinished: UnfinishedStep[];
+  /** Where the final state was saved (whenever the target became the primary), else null. */
+  finalStatePath: string | null;
 }
 
 export async function runMigrationLocally(options: LocalRunOptions): Promise<LocalRunReport> {
@@ -91,9 +100,13 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
     });
     tracker.finish();
     display.stop();
-    const state = (result.status === 'SUCCEEDED' ? (result.output as Partial<MigrationState>) : tracker.lastState) ?? {};
-    if (options.stateDir && migrationId && result.status === 'SUCCEEDED' && state.cutover?.ok) saveFinalState(options.stateDir, migrationId, state);
-    return redactDeep(buildReport(tracker, state, result, migrationId));
+    const last = (result.status === 'SUCCEEDED' ? (result.output as Partial<MigrationState>) : tracker.lastState) ?? {};
+    // Before "Validate the input" succeeded the state is the raw input: its cutover section is no cutover result.
+    const state: Partial<MigrationState> = last.input ? last : {};
+    // Whenever the target became the primary, finished or not: fallback and cleanup start from it, and
+    // what was left is in it.
+    const finalStatePath = options.stateDir && migrationId && targetIsPrimary(state) ? saveFinalState(options.stateDir, migrationId, state) : null;
+    return redactDeep(buildReport(tracker, state, result, migrationId, finalStatePath));
   } finally {
     copyProgressEvents.off('progress', onCopy);
     display.stop();
@@ -105,14 +118,16 @@ function buildReport(
   state: Partial<MigrationState>,
   result: { status: 'SUCCEEDED' | 'FAILED' | 'ABORTED'; error?: string; cause?: string },
   migrationId: string | null,
+  finalStatePath: string | null,
 ): LocalRunReport {
   const approvalNotGiven = result.status === 'FAILED' && /ApprovalRejected|ApprovalTimedOut|States\.Timeout/.test(result.error ?? '') && !state.cutover;
   const ok = result.status === 'SUCCEEDED' && state.cutover?.ok === true;
+  const unfinished = ok ? [] : (state.failureReport?.unfinished ?? unfinishedSteps(state, result.error ? { error: result.error, message: result.cause ?? '' } : undefined));
   const copy = state.logicalCopy;
   return {
     ok,
     status: result.status,
-    outcome: ok ? 'migrated' : approvalNotGiven ? 'approval-not-given' : result.status === 'ABORTED' ? 'aborted' : 'failed',
+    outcome: ok ? 'migrated' : unfinished.length ? 'migrated-unfinished' : approvalNotGiven ? 'approval-not-given' : result.status === 'ABORTED' ? 'aborted' : 'failed',
     migrationId,
     ...(result.error ? { error: result.error } : {}),
     ...(result.cause ? { cause: result.cause } : {}),
@@ -122,7 +137,7 @@ function buildReport(
       initialLoadMs: t.phaseMs('initialLoad'),
       catchUpMs: t.phaseMs('catchUp'),
       approvalMs: t.phaseMs('approval'),
-      cutoverMs: t.stateDuration('Cut over'),
+      cutoverMs: t.stateDuration('Cut over') ?? t.stateDuration('Resume after the cutover'),
     },
     initialLoad: state.input
       ? {
@@ -140,5 +155,7 @@ function buildReport(
     dns: state.dns ?? null,
     reverse: state.reverse ?? null,
     steps: t.stateMs,
+    unfinished,
+    finalStatePath,
   };
 }

@@ -34,7 +34,15 @@ const PHASE_OF: Record<string, Phase> = {
   'Is the approval manual?': 'approval',
   'Approve automatically': 'approval',
   'Ask for cutover approval': 'approval',
+  // A run whose target already took over resumes here (nothing before the cutover runs again).
+  'Read the cutover record on the target': 'checks',
+  'Is the target already the primary?': 'checks',
+  'Use the target admin found with the record': 'cutover',
+  'Resume after the cutover': 'cutover',
   'Cut over': 'cutover',
+  'Check how far the cutover got': 'cutover',
+  'Did the cutover pass its point of no return?': 'cutover',
+  'Keep the recorded cutover': 'cutover',
   // A refused cutover (not ready: nothing changed) goes back to catching up.
   'Count the cutover refusal': 'catchUp',
   'Has the cutover refused too often?': 'catchUp',
@@ -145,7 +153,7 @@ export class RunTracker {
 
 function phaseOf(state: string): Phase | undefined {
   if (PHASE_OF[state]) return PHASE_OF[state];
-  if (/^Report (success|the failure|that approval)/.test(state) || /^(Migration complete|Fail|Approval not given)/.test(state)) return 'finish';
+  if (/^Report (success|the failure|that approval|the unfinished)/.test(state) || /^(Migration complete|Fail|Approval not given|Migrated, with unfinished steps)/.test(state)) return 'finish';
   if (CLONE_STATES.test(state)) return 'initialLoad';
   return undefined;
 }

@@ -18,6 +18,7 @@ const entry = (file: string, load: () => Promise<unknown>): HandlerEntry => ({
 
 export const handlerRegistry = {
   validateInput: entry('validate-input', () => import('./validate-input.js')),
+  readCutoverRecord: entry('read-cutover-record', () => import('./read-cutover-record.js')),
   runPreflight: entry('run-preflight', () => import('./run-preflight.js')),
   checkDatabases: entry('check-databases', () => import('./check-databases.js')),
   keepBinlogs: entry('keep-binlogs', () => import('./keep-binlogs.js')),

@@ -44,6 +44,12 @@ export class BinlogDisabledError extends CrossmoveError {}
 /** A secret reference cannot be resolved or does not hold {username, password}. */
 export class SecretError extends CrossmoveError {}
 
+/** The server is one crossmove's dialects cannot drive (MySQL 5.7, MySQL 8.0 before 8.0.23, Aurora MySQL 1). */
+export class UnsupportedEngineError extends CrossmoveError {}
+
+/** The deployment's configuration (an environment variable) is wrong or does not fit a server: names the variable and the fix. */
+export class ConfigurationError extends CrossmoveError {}
+
 /** Worth retrying: throttling, a dropped connection, a resource briefly in the wrong state. */
 export class TransientError extends CrossmoveError {}
 
@@ -189,3 +195,32 @@ export class FallbackIncompleteError extends CrossmoveError {}
  * account's own sts:AssumeRole permission). Names the role and the fix; not retried.
  */
 export class SourceAccessError extends CrossmoveError {}
+
+// Past the point of no return (failures after "Cut over").
+
+/**
+ * A step was about to make a server writable while the other side of the migration takes writes too
+ * (read_only off, not a replica, no write block in place). Nothing was made writable; both servers are
+ * named in the message.
+ */
+export class TwoWritablePrimariesError extends CrossmoveError {}
+
+/**
+ * A re-run wanted to start replication into a target that is already the primary (its cutover passed
+ * the point of no return): that would apply the source's old binlog onto the application's new writes.
+ */
+export class TargetIsPrimaryError extends CrossmoveError {}
+
+/**
+ * A re-run of a migration that fell back (its fallback record on the source passed its point of no
+ * return, or stopped midway): resuming the steps after the cutover would point DNS at the blocked
+ * target and replicate its old binlog into the source again. Nothing was changed.
+ */
+export class FellBackToSourceError extends CrossmoveError {}
+
+/**
+ * The migration's Fail name when the target became the primary but a later step (finishing the
+ * cutover, Switch DNS, Start reverse replication) did not finish. Not a class: the state machine's Fail
+ * states give it, and status/follow-up actions look for it.
+ */
+export const MIGRATED_WITH_UNFINISHED_STEPS = 'MigratedWithUnfinishedSteps';

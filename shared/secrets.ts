@@ -1,7 +1,8 @@
 // Database credentials are referenced, never carried: `arn:aws:secretsmanager:...` (read with the
 // given client, e.g. assumed-role credentials for a source-account secret), `env:NAME` or `file:PATH`
 // (local runs). Values are cached per container with an expiry and registered for redaction.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { ensurePrivateDir } from './private-dir.js';
 import { dirname, join, resolve } from 'node:path';
 import {
   CreateSecretCommand,
@@ -41,6 +42,9 @@ function parseCredentials(ref: string, text: string | undefined): DbCredentials 
   return { username: p.username, password: p.password };
 }
 
+/** The SDK's answers when this process has no AWS credentials, or ones AWS does not accept. */
+const NO_CREDENTIALS = ['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException', 'ExpiredToken'];
+
 export async function readCredentials(
   ref: string,
   options: { secretsManager?: SecretsManagerClient; cacheKey?: string } = {},
@@ -68,7 +72,12 @@ export async function readCredentials(
       if (err.name === 'AccessDeniedException') throw new SecretError(`Access denied reading secret ${ref}: grant secretsmanager:GetSecretValue on it`);
       // Throttling, 5xx and dropped connections: retried by the state machine like every other AWS call.
       if (isTransientAwsError(err)) throw new TransientError(`Secrets Manager GetSecretValue ${ref} failed temporarily (${err.name}: ${err.message}); the step is safe to retry`, { cause: err });
-      throw err;
+      // No usable AWS credentials where crossmove runs (typically a local run given an ARN): say what to do.
+      if (!NO_CREDENTIALS.includes(err.name)) throw err;
+      throw new SecretError(
+        `Secret ${ref} cannot be read from Secrets Manager (${err.name}: ${err.message}); give this process AWS credentials that may read it (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or in a local run use env:NAME or file:PATH`,
+        { cause: err },
+      );
     });
     value = parseCredentials(ref, out.SecretString);
   } else {
@@ -81,7 +90,7 @@ export async function readCredentials(
 /**
  * Stores generated credentials under a deterministic name and returns the reference to them.
  * Where they go is set by CROSSMOVE_SECRET_STORE: `local:<dir>` writes `<dir>/<name>.json` (mode 0600,
- * local runs); anything else uses Secrets Manager (create, or put a new version when it exists).
+ * in folders 0700 from <dir> down: local runs); anything else uses Secrets Manager (create, or put a new version when it exists).
  */
 export async function storeCredentials(
   name: string,
@@ -92,9 +101,12 @@ export async function storeCredentials(
   const store = process.env.CROSSMOVE_SECRET_STORE ?? 'aws';
   const body = JSON.stringify(value);
   if (store.startsWith('local:')) {
-    const path = resolve(join(store.slice(6), `${name}.json`));
-    await mkdir(dirname(path), { recursive: true });
+    const root = store.slice(6);
+    const path = resolve(join(root, `${name}.json`));
+    ensurePrivateDir(dirname(path), root);
     await writeFile(path, body, { mode: 0o600 });
+    // A file an older crossmove wrote keeps its mode on overwrite: tightened too.
+    await chmod(path, 0o600);
     cache.delete(`file:${path}`);
     return `file:${path}`;
   }

@@ -4,6 +4,8 @@
 // Nothing in here is ever a secret: credentials travel as references (ARN, env:NAME, file:PATH).
 import type { MigrationInput } from './input/validate.js';
 import type { Engine } from './input/schema.js';
+import type { GrantDifferenceCounts } from './mysql/grant-report.js';
+import type { UnfinishedStep } from './after-cutover.js';
 
 export interface Accounts {
   /** Account that owns the source cluster (from source.clusterArn), or null for an endpoint-only source. */
@@ -198,7 +200,10 @@ export interface CutoverResult {
   targetPositionAtSwitch: BinlogPosition | null;
   tablesVerified: number;
   checksumsMatch: boolean | null;
+  /** The first lines only (shared/mysql/grant-report.ts); the counts say how many there were in all. */
   grantDifferences: string[];
+  /** Absent in results recorded before the counts existed. */
+  grantDifferenceCounts?: GrantDifferenceCounts;
   steps: { step: string; ms: number }[];
 }
 
@@ -261,6 +266,7 @@ export type CleanupItemKind =
   | 'reverse-replication-user'
   | 'reverse-replication-secret'
   | 'heartbeat-objects'
+  | 'copy-bookkeeping'
   | 'binlog-retention';
 export interface CleanupItem {
   kind: CleanupItemKind;
@@ -294,11 +300,36 @@ export interface FallbackResult {
   sourcePositionAtSwitch: BinlogPosition | null;
   tablesVerified: number;
   checksumsMatch: boolean | null;
-  /** Application users/grants that exist on the target but not on the source (made after the cutover). */
+  /** Application users/grants that exist on the target but not on the source (made after the cutover); first lines only. */
   grantDifferences: string[];
+  grantDifferenceCounts?: GrantDifferenceCounts;
   steps: { step: string; ms: number }[];
   /** The CNAME pointed back at the source (skipped without cutover.dns). */
   dns?: DnsResult;
+}
+
+/**
+ * "Read the cutover record on the target" / "Check how far the cutover got": whether this migration's
+ * target is the primary, from the target's cutover marker rows.
+ */
+export interface PriorCutover {
+  /** A cutover of this migration passed its point of no return: the source must never take writes again (except by fallback). */
+  targetIsPrimary: boolean;
+  /** The latest marker phase written by the target side (null: none, or no target yet). */
+  phase: 'in-progress' | 'past-point-of-no-return' | 'done' | 'rolled-back' | null;
+  /** The cutover's recorded result, when the target is the primary (its positions, for reverse replication). */
+  cutover: CutoverResult | null;
+  /** Where the target was read (a resumed run has no $.clone). */
+  targetEndpoint: { host: string; port: number } | null;
+  /** The source cluster's endpoint when a resumed run has no preflight result to take it from. */
+  sourceEndpoint: { host: string; port: number } | null;
+  /**
+   * Clone and snapshot paths: the target admin (crossmove's secret for the new cluster's master user),
+   * found by its derived name; a resumed run skips "Reset the master password". null otherwise.
+   */
+  targetAdmin: TargetAdminReset | null;
+  detail: string;
+  checkedAt: string;
 }
 
 export interface FailureInfo {
@@ -309,6 +340,8 @@ export interface FailureInfo {
 export interface MigrationState {
   input: MigrationInput;
   accounts: Accounts;
+  /** Whether the target already took over (first state after validation; again after a failed "Cut over"). */
+  priorCutover?: PriorCutover;
   preflight?: PreflightResult;
   /** The read-only database checks ("Check the databases"). */
   databaseChecks?: PreflightResult;
@@ -318,8 +351,11 @@ export interface MigrationState {
   keyAccess?: KeyAccess;
   clone?: ClusterPoll;
   writer?: InstancePoll;
-  /** Clone and snapshot paths: the target admin crossmove set up (its secret is the target admin from then on). */
-  targetAdmin?: TargetAdminReset;
+  /**
+   * Clone and snapshot paths: the target admin crossmove set up (its secret is the target admin from then
+   * on). A run resumed after its cutover takes it from $.priorCutover (null on a logical copy's path).
+   */
+  targetAdmin?: TargetAdminReset | null;
   binlogPosition?: BinlogPositionPoll;
   logicalCopy?: LogicalCopyResult;
   replicationUser?: ReplicationUserResult;
@@ -350,10 +386,14 @@ export interface MigrationState {
   window?: { rounds: number };
   /** The approval gate was rejected (ApprovalRejected) or timed out (States.Timeout). */
   approvalFailure?: FailureInfo;
+  /** "Check how far the cutover got": the target's record read again after "Cut over" failed. */
+  cutoverRecord?: PriorCutover;
+  /** Reading the cutover record after a failed "Cut over" failed too (the original error stays in `failure`). */
+  cutoverRecordError?: FailureInfo;
   /** The last cutover refused to start (CutoverNotReadyError): the machine went back to watching. */
   cutoverNotReady?: FailureInfo;
   /** What report-failure returned (the Fail state's Error/Cause come from it). */
-  failureReport?: { outcome: string; error: string; message: string; lastCompletedStep: string | null; notified: boolean };
+  failureReport?: { outcome: string; error: string; message: string; lastCompletedStep: string | null; unfinished?: UnfinishedStep[]; notified: boolean };
   /** What report-success returned. */
   report?: Record<string, unknown>;
 }

@@ -13,6 +13,7 @@ const ago = (iso: string | null, now: Date) => {
 
 const PHASE_COLOUR: Record<string, (s: string) => string> = {
   succeeded: pc.green,
+  'migrated-unfinished': pc.yellow,
   failed: pc.red,
   'awaiting-approval': pc.yellow,
   'cutting-over': pc.magenta,
@@ -38,7 +39,16 @@ export function formatStatus(s: MigrationStatus, now = new Date()): string {
   } else if (s.approval && s.approval.status !== 'pending') {
     lines.push(`  approval:     ${s.approval.status}${s.approval.answeredBy ? ` by ${s.approval.answeredBy}` : ''}${s.approval.answeredAt ? ` at ${s.approval.answeredAt}` : ''}${s.approval.reason ? ` (${s.approval.reason})` : ''}`);
   }
-  if (s.failure) lines.push(pc.red(`  failure:      ${s.failure.error}: ${s.failure.cause}`));
+  if (s.afterCutover) {
+    lines.push(pc.bold('  target:       the PRIMARY (past the cutover\'s point of no return; the source stays blocked)'));
+    if (s.afterCutover.unfinished.length) {
+      lines.push(pc.yellow(`  unfinished:   ${s.afterCutover.unfinished.length} step(s)`));
+      s.afterCutover.unfinished.forEach((u, i) => lines.push(`    ${i + 1}. ${u.step} (${u.status === 'failed' ? `failed: ${u.why}` : u.why})`, `       to do: ${u.todo}`));
+    }
+    lines.push(`  next:         ${s.afterCutover.next}`);
+  }
+  // The unfinished steps above already say it all; the raw cause repeats them.
+  if (s.failure && !s.afterCutover?.unfinished.length) lines.push(pc.red(`  failure:      ${s.failure.error}: ${s.failure.cause}`));
   lines.push('  phases:');
   for (const p of s.phases) lines.push(`    ${p.since}  ${p.phase}`);
   return lines.join('\n');

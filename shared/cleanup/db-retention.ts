@@ -22,7 +22,7 @@ export async function resetRetention(source: Conn, dialect: Dialect, binlogs: Bi
     return item('binlog-retention', id, null, 'kept', `changed since crossmove set ${show(binlogs.retentionHours)} (now ${show(raw)}): left alone`);
   }
   logStep('put binlog retention back', { from: show(current), to: show(previous), engine: dialect.engine });
-  if (dialect.aurora) await q(source, "CALL mysql.rds_set_configuration('binlog retention hours', ?)", [previous]);
+  if (dialect.managed) await q(source, "CALL mysql.rds_set_configuration('binlog retention hours', ?)", [previous]);
   else {
     const seconds = previous === null ? 0 : Math.round(previous * 3600);
     await q(source, `SET ${dialect.engine === 'mysql-8' ? 'PERSIST' : 'GLOBAL'} binlog_expire_logs_seconds = ${seconds}`);

@@ -1,7 +1,9 @@
 // "Clean up (databases)": the database half of the cleanup after a successful cutover (cleanup-aws is
 // the AWS half). Reverse replication on the old source is stopped and forgotten, the replication
 // users and their secrets removed, crossmove's heartbeat/cutover/fallback tables dropped on both sides,
-// and binlog retention put back if crossmove raised it. Every part is idempotent: what is already gone
+// the logical copy's bookkeeping schema (crossmove_load) dropped, and binlog retention put back if
+// crossmove raised it. After a fallback the source's fallback_log stays (it says the source is the
+// primary again) and stopping or deleting the source is refused. Every part is idempotent: what is already gone
 // is reported as `gone`. Refused (nothing changed) while forward replication still runs: that is a
 // migration that has not cut over, and dropping its user would break it.
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -12,6 +14,8 @@ import { reverseUserName } from '../mysql/replication-user.js';
 import { readReplicaStatus } from '../mysql/status.js';
 import { openSource, openTarget, type Side } from '../mysql/steps/sides.js';
 import { dropCrossmoveObjects } from './db-objects.js';
+import { dropCopyBookkeeping } from './db-copy-bookkeeping.js';
+import { FALLBACK_TABLE, readFallbackMarker } from '../mysql/fallback-marker.js';
 import { dropReplicationUser, removeReverseReplication } from './db-replication.js';
 import { resetRetention } from './db-retention.js';
 import { removeReplicationSecrets } from './db-secrets.js';
@@ -28,6 +32,31 @@ async function assertNotReplicatingForward(target: Side, userName: string): Prom
   }
 }
 
+const FALLBACK_RECORD_KEPT = 'it records that this migration fell back (the source is the primary again), so that no later cleanup stops or deletes the source';
+
+/**
+ * After a fallback the old source is the primary again: stopping or deleting it would take the
+ * application down, so that is refused before anything changes (whatever cleanupOptions say). A
+ * fallback that has not finished is finished first (`crossmove fallback` again). Returns whether the
+ * migration fell back.
+ */
+async function assertFallbackAllowsCleanup(source: Conn, schema: string, state: DbCleanupState): Promise<boolean> {
+  const marker = await readFallbackMarker(source, schema, state.input.migrationId);
+  if (!marker || marker.phase === 'rolled-back') return false;
+  if (marker.phase !== 'done') {
+    throw new CleanupRefusedError(
+      `Cleanup refused, nothing was changed: the fallback of ${state.input.migrationId} has not finished (phase ${marker.phase}). Run \`crossmove fallback\` again to finish it, then cleanup.`,
+    );
+  }
+  const wanted = state.cleanupOptions?.sourceCluster ?? 'keep';
+  if (wanted !== 'keep') {
+    throw new CleanupRefusedError(
+      `Cleanup refused, nothing was changed: cleanupOptions.sourceCluster ${wanted}, but ${state.input.migrationId} fell back and the source is the primary again; stopping or deleting it would stop the application. Run cleanup with sourceCluster keep (the default).`,
+    );
+  }
+  return true;
+}
+
 export async function cleanupDatabases(state: DbCleanupState, opts: { secretsManager?: SecretsManagerClient } = {}): Promise<CleanupReport> {
   const { input } = state;
   const userName = input.replication.userName;
@@ -40,6 +69,7 @@ export async function cleanupDatabases(state: DbCleanupState, opts: { secretsMan
     target = await openTarget(full);
     source = await openSource(full);
     await assertNotReplicatingForward(target, userName);
+    const fellBack = await assertFallbackAllowsCleanup(source.conn, schema, state);
     const s: Conn = source.conn;
     const t: Conn = target.conn;
     const items = [
@@ -53,7 +83,9 @@ export async function cleanupDatabases(state: DbCleanupState, opts: { secretsMan
       await dropReplicationUser(s, 'reverse-replication-user', reverseUser, 'source'),
       ...(await removeReplicationSecrets(state, opts.secretsManager)),
       await dropCrossmoveObjects(t, schema, 'target'),
-      await dropCrossmoveObjects(s, schema, 'source'),
+      await dropCrossmoveObjects(s, schema, 'source', fellBack ? { tables: [FALLBACK_TABLE], why: FALLBACK_RECORD_KEPT } : undefined),
+      await dropCopyBookkeeping(t, input.migrationId, 'target'),
+      await dropCopyBookkeeping(s, input.migrationId, 'source'),
       await resetRetention(s, source.dialect, state.binlogs),
     ];
     return { migrationId: input.migrationId, items, complete: items.every((i) => i.outcome !== 'pending' && i.outcome !== 'blocked') };

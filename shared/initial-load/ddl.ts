@@ -3,7 +3,7 @@
 // itself would fire them; events are created DISABLE ON SLAVE, exactly as replication would create
 // them on a replica, so the target does not run them twice while the source is still live (the
 // cutover enables them: see the report).
-import { type Conn, q } from './connections.js';
+import { type Conn, q, TARGET_SQL_MODE } from './connections.js';
 import type { SchemaObjects } from './inspect.js';
 
 /** DEFINER=`user`@`host` names a user that may not exist on the target: the loading user becomes the definer. */
@@ -22,7 +22,7 @@ async function inSchema(conn: Conn, schema: string, sql: string, sqlMode?: strin
   try {
     await conn.query(sql);
   } finally {
-    if (sqlMode !== undefined) await conn.query("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'");
+    if (sqlMode !== undefined) await conn.query(`SET SESSION sql_mode = '${TARGET_SQL_MODE}'`);
   }
 }
 

@@ -54,7 +54,7 @@ export async function describeTables(conn: Conn, schemas: string[]): Promise<Tab
     [schemas],
   );
   const [columns] = await conn.query<RowDataPacket[]>(
-    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS type, COLUMN_KEY AS k,
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS type, CHARACTER_SET_NAME AS cs, COLUMN_KEY AS k,
             EXTRA AS extra, GENERATION_EXPRESSION AS gen
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
     [schemas],
@@ -73,7 +73,7 @@ export async function describeTables(conn: Conn, schemas: string[]): Promise<Tab
       schema: t.s,
       name: t.t,
       columns: copied.map((c) => c.c as string),
-      columnTypes: copied.map((c) => ({ name: c.c as string, dataType: c.type as string })),
+      columnTypes: copied.map((c) => ({ name: c.c as string, dataType: c.type as string, charset: (c.cs as string | null) ?? null })),
       primaryKey,
       integerKey: firstKeyType !== undefined && INTEGER_TYPES.has(firstKeyType.toLowerCase()),
       estimatedRows: Number(t.n),

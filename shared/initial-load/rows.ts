@@ -1,14 +1,20 @@
-// Copies one chunk: streams the rows, already rendered by the source (values.ts), from the worker's
-// snapshot connection and writes them to the target in batches of about batchBytes (LOAD DATA LOCAL,
-// or multi-row INSERTs). While one batch is written the next is read; the source stream is paused
-// only when two batches are waiting, so memory stays bounded.
+// Copies one chunk: streams the rows (bounded columns rendered by the source, LOB values raw: see
+// values.ts) from the worker's snapshot connection and writes them to the target in batches of about
+// batchBytes (LOAD DATA LOCAL, or multi-row INSERTs). While one batch is written the next is read; the
+// source stream is paused only when two batches are waiting, so memory stays bounded.
+// Nothing may change a value silently: a rendered part that comes back NULL (it overflowed), any
+// warning of the read, and any warning of a load not proven harmless (warnings.ts) fail the chunk.
+// A row too long for one INSERT (where LOAD DATA is not allowed) travels in pieces: its LOB values
+// are assembled in session variables by statements that each fit the target's max_allowed_packet.
 // (Reading whole key ranges as one GROUP_CONCAT value saved some JS work but made MariaDB create an
 // on-disk temporary table per slice: a row-by-row stream costs about the same CPU and no disk.)
 import { Readable } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
 import type { ResultSetHeader } from 'mysql2/promise';
 import { type Conn, q } from './connections.js';
 import type { Chunk } from './chunks.js';
-import { loadStatement, rowExpression, type RowFormat } from './values.js';
+import { encodeLong, loadStatement, pieceEnd, pieceLiteral, rowRead, type ReadField, type RowFormat } from './values.js';
+import { describeWarnings, lastWarnings, unprovenWarnings } from './warnings.js';
 
 export interface ChunkCopied {
   rows: number;
@@ -23,12 +29,15 @@ export interface CopyLimits {
 }
 
 type OnBatch = (rows: number, bytes: number) => void;
+type RawRow = (Buffer | null)[];
 
-/** Writes rendered rows (the raw utf8mb4 bytes the source sent) to the target; resolves with the bytes sent. */
+/** Writes rendered rows (the raw utf8mb4 bytes) to the target; resolves with the bytes sent. */
 interface Writer {
   /** Bytes a batch adds besides its rows (the INSERT head); null = no size limit (LOAD DATA streams). */
   overhead: number | null;
   write: (parts: Buffer[], size: number) => Promise<number>;
+  /** One row whose INSERT would not fit in a packet, written in pieces (insert format only). */
+  writeInPieces: (row: RawRow) => Promise<number>;
 }
 
 /** The parts joined by one separator byte, with one more after the last part (size = their bytes + 1 each). */
@@ -44,16 +53,108 @@ function joined(parts: Buffer[], size: number, separator: number, trailing: bool
   return out;
 }
 
-function batchWriter(target: Conn, chunk: Chunk, format: RowFormat): Writer {
+/** Pieces of at most `size` bytes (views, no copy): one LOCAL INFILE packet must fit max_allowed_packet. */
+function* slices(data: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
+
+/** One row as the format writes it: rendered parts as they came, LOB values encoded. */
+function encodeRow(row: RawRow, fields: ReadField[], format: RowFormat, from: string): Buffer {
+  if (fields.length === 1 && fields[0]!.kind === 'rendered') {
+    if (row[0] === null) throw overflowed(from, fields[0]!.columns);
+    return row[0]!;
+  }
+  const pieces: Buffer[] = [];
+  let i = 0;
+  for (const field of fields) {
+    if (field.kind === 'literal') {
+      pieces.push(field.bytes);
+      continue;
+    }
+    const value = row[i++] ?? null;
+    if (field.kind === 'rendered') {
+      if (value === null) throw overflowed(from, field.columns);
+      pieces.push(value);
+    } else pieces.push(...encodeLong(value, field.binary, format));
+  }
+  return Buffer.concat(pieces);
+}
+
+function overflowed(from: string, columns: string[]): Error {
+  return new Error(
+    `the source rendered a value of ${from} (one of ${columns.join(', ')}) as NULL: it is longer than the source's max_allowed_packet once rendered; raise max_allowed_packet on the source`,
+  );
+}
+
+function batchWriter(target: Conn, chunk: Chunk, limits: CopyLimits, fields: ReadField[]): Writer {
   const t = chunk.table;
+  const name = `${t.schema}.${t.name}`;
+  const format = limits.format;
+  const checked = async (result: ResultSetHeader, rows: Buffer[]) => {
+    if (!result.warningStatus) return;
+    const warnings = await lastWarnings(target);
+    const unproven = unprovenWarnings(warnings, result.warningStatus, rows, t.columnTypes, format);
+    if (unproven.length) {
+      throw new Error(
+        `the target warned while loading ${name}, so a value may have changed: ${describeWarnings(unproven)}. ` +
+          'The copy stops rather than store it; fix the cause (the target server\'s settings or version must accept what the source holds) and run again',
+      );
+    }
+  };
+
   if (format === 'insert') {
     const head = `INSERT INTO ${q(t.schema)}.${q(t.name)} (${t.columns.map(q).join(',')}) VALUES `;
+    const insert = async (rows: Buffer[], values: Buffer) => {
+      if (!isUtf8(values)) throw new Error(`a row of ${name} is not valid utf8mb4 once rendered`);
+      const text = head + values.toString('utf8');
+      const [result] = await target.query<ResultSetHeader>(text);
+      await checked(result, rows);
+      return text.length;
+    };
     return {
       overhead: Buffer.byteLength(head),
-      write: async (parts, size) => {
-        const text = head + joined(parts, size, 0x2c, false).toString('utf8');
-        await target.query(text);
-        return text.length;
+      write: (parts, size) => insert(parts, joined(parts, size, 0x2c, false)),
+      writeInPieces: async (row) => {
+        // Each piece's statement: SET @v = CONCAT(@v, <hex, converted>), below maxStatementBytes.
+        const pieceBytes = Math.max(1024, Math.floor((limits.maxStatementBytes - 256) / 2));
+        const variables: string[] = [];
+        let sent = 0;
+        const tuple: Buffer[] = [];
+        let i = 0;
+        for (const field of fields) {
+          if (field.kind === 'literal') {
+            tuple.push(field.bytes);
+            continue;
+          }
+          const value = row[i++] ?? null;
+          if (field.kind === 'rendered') tuple.push(value!);
+          else if (value === null) tuple.push(...encodeLong(null, field.binary, format));
+          else {
+            const variable = `@crossmove_v${i}`;
+            variables.push(variable);
+            let at = 0;
+            do {
+              const end = pieceEnd(value, at, pieceBytes, !field.binary);
+              const piece = pieceLiteral(value.subarray(at, end), field.binary ? null : field.charset);
+              const sql = at === 0 ? `SET ${variable} = ${piece}` : `SET ${variable} = CONCAT(${variable}, ${piece})`;
+              const [result] = await target.query<ResultSetHeader>(sql);
+              await checked(result, []);
+              sent += sql.length;
+              at = end;
+            } while (at < value.length);
+            tuple.push(Buffer.from(variable));
+          }
+        }
+        const values = Buffer.concat(tuple);
+        if (values.length + head.length >= limits.maxStatementBytes) {
+          throw new Error(`a row of ${name} needs an INSERT longer than the target's max_allowed_packet even without its LOB values; raise it on the target (or allow LOAD DATA LOCAL)`);
+        }
+        try {
+          sent += await insert([values], values);
+        } finally {
+          if (variables.length) await target.query(`SET ${variables.map((v) => `${v} = NULL`).join(', ')}`);
+        }
+        return sent;
       },
     };
   }
@@ -63,13 +164,15 @@ function batchWriter(target: Conn, chunk: Chunk, format: RowFormat): Writer {
     write: async (parts, size) => {
       // Bytes as the source sent them: no decoding and re-encoding of every row in JS.
       const data = joined(parts, size, 0x0a, true);
-      const [result] = await target.query<ResultSetHeader>({ sql, infileStreamFactory: () => Readable.from([data]) } as never);
+      const [result] = await target.query<ResultSetHeader>({ sql, infileStreamFactory: () => Readable.from(slices(data, limits.batchBytes)) } as never);
       // LOCAL turns row errors (duplicates, bad values) into warnings and skips the row: count them.
       if (result.affectedRows !== parts.length) {
-        throw new Error(`LOAD DATA into ${t.schema}.${t.name} stored ${result.affectedRows} of ${parts.length} rows (${result.warningStatus ?? '?'} warnings)`);
+        throw new Error(`LOAD DATA into ${name} stored ${result.affectedRows} of ${parts.length} rows (${result.warningStatus ?? '?'} warnings)`);
       }
+      await checked(result, parts);
       return data.length;
     },
+    writeInPieces: () => Promise.reject(new Error('LOAD DATA has no size limit per row')),
   };
 }
 
@@ -78,8 +181,10 @@ export function copyChunk(source: Conn, target: Conn, chunk: Chunk, limits: Copy
   const from = `${q(t.schema)}.${q(t.name)}`;
   const key = t.primaryKey[0] ? q(t.primaryKey[0]) : null;
   const where = chunk.range && key ? ` WHERE ${key} >= ${chunk.range.lo} AND ${key} < ${chunk.range.hi}` : '';
-  const select = `SELECT ${rowExpression(t.columnTypes, limits.format)} FROM ${from}${where}`;
-  const writer = batchWriter(target, chunk, limits.format);
+  const read = rowRead(t.columnTypes, limits.format);
+  const select = `SELECT ${read.select} FROM ${from}${where}`;
+  const hasLong = read.fields.some((f) => f.kind === 'long');
+  const writer = batchWriter(target, chunk, limits, read.fields);
   const core = (source as unknown as { connection: any }).connection;
 
   return new Promise((resolve, reject) => {
@@ -89,6 +194,7 @@ export function copyChunk(source: Conn, target: Conn, chunk: Chunk, limits: Copy
     let pending = 0;
     let paused = false;
     let failed = false;
+    let ended = false;
     const total: ChunkCopied = { rows: 0, bytes: 0 };
 
     const fail = (err: unknown) => {
@@ -97,43 +203,55 @@ export function copyChunk(source: Conn, target: Conn, chunk: Chunk, limits: Copy
       if (paused) core.resume();
       reject(err);
     };
-    const send = () => {
-      if (!parts.length) return;
-      const batch = parts;
-      const batchSize = size;
-      parts = [];
-      size = 0;
+    const enqueue = (rows: number, job: () => Promise<number>) => {
       pending++;
       chain = chain.then(async () => {
         if (failed) return;
-        const bytes = await writer.write(batch, batchSize);
+        const bytes = await job();
         pending--;
-        total.rows += batch.length;
+        total.rows += rows;
         total.bytes += bytes;
-        onBatch(batch.length, bytes);
+        onBatch(rows, bytes);
         if (paused && pending < 2) {
           paused = false;
           core.resume();
         }
       });
       chain.catch(fail);
-      if (pending >= 2 && !paused) {
+      // Never once the rows have ended: mysql2 loses the start of the next command (SHOW WARNINGS)
+      // when the connection is paused from inside the handler of the last packet.
+      if (pending >= 2 && !paused && !ended) {
         paused = true;
         core.pause();
       }
     };
+    const send = () => {
+      if (!parts.length) return;
+      const batch = parts;
+      const batchSize = size;
+      parts = [];
+      size = 0;
+      enqueue(batch.length, () => writer.write(batch, batchSize));
+    };
 
     const query = core.query({ sql: select, rowsAsArray: true, typeCast: false });
-    query.on('result', (row: [Buffer | null]) => {
+    query.on('result', (row: RawRow) => {
       if (failed) return;
-      const rendered = row[0];
-      if (rendered === null) {
-        fail(new Error(`a row of ${from} is longer than the source's max_allowed_packet once rendered; raise max_allowed_packet on the source`));
+      let rendered: Buffer;
+      try {
+        rendered = encodeRow(row, read.fields, limits.format, from);
+      } catch (err) {
+        fail(err);
         return;
       }
       if (writer.overhead !== null) {
         if (rendered.length + writer.overhead >= limits.maxStatementBytes) {
-          fail(new Error(`a row of ${from} needs an INSERT longer than the target's max_allowed_packet; raise it on the target (or allow LOAD DATA LOCAL)`));
+          if (!hasLong) {
+            fail(new Error(`a row of ${from} needs an INSERT longer than the target's max_allowed_packet; raise it on the target (or allow LOAD DATA LOCAL)`));
+            return;
+          }
+          send();
+          enqueue(1, () => writer.writeInPieces(row));
           return;
         }
         if (size + rendered.length + writer.overhead >= limits.maxStatementBytes) send();
@@ -144,9 +262,15 @@ export function copyChunk(source: Conn, target: Conn, chunk: Chunk, limits: Copy
     });
     query.on('error', fail);
     query.on('end', () => {
+      ended = true;
       if (failed) return;
       send();
-      chain.then(() => resolve(total), fail);
+      const readWarnings = lastWarnings(source).then((warnings) => {
+        if (warnings.length) {
+          throw new Error(`the source warned while reading ${from}, so a value may have changed: ${describeWarnings(warnings)}. The copy stops rather than store it`);
+        }
+      });
+      Promise.all([chain, readWarnings]).then(() => resolve(total), fail);
     });
   });
 }

@@ -3,7 +3,8 @@
 // (a test fails when the published file is stale).
 import { z } from 'zod';
 
-export const ENGINES = ['aurora-mysql-3', 'aurora-mysql-2', 'mysql-8', 'mariadb'] as const;
+/** rds-mysql-8: RDS for MySQL 8.0/8.4 (an instance with the mysql.rds_* procedures); mysql-8: self-managed MySQL 8.0.23+. */
+export const ENGINES = ['aurora-mysql-3', 'aurora-mysql-2', 'mysql-8', 'rds-mysql-8', 'mariadb'] as const;
 export type Engine = (typeof ENGINES)[number];
 
 const rdsClusterArn = z
@@ -31,8 +32,37 @@ const rdsIdentifier = z
 const snsTopicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'must be an SNS topic ARN');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1');
 
+/**
+ * A host name or an IPv4/IPv6 address, nothing else: it ends up in CHANGE MASTER TO / rds_set_external_*
+ * and in connection strings, so quotes, spaces, semicolons and slashes are refused here, not escaped later.
+ */
+const host = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(253, 'must be at most 253 characters')
+  .regex(
+    /^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?|\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/,
+    'must be a host name (letters, digits, hyphens and dots) or an IP address; quotes, spaces and other characters are refused',
+  );
+
+/** Schemas the migration never copies or moves: the server's own, and crossmove's bookkeeping. */
+export const RESERVED_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys', 'crossmove', 'crossmove_load'];
+
+/** A schema name as a DBA writes it; quotes, backticks, spaces, dots and slashes are refused (never escaped into SQL). */
+const schemaName = z
+  .string()
+  .regex(/^[\p{L}\p{N}_$-]{1,64}$/u, 'must be a schema name: 1-64 letters, digits, _, $ or -')
+  // The same rule twice: as a pattern for the published JSON Schema, and case-insensitively here.
+  .regex(new RegExp(`^(?!(${RESERVED_SCHEMAS.join('|')})$)`), `must not be a system schema or crossmove's own (${RESERVED_SCHEMAS.join(', ')})`)
+  .refine((name) => !RESERVED_SCHEMAS.includes(name.toLowerCase()), {
+    message: `must not be a system schema or crossmove's own (${RESERVED_SCHEMAS.join(', ')})`,
+  });
+
+/** A MySQL user name (the USER of a session), without host. */
+const userName = z.string().regex(/^[\p{L}\p{N}_.$+-]{1,80}$/u, 'must be a user name: 1-80 letters, digits, _, ., $, + or - (no host part, no quotes)');
+
 const endpoint = z.strictObject({
-  host: z.string().min(1, 'must not be empty'),
+  host,
   port: z.number().int().min(1).max(65535).default(3306),
 });
 
@@ -75,8 +105,15 @@ export const targetSchema = z.strictObject({
 
 export const initialLoadSchema = z.strictObject({
   method: z.enum(['clone', 'snapshot', 'logical']),
-  /** Logical copy only: schemas to copy (default: every non-system schema). */
-  schemas: z.array(z.string().min(1)).optional(),
+  /**
+   * Logical copy only: schemas to copy. Omitted: every non-system schema. An empty list is refused
+   * rather than read as "all": a list that says nothing must not copy everything.
+   */
+  schemas: z
+    .array(schemaName)
+    .min(1, 'must list at least one schema; omit initialLoad.schemas to copy every non-system schema')
+    .refine((list) => new Set(list).size === list.length, 'must not list a schema twice')
+    .optional(),
   /** Logical copy only: tables copied at once. */
   parallelism: z.number().int().min(1).max(64).default(4),
   /** Logical copy only: rows per chunk within a big table. */
@@ -86,7 +123,11 @@ export const initialLoadSchema = z.strictObject({
 export const replicationSchema = z.strictObject({
   binlogRetentionHours: z.number().int().min(1).max(2160).default(72),
   ssl: z.boolean().default(true),
-  /** Aurora MySQL 3 with ssl: the source's CA and client certificate were imported on the target (mysql.rds_import_binlog_ssl_material). */
+  /**
+   * Aurora MySQL 3 replica with ssl: the source's CA and a client certificate were imported on it
+   * (mysql.rds_import_binlog_ssl_material), so crossmove passes ssl_encryption=1. Not needed from 3.06:
+   * without it crossmove encrypts with mysql.rds_set_binlog_source_ssl(1). Aurora MySQL 2 needs none.
+   */
   sslMaterialImported: z.boolean().default(false),
   maxLagSeconds: z.number().positive().max(3600).default(1),
   pollSeconds: z.number().int().min(1).max(3600).default(60),
@@ -95,7 +136,7 @@ export const replicationSchema = z.strictObject({
   /** Give up waiting for the target to catch up after this long. */
   maxCatchUpHours: z.number().positive().max(24 * 90).default(24 * 30),
   /** Host the target uses to reach the source (default: source endpoint host / cluster endpoint). */
-  sourceHostForTarget: z.string().min(1).optional(),
+  sourceHostForTarget: host.optional(),
   userName: z
     .string()
     .regex(/^[A-Za-z0-9_]{1,32}$/, 'must be 1-32 letters, digits or underscores')
@@ -112,7 +153,7 @@ export const cutoverSchema = z.strictObject({
       /** security-group: the source's VPC security group whose inbound MySQL rules are removed. */
       securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id sg-...').optional(),
       /** Users whose sessions are not killed (besides crossmove's own). */
-      keepUsers: z.array(z.string()).default([]),
+      keepUsers: z.array(userName).default([]),
       /** security-group: rules that let these groups in are never removed (crossmove's Lambdas, the target's replication path). */
       keepSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id sg-...')).default([]),
     })
@@ -121,7 +162,7 @@ export const cutoverSchema = z.strictObject({
   dns: z
     .strictObject({
       hostedZoneId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a Route 53 hosted zone id'),
-      recordName: z.string().min(1),
+      recordName: host,
       ttl: z.number().int().min(0).max(172800).default(5),
     })
     .optional(),

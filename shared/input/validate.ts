@@ -26,7 +26,19 @@ export interface DerivedFigures {
 /** A Standard workflow history holds 25,000 events; one monitor round is ~9 events. */
 export const MONITOR_ROUNDS_PER_WINDOW = 1000;
 
+/** Anything but a mapping (an empty file, null, a list, a string) is refused with one clear issue. */
+export function notAnInputIssue(raw: unknown): FieldIssue | null {
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) return null;
+  const got = raw === null || raw === undefined ? 'nothing (an empty file or null)' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
+  return {
+    field: '(input)',
+    message: `must be a YAML mapping or JSON object with migrationId, source, target and the other sections (see examples/ and schema/migration-input.schema.json); got ${got}`,
+  };
+}
+
 export function validateMigrationInput(raw: unknown): MigrationInput {
+  const notAnInput = notAnInputIssue(raw);
+  if (notAnInput) throw new InputValidationError([notAnInput]);
   const parsed = migrationInputSchema.safeParse(raw);
   // Cross-field rules are checked on the raw input too, so one answer names every problem.
   const issues: FieldIssue[] = [
@@ -74,6 +86,9 @@ function crossFieldIssues(raw: unknown): FieldIssue[] {
   const logical = method === 'logical' || (method === undefined && source.clusterArn === undefined);
   if (logical && target.endpoint === undefined && target.clusterIdentifier === undefined) {
     issues.push({ field: 'target.endpoint', message: 'required for a logical copy (where to load the data)' });
+  }
+  if ((method === 'clone' || method === 'snapshot') && r.initialLoad?.schemas !== undefined) {
+    issues.push({ field: 'initialLoad.schemas', message: `applies only to method logical: a ${method} copies the whole cluster; remove it, or use method logical to copy only some schemas` });
   }
   if (logical && typeof target === 'object' && target.adminSecret === undefined) {
     issues.push({ field: 'target.adminSecret', message: 'required for a logical copy (the admin of the target it loads into); clone and snapshot need none (crossmove sets the new cluster\'s master password into its own secret)' });

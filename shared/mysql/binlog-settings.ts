@@ -1,4 +1,4 @@
-// Source binlog settings: read (inspection) and keep long enough (action). Aurora keeps binlogs by
+// Source binlog settings: read (inspection) and keep long enough (action). Aurora and RDS for MySQL keep binlogs by
 // `binlog retention hours` (mysql.rds_set_configuration; NULL = purged as soon as possible); MySQL and
 // MariaDB by binlog_expire_logs_seconds (0 = never purged).
 import { BinlogDisabledError } from '../errors.js';
@@ -22,7 +22,7 @@ export async function inspectBinlogs(conn: Conn, dialect: Dialect): Promise<Binl
 }
 
 export async function readRetentionHours(conn: Conn, dialect: Dialect): Promise<number | null> {
-  if (dialect.aurora) {
+  if (dialect.managed) {
     const rows = await q<{ name: string; value: string | null }>(conn, 'CALL mysql.rds_show_configuration');
     const value = rows.find((r) => r.name === 'binlog retention hours')?.value;
     return value === null || value === undefined || value === '' || String(value).toUpperCase() === 'NULL' ? null : Number(value);
@@ -50,7 +50,7 @@ export async function keepBinlogs(conn: Conn, dialect: Dialect, hours: number): 
   const previous = before.retentionHours;
   const longEnough = previous === Infinity || (previous !== null && previous >= hours);
   if (!longEnough) {
-    if (dialect.aurora) await q(conn, "CALL mysql.rds_set_configuration('binlog retention hours', ?)", [hours]);
+    if (dialect.managed) await q(conn, "CALL mysql.rds_set_configuration('binlog retention hours', ?)", [hours]);
     else if (dialect.engine === 'mysql-8') await q(conn, `SET PERSIST binlog_expire_logs_seconds = ${Math.round(hours * 3600)}`);
     else await q(conn, `SET GLOBAL binlog_expire_logs_seconds = ${Math.round(hours * 3600)}`);
   }

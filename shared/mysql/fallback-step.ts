@@ -15,6 +15,7 @@ import { switchDnsBack } from './fallback-dns.js';
 import { sourceEnabler } from './fallback-source.js';
 import { reverseUserName } from './replication-user.js';
 import { withSides } from './steps/sides.js';
+import { sideAddresses } from '../endpoints.js';
 import { SecurityGroupBlocker } from './write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from './write-block.js';
 
@@ -57,7 +58,9 @@ export function assertFallbackPossible(state: FallbackState): void {
   }
   if (!state.input.cutover.reverseReplication || state.reverse?.started !== true) {
     throw new FallbackNotReadyError(
-      'Fallback refused, nothing changed: reverse replication was not started (cutover.reverseReplication false or $.reverse missing), so the source lacks the writes made on the target. Move back by hand with a new migration in the other direction.',
+      state.input.cutover.reverseReplication
+        ? 'Fallback refused, nothing changed: reverse replication was not started ($.reverse missing: the migration ended with unfinished steps), so the source lacks the writes made on the target. Start the migration again with the same input: it resumes after the cutover and starts reverse replication; then fall back.'
+        : 'Fallback refused, nothing changed: reverse replication is off (cutover.reverseReplication false), so the source lacks the writes made on the target. Move back by hand with a new migration in the other direction.',
     );
   }
 }
@@ -89,6 +92,7 @@ export async function fallBackStep(
       keepUsers: state.fallbackOptions?.writeBlock?.keepUsers,
       beforeBlock: opts.beforeBlock,
       afterFinalPosition: opts.afterFinalPosition,
+      addresses: sideAddresses(state),
     }),
   );
   return { ...result, dns: await switchDnsBack(state, opts.route53) };

@@ -24,6 +24,13 @@ export function replicationError(status: ReplicaStatus, ctx: ErrorContext): Repl
         `(now ${ctx.binlogRetentionHours} h, at most 2160), then start the migration again from a new initial load.`,
     );
   }
+  if (status.lastIoErrno === 2061 || /requires secure connection/i.test(ioMsg)) {
+    const user = status.sourceUser ?? ctx.replicationUser ?? '(unknown user)';
+    return new ReplicationAuthError(
+      `The target cannot log in to the source ${status.sourceHost ?? ''}:${status.sourcePort ?? ''} as replication user '${user}': it authenticates with caching_sha2_password, which over a plain connection needs the source's RSA public key, and this replica cannot ask for it (IO error 2061: ${ioMsg}). ` +
+        `Set replication.ssl to true (the default), or enable mysql_native_password on the source and run "Create the replication user" again (crossmove then uses it).`,
+    );
+  }
   if (status.lastIoErrno === 1045 || /access denied/i.test(ioMsg)) {
     const user = status.sourceUser ?? ctx.replicationUser ?? '(unknown user)';
     return new ReplicationAuthError(

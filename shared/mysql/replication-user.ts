@@ -10,6 +10,7 @@ import { registerSecretValue } from '../redact.js';
 import { storeCredentials, type DbCredentials } from '../secrets.js';
 import type { ReplicationUserResult } from '../state.js';
 import { q, type Conn } from './connection.js';
+import type { Dialect } from './dialect.js';
 
 export interface ReplicationUserSpec {
   userName: string;
@@ -47,16 +48,16 @@ async function storedPassword(secretName: string, userName: string, sm?: Secrets
   }
 }
 
-export async function ensureReplicationUser(conn: Conn, spec: ReplicationUserSpec, sm?: SecretsManagerClient): Promise<ReplicationUserResult> {
+export async function ensureReplicationUser(conn: Conn, dialect: Dialect, spec: ReplicationUserSpec, sm?: SecretsManagerClient): Promise<ReplicationUserResult> {
   const password = (await storedPassword(spec.secretName, spec.userName, sm)) ?? generatePassword();
   const account = `?@'%'`;
   const tls = spec.requireSsl ? 'REQUIRE SSL' : 'REQUIRE NONE';
   // Stored first: if the ALTER below fails, the secret holds a password nobody uses (harmless); the
   // other order could leave a working user whose password exists nowhere.
   const secretRef = await storeCredentials(spec.secretName, { username: spec.userName, password }, { description: 'crossmove replication user', secretsManager: sm });
-  const identified = await identifiedClause(conn, password);
-  await q(conn, `CREATE USER IF NOT EXISTS ${account} ${identified.sql} ${tls}`, [spec.userName, identified.value]);
-  await q(conn, `ALTER USER ${account} ${identified.sql} ${tls}`, [spec.userName, identified.value]);
+  const auth = await replicationAuth(conn, dialect, password);
+  await q(conn, `CREATE USER IF NOT EXISTS ${account} ${auth.sql} ${tls}`, [spec.userName, auth.value]);
+  await q(conn, `ALTER USER ${account} ${auth.sql} ${tls}`, [spec.userName, auth.value]);
   await q(conn, `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ${account}`, [spec.userName]);
   return { userName: spec.userName, secretRef, requireSsl: spec.requireSsl };
 }
@@ -64,18 +65,36 @@ export async function ensureReplicationUser(conn: Conn, spec: ReplicationUserSpe
 /** mysql_native_password's stored form: '*' + upper(hex(sha1(sha1(password)))). */
 export function nativePasswordHash(password: string): string {
   const once = createHash('sha1').update(password, 'utf8').digest();
-  return '*' + createHash('sha1').update(once).digest('hex').toUpperCase();
+  const hash = '*' + createHash('sha1').update(once).digest('hex').toUpperCase();
+  registerSecretValue(hash); // it logs in as well as the password does over the native protocol
+  return hash;
+}
+
+export interface ReplicationAuth {
+  plugin: 'mysql_native_password' | 'caching_sha2_password';
+  /** The IDENTIFIED clause, with one `?` for `value`. */
+  sql: string;
+  value: string;
 }
 
 /**
- * MariaDB writes CREATE/ALTER USER ... IDENTIFIED BY '<plaintext>' to its binlog verbatim (and replicas
- * copy it), so there the hash is sent instead. MySQL 8 / Aurora rewrite the statement to the hash in
- * the binlog themselves, and their default plugin (caching_sha2_password) has no client-side hash.
+ * How the replication user authenticates, per dialect. mysql_native_password wherever the server has
+ * it (the AWS example for mysql.rds_set_external_source/_master uses it): a replica that connects
+ * without TLS must otherwise ask for the source's RSA key, which Aurora's and RDS's procedures cannot
+ * (IO error 2061 under caching_sha2_password). Aurora MySQL 2/3 and MariaDB always have it (Aurora 3
+ * even defaults to it); MySQL 8.0 has it, 8.4 only when the plugin was enabled. The hash is sent, not
+ * the password: `IDENTIFIED WITH mysql_native_password AS '<hash>'` is valid on MySQL 5.7/8 and
+ * MariaDB alike, and MariaDB would otherwise write a plain-text password to its binlog. Without the
+ * plugin (MySQL 8.4+ default) caching_sha2_password it is: replicas then need replication.ssl or, for
+ * MySQL replicas, GET_SOURCE_PUBLIC_KEY (the mysql-8 dialect asks for it).
  */
-async function identifiedClause(conn: Conn, password: string): Promise<{ sql: string; value: string }> {
-  const [row] = await q<{ v: string }>(conn, 'SELECT VERSION() AS v');
-  if (/mariadb/i.test(String(row?.v ?? ''))) return { sql: 'IDENTIFIED BY PASSWORD ?', value: nativePasswordHash(password) };
-  return { sql: 'IDENTIFIED BY ?', value: password };
+export async function replicationAuth(conn: Conn, dialect: Dialect, password: string): Promise<ReplicationAuth> {
+  const native: ReplicationAuth = { plugin: 'mysql_native_password', sql: 'IDENTIFIED WITH mysql_native_password AS ?', value: nativePasswordHash(password) };
+  if (dialect.aurora || dialect.engine === 'mariadb') return native;
+  const [row] = await q<{ s: unknown }>(conn, "SELECT PLUGIN_STATUS AS s FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'mysql_native_password'");
+  if (String(row?.s ?? '').toUpperCase() === 'ACTIVE') return native;
+  // MySQL rewrites the password to its hash before the statement reaches the binlog.
+  return { plugin: 'caching_sha2_password', sql: 'IDENTIFIED WITH caching_sha2_password BY ?', value: password };
 }
 
 /** Name of the user the source logs in to the target with for reverse replication. */

@@ -4,7 +4,7 @@
 // events twice.
 import { readCredentials } from '../secrets.js';
 import type { BinlogPosition } from '../state.js';
-import { q, type Conn } from './connection.js';
+import type { Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { readReplicaStatus } from './status.js';
 
@@ -14,6 +14,8 @@ export interface ReplicationSpec {
   userSecretRef: string;
   from: BinlogPosition;
   ssl: boolean;
+  /** Aurora MySQL 3: client material imported on the replica (ssl_encryption=1 instead of rds_set_binlog_source_ssl). */
+  sslMaterialImported?: boolean;
 }
 
 export type StartOutcome = 'configured' | 'resumed' | 'already-running';
@@ -39,6 +41,7 @@ export async function configureAndStart(conn: Conn, dialect: Dialect, spec: Repl
     file: spec.from.file,
     position: spec.from.position,
     ssl: spec.ssl,
+    sslMaterialImported: spec.sslMaterialImported,
   });
   await dialect.start(conn);
   return 'configured';
@@ -51,9 +54,11 @@ export function isBefore(a: BinlogPosition, b: BinlogPosition): boolean {
   return a.position < b.position;
 }
 
-/** Keeps applications off a replica (replication threads and admins are not affected). */
+/**
+ * Keeps applications off a replica, or lets them write again (replication threads and admins are not
+ * affected): SET GLOBAL read_only, or mysql.rds_set_read_only on Aurora MySQL 3.06+. False when the
+ * server has no way to do it (Aurora MySQL 2, older 3.x, RDS for MySQL): nothing changed.
+ */
 export async function setReadOnly(conn: Conn, dialect: Dialect, on: boolean): Promise<boolean> {
-  if (!dialect.canSetReadOnly) return false;
-  await q(conn, `SET GLOBAL read_only = ${on ? 'ON' : 'OFF'}`);
-  return true;
+  return dialect.setReadOnly(conn, on);
 }

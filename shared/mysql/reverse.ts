@@ -14,12 +14,13 @@ export async function startReverse(
   source: Conn,
   target: Conn,
   sourceDialect: Dialect,
+  targetDialect: Dialect,
   input: MigrationInput,
   targetForSource: Endpoint,
   from: BinlogPosition,
 ): Promise<ReverseReplicationResult & { userSecretRef: string }> {
   // The user lives on the target (the new primary); its password is stored like the forward one.
-  const user = await ensureReplicationUser(target, {
+  const user = await ensureReplicationUser(target, targetDialect, {
     userName: reverseUserName(input.replication.userName),
     secretName: `${input.names.replicationSecretName}-reverse`,
     requireSsl: input.replication.ssl,
@@ -30,6 +31,7 @@ export async function startReverse(
     userSecretRef: user.secretRef,
     from,
     ssl: input.replication.ssl,
+    sslMaterialImported: input.replication.sslMaterialImported,
   });
   return { started: true, from, skipped: false, userSecretRef: user.secretRef };
 }

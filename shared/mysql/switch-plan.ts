@@ -6,8 +6,10 @@ import type { BinlogPosition } from '../state.js';
 import type { Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 import type { GrantDiff } from './grants.js';
+import type { GrantDifferenceCounts } from './grant-report.js';
 import { switchWords, type Direction, type SideName, type SwitchWords } from './switch-words.js';
 import type { WriteBlocker } from './write-block.js';
+import { assertNoOtherWritablePrimary } from './primary-guard.js';
 
 export interface Side {
   conn: Conn;
@@ -43,14 +45,16 @@ export interface SwitchOutcome {
   newPositionAtSwitch: BinlogPosition | null;
   tablesVerified: number;
   checksumsMatch: boolean | null;
+  /** Bounded (grant-report.ts): the first lines, with the counts beside them. */
   grantDifferences: string[];
+  grantDifferenceCounts: GrantDifferenceCounts;
   steps: { step: string; ms: number }[];
 }
 
 /** The result fields both directions share (each adds its two positions under its own names). */
 export function sharedResult(o: SwitchOutcome) {
-  const { writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, steps } = o;
-  return { ok: true, rolledBack: false, writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, steps };
+  const { writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, grantDifferenceCounts, steps } = o;
+  return { ok: true, rolledBack: false, writeBlockedMs, tablesVerified, checksumsMatch, grantDifferences, grantDifferenceCounts, steps };
 }
 
 /** Runs one after-switch task: its failure becomes a report line, never an exception. */
@@ -73,6 +77,8 @@ export interface SwitchDeps {
   beforeBlock?: () => Promise<void>;
   /** Test/bench seam, never set in production code paths: runs right after the old primary's final position was read. */
   afterFinalPosition?: () => Promise<void>;
+  /** host:port of each side as crossmove reaches it, for the two-primaries guard's messages (default: read from the server). */
+  addresses?: { source: string | null; target: string | null };
 }
 
 /** One direction of the switch: the deps plus what differs by direction. */
@@ -102,6 +108,48 @@ export function sides(d: SwitchPlan<unknown>): { oldP: Side; newP: Side; w: Swit
   const source: Side = { conn: d.source, dialect: d.sourceDialect, name: 'source' };
   const target: Side = { conn: d.target, dialect: d.targetDialect, name: 'target' };
   return w.oldSide === 'source' ? { oldP: source, newP: target, w } : { oldP: target, newP: source, w };
+}
+
+/**
+ * The two-primaries guard before the new primary is made writable: the old one must be blocked
+ * (read_only, or its network block checked now). `knownBlocked` says why an old primary crossmove cannot
+ * read is still known to be blocked (the switch blocked it and verified its binlog before the point of no return).
+ */
+export async function guardNewPrimaryWritable(d: SwitchPlan<unknown>, oldConn: Conn | null, knownBlocked: string): Promise<void> {
+  const { oldP, newP } = sides(d);
+  await assertNoOtherWritablePrimary(
+    { name: newP.name, address: d.addresses?.[newP.name] ?? null },
+    {
+      name: oldP.name,
+      address: d.addresses?.[oldP.name] ?? null,
+      conn: oldConn,
+      dialect: oldP.dialect,
+      ...(d.blocker.inPlace ? { networkBlock: { method: d.blocker.method, inPlace: () => d.blocker.inPlace!() } } : {}),
+      knownBlocked,
+    },
+    `make the ${newP.name} writable`,
+  );
+}
+
+/**
+ * The two-primaries guard before the old primary is reopened (rollback, undo after a crash): the new
+ * one must still follow it (a replica) or be read-only; before the point of no return crossmove never
+ * made it writable.
+ */
+export async function guardOldPrimaryReopen(d: SwitchPlan<unknown>): Promise<void> {
+  const { oldP, newP } = sides(d);
+  await assertNoOtherWritablePrimary(
+    { name: oldP.name, address: d.addresses?.[oldP.name] ?? null },
+    {
+      name: newP.name,
+      address: d.addresses?.[newP.name] ?? null,
+      conn: newP.conn,
+      dialect: newP.dialect,
+      replicaOfBecoming: true,
+      knownBlocked: 'the switch stopped before its point of no return, so crossmove never made it writable',
+    },
+    `make the ${oldP.name} writable again (undo the write block)`,
+  );
 }
 
 /** Beyond catchUpTimeoutSeconds: blocking, killing and verification time the budget does not cover. */

@@ -14,8 +14,9 @@ import { checkReplication } from './check.js';
 import { binlogStatus } from './dialect.js';
 import { diffGrants, type GrantDiff } from './grants.js';
 import type { Conn } from './connection.js';
+import { grantReport, logGrantDifferences } from './grant-report.js';
 import { killAppSessions, killAppSessionsNow, killLongTransactions, killRunningStatements, LONG_TRANSACTION } from './sessions.js';
-import { assertAttemptEnded, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
+import { assertAttemptEnded, guardNewPrimaryWritable, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
 import { finishAfterCrash, rollBack, runAfterSwitch, undoAfterCrash } from './switch-recovery.js';
 import type { SideName } from './switch-words.js';
 import { verifyData, type TableDiff } from './verify.js';
@@ -97,6 +98,7 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
   let newPositionAtSwitch: BinlogPosition | null = null;
   let verified = { tablesVerified: 0, checksumsMatch: null as boolean | null };
   let grantLines: string[] = [];
+  let afterSwitchProblems: string[] = [];
 
   const deadline = () => blockedAt + budgetMs;
   const overBudget = (what: string) => {
@@ -177,7 +179,10 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     await d.markers.write({ phase: 'past-point-of-no-return', result: resultOf(), blockState: blockPlan });
     logger.warn(`${w.action}: POINT OF NO RETURN: ${w.pointOfNoReturn}`, { [finalKey]: finalPosition, [`${newN}PositionAtSwitch`]: newPositionAtSwitch });
     await step(w.reset, {}, () => newP.dialect.reset(newP.conn));
-    await step(`make the ${newN} writable`, {}, d.makeWritable);
+    await step(`make the ${newN} writable`, {}, async () => {
+      await guardNewPrimaryWritable(d, oldP.conn, `this ${w.action} blocked it and verified its binlog stood still`);
+      await d.makeWritable();
+    });
   } catch (err) {
     if (!blocked) throw err;
     const why = err instanceof RollBack ? err.message : `${(err as Error).name}: ${redact((err as Error).message)}`;
@@ -192,7 +197,8 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
   }
 
   // After the switch: nothing here may undo it, so failures are reported, not thrown.
-  grantLines = [...grantLines, ...(await runAfterSwitch(d, diff, steps))];
+  afterSwitchProblems = await runAfterSwitch(d, diff, steps);
+  if (grantLines.length) logGrantDifferences(w.action, grantLines);
   const result = resultOf();
   try {
     await d.markers.write({ phase: 'done', result, blockState: null });
@@ -208,7 +214,7 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
       newPositionAtSwitch,
       tablesVerified: verified.tablesVerified,
       checksumsMatch: verified.checksumsMatch,
-      grantDifferences: grantLines,
+      ...grantReport(w.action, grantLines, { missingUsers: diff?.missingUsers.length ?? 0, missingGrants: diff?.missingGrants.length ?? 0 }, afterSwitchProblems),
       steps: [...steps],
     });
   }

@@ -6,13 +6,21 @@ import { redact } from '../redact.js';
 import type { Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 import type { GrantDiff } from './grants.js';
+import { withProblems } from './grant-report.js';
 import { readReplicaStatus } from './status.js';
-import { sides, type SwitchMarker, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
+import { guardNewPrimaryWritable, guardOldPrimaryReopen, sides, type SwitchMarker, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
 
 /** A previous invocation died before the point of no return: undo its block, resume replication. */
 export async function undoAfterCrash<R>(d: SwitchPlan<R>, marker: SwitchMarker<R>): Promise<void> {
   const { w } = sides(d);
   logStep(`${w.action}: a previous attempt stopped before the point of no return: undo its write block and resume ${w.replication}`, { method: d.blocker.method });
+  try {
+    await guardOldPrimaryReopen(d);
+  } catch (err) {
+    throw new d.errors.rollbackFailed(
+      `A previous ${w.action} attempt stopped midway and its write block was NOT undone: ${(err as Error).message}`,
+    );
+  }
   try {
     await d.blocker.undo(marker.blockState);
     await resumeReplication(d);
@@ -41,11 +49,14 @@ export async function completeOnNewPrimary(conn: Conn, dialect: Dialect, makeWri
 
 /** A previous invocation died after the point of no return: finish switching to the new primary. */
 export async function finishAfterCrash<R extends { grantDifferences: string[] }>(d: SwitchPlan<R>, result: R): Promise<R> {
-  const { newP, w } = sides(d);
+  const { oldP, newP, w } = sides(d);
   logStep(`${w.action}: a previous attempt passed the point of no return: finishing it`, {});
-  await completeOnNewPrimary(newP.conn, newP.dialect, d.makeWritable);
+  await completeOnNewPrimary(newP.conn, newP.dialect, async () => {
+    await guardNewPrimaryWritable(d, oldP.conn, `a previous ${w.action} attempt blocked it and verified its binlog stood still before its point of no return`);
+    await d.makeWritable();
+  });
   // What the dead invocation may not have reached (never fatal: the switch is done).
-  const finished = { ...result, grantDifferences: [...result.grantDifferences, ...(await runAfterSwitch(d, undefined, []))] };
+  const finished = withProblems(result, await runAfterSwitch(d, undefined, []));
   await d.markers.write({ phase: 'done', result: finished, blockState: null });
   return finished;
 }
@@ -57,6 +68,12 @@ export async function rollBack<R>(d: SwitchPlan<R>, blockPlan: unknown, replicat
   const failures: string[] = [];
   if (replicationStopped) {
     await resumeReplication(d).catch((e: Error) => failures.push(`restarting ${w.replication} on the ${newN}: ${e.message}`));
+  }
+  // Never while the new primary takes writes itself (it should still follow the old one).
+  try {
+    await guardOldPrimaryReopen(d);
+  } catch (err) {
+    throw new d.errors.rollbackFailed(redact(`${w.title} failed (${why}) and the rollback did NOT reopen the ${oldN}: ${(err as Error).message}`));
   }
   // From the stored plan, not from what this invocation believes it did: a block call that failed
   // may still have been applied.

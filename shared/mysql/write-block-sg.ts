@@ -56,6 +56,11 @@ export class SecurityGroupBlocker implements WriteBlocker {
     await this.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: this.groupId, IpPermissions: rules }));
   }
 
+  /** No inbound rule lets clients (other than the "keep" groups) reach the MySQL port. */
+  async inPlace(): Promise<boolean> {
+    return (await this.mysqlRules()).length === 0;
+  }
+
   async unblock(): Promise<void> {
     if (this.planned) await this.undo(this.planned);
   }

@@ -28,6 +28,11 @@ export interface WriteBlocker {
   unblock(): Promise<void>;
   /** Rollback from a stored plan: works whatever happened to the block calls (the cutover's rollback uses it). */
   undo(plan: unknown): Promise<void>;
+  /**
+   * For a block that leaves read_only alone (a security group): is it in place right now? Read by the
+   * two-primaries guard of primary-guard.ts before the other side is made writable.
+   */
+  inPlace?(): Promise<boolean>;
 }
 
 const DEFAULT_BLOCK_MS = 10_000;

@@ -4,9 +4,12 @@
 // startExecution.sync:2) arrives as States.TaskFailed whose Cause is the child's DescribeExecution.
 import { redact } from '../redact.js';
 import type { FailureInfo, MigrationState } from '../state.js';
+import { targetIsPrimary, unfinishedMessage, unfinishedSteps, type UnfinishedStep } from '../after-cutover.js';
+import { MIGRATED_WITH_UNFINISHED_STEPS } from '../errors.js';
 
 export interface FailureReport {
-  outcome: 'failed' | 'approval-not-given';
+  /** migrated-unfinished: the target is the primary but a step after the point of no return did not finish. */
+  outcome: 'failed' | 'approval-not-given' | 'migrated-unfinished';
   migrationId: string;
   /** Error name for the Fail state (typed names from shared/errors.ts survive unchanged). */
   error: string;
@@ -14,6 +17,8 @@ export interface FailureReport {
   message: string;
   /** The last step whose result is in the state (what had been done before the failure). */
   lastCompletedStep: string | null;
+  /** migrated-unfinished: each step after the point of no return that is left, the failed one first. */
+  unfinished?: UnfinishedStep[];
   notified: boolean;
 }
 
@@ -94,6 +99,26 @@ export function describeFailure(state: Partial<MigrationState> & { approvalFailu
     };
   }
   const { error, message } = unwrapFailure(state.failure);
+  if (targetIsPrimary(state)) {
+    const unfinished = unfinishedSteps(state, { error, message: message || error });
+    if (unfinished.length) {
+      return {
+        outcome: 'migrated-unfinished',
+        migrationId,
+        error: MIGRATED_WITH_UNFINISHED_STEPS,
+        message: clip(unfinishedMessage(state, unfinished)),
+        lastCompletedStep: lastStep,
+        unfinished: unfinished.map((u) => ({ ...u, why: clip(u.why, 1000) })),
+      };
+    }
+  }
+  if (state.cutoverRecordError) {
+    const { message: why } = unwrapFailure(state.cutoverRecordError);
+    const unknown =
+      ` Whether the cutover passed its point of no return is unknown: its record on the target could not be read (${why}). ` +
+      `Do not make the source writable by hand: start the migration again (it reads the record first), or read ${state.input?.names.heartbeatSchema ?? 'crossmove'}.cutover_log on the target.`;
+    return { outcome: 'failed', migrationId, error, message: clip(`${message || error}${unknown}`), lastCompletedStep: lastStep };
+  }
   return { outcome: 'failed', migrationId, error, message: message || error, lastCompletedStep: lastStep };
 }
 
@@ -116,8 +141,8 @@ function stripStack(text: string): string {
     .trim();
 }
 
-function clip(text: string): string {
-  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 3)}...`;
+function clip(text: string, max = MAX_MESSAGE): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
 }
 
 function round(n: number): number {

@@ -39,6 +39,15 @@ export function failed(report: Omit<FailureReport, 'notified'>): Notification {
       text: report.message,
     };
   }
+  if (report.outcome === 'migrated-unfinished') {
+    const left = report.unfinished ?? [];
+    return {
+      kind: 'migrated-unfinished',
+      migrationId: report.migrationId,
+      subject: `crossmove ${report.migrationId}: MIGRATED, ${left.length} step${left.length === 1 ? '' : 's'} unfinished (${left.map((u) => u.step).join(', ')})`,
+      text: report.message,
+    };
+  }
   return {
     kind: 'migration-failed',
     migrationId: report.migrationId,
@@ -75,7 +84,7 @@ export function summarizeSuccess(state: MigrationState): Omit<SuccessSummary, 'n
     writeBlockedMs: state.cutover?.writeBlockedMs ?? null,
     tablesVerified: state.cutover?.tablesVerified ?? null,
     checksumsMatch: state.cutover?.checksumsMatch ?? null,
-    grantDifferences: state.cutover?.grantDifferences?.length ?? 0,
+    grantDifferences: state.cutover?.grantDifferenceCounts?.total ?? state.cutover?.grantDifferences?.length ?? 0,
     dns: state.dns && !state.dns.skipped ? `${state.dns.recordName} -> ${state.dns.value}` : null,
     reverseReplication: Boolean(state.reverse?.started),
     approvedBy: state.approval?.by ?? null,

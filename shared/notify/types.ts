@@ -2,7 +2,9 @@ export type NotificationKind =
   | 'approval-needed'
   | 'approval-not-given'
   | 'migration-succeeded'
-  | 'migration-failed';
+  | 'migration-failed'
+  /** The target is the primary; a step after the point of no return did not finish. */
+  | 'migrated-unfinished';
 
 export interface Notification {
   kind: NotificationKind;

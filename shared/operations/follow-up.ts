@@ -1,12 +1,16 @@
 // The operator's actions after a migration, on AWS: cleanup and fallback. Each runs its own state
 // machine (statemachine/cleanup.asl.yaml, fallback.asl.yaml) on the final state of the migration's
-// newest successful run, read from that execution's output (the payload holds only references, never a
-// secret). Execution names derive from the migration id, so asking twice while one runs (or after one
-// succeeded) answers with that execution instead of starting another.
+// newest run that cut over: a successful run's output, or the history of a run that ended "Migrated, with
+// unfinished steps" (the payload holds only references, never a secret); a run resumed after the cutover
+// on top of the run that cut over (shared/final-state.ts). Execution names derive from the migration id,
+// so asking twice while one runs (or after one succeeded) answers with that execution instead of starting
+// another.
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { BadRequestError, MigrationNotFoundError } from '../errors.js';
+import { BadRequestError, MIGRATED_WITH_UNFINISHED_STEPS, MigrationNotFoundError } from '../errors.js';
 import { logStep } from '../logger.js';
-import { describeExecution, executionArnFor, runsOf } from './executions.js';
+import { describeExecution, executionArnFor, executionHistory, runsOf, type RunSummary } from './executions.js';
+import { digestHistory } from './history-digest.js';
+import { onTopOf, resumedAfterCutover } from '../final-state.js';
 import { sfnClient } from './sfn-client.js';
 
 export type FollowUpKind = 'cleanup' | 'fallback';
@@ -32,6 +36,34 @@ export function followUpExecutionName(migrationId: string, kind: FollowUpKind, a
 
 const MAX_ATTEMPTS = 20;
 
+/**
+ * The final state of the newest run that took the migration past its point of no return: a run that
+ * SUCCEEDED (its output), or one that FAILED as MigratedWithUnfinishedSteps (a Fail state has no output:
+ * the newest state in its history, which holds only references, never a secret).
+ */
+async function newestFinalState(runs: RunSummary[]): Promise<{ run: RunSummary; finalState: Record<string, unknown> } | null> {
+  for (const [i, run] of runs.entries()) {
+    const finalState = await finalStateOf(run);
+    if (!finalState) continue;
+    // A run resumed after its cutover holds only what came after it; the rest is in the run that cut over.
+    if (!resumedAfterCutover(finalState)) return { run, finalState };
+    const earlier = await newestFinalState(runs.slice(i + 1));
+    return { run, finalState: earlier ? onTopOf(earlier.finalState, finalState) : finalState };
+  }
+  return null;
+}
+
+async function finalStateOf(run: RunSummary): Promise<Record<string, unknown> | null> {
+  if (run.status === 'SUCCEEDED') {
+    const out = await describeExecution(run.executionArn);
+    return JSON.parse(out.output ?? '{}') as Record<string, unknown>;
+  }
+  if (run.status !== 'FAILED') return null;
+  const out = await describeExecution(run.executionArn);
+  if (out.error !== MIGRATED_WITH_UNFINISHED_STEPS) return null;
+  return (digestHistory(await executionHistory(run.executionArn), 'FAILED').state as unknown as Record<string, unknown> | null) ?? null;
+}
+
 export async function startFollowUp(
   kind: FollowUpKind,
   migrationId: string,
@@ -40,14 +72,13 @@ export async function startFollowUp(
 ): Promise<FollowUpResult> {
   const runs = await runsOf(migrationStateMachineArn, migrationId);
   if (!runs.length) throw new MigrationNotFoundError(`No migration ${migrationId} on ${migrationStateMachineArn}`);
-  const done = runs.find((r) => r.status === 'SUCCEEDED');
-  if (!done) {
+  const found = await newestFinalState(runs);
+  if (!found) {
     throw new BadRequestError(
-      `Migration ${migrationId} has no successful run (latest: ${runs[0]!.name} ${runs[0]!.status}): there is nothing to ${kind === 'cleanup' ? 'clean up' : 'fall back from'} yet.`,
+      `Migration ${migrationId} has no run that cut over (latest: ${runs[0]!.name} ${runs[0]!.status}): there is nothing to ${kind === 'cleanup' ? 'clean up' : 'fall back from'} yet.`,
     );
   }
-  const out = await describeExecution(done.executionArn);
-  const finalState = JSON.parse(out.output ?? '{}') as Record<string, unknown>;
+  const { run: done, finalState } = found;
   const input = JSON.stringify({ ...finalState, [kind === 'cleanup' ? 'cleanupOptions' : 'fallbackOptions']: options });
   const stateMachineArn = followUpStateMachineArn(migrationStateMachineArn, kind);
 

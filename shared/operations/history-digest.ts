@@ -3,6 +3,8 @@
 // approval waiting. Pure: no AWS calls, so it is unit-tested with histories shaped like the API's.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { MigrationState, ReplicationCheck } from '../state.js';
+import { targetIsPrimary, unfinishedSteps, type UnfinishedStep } from '../after-cutover.js';
+import { MIGRATED_WITH_UNFINISHED_STEPS } from '../errors.js';
 
 export type Phase =
   | 'starting'
@@ -13,12 +15,16 @@ export type Phase =
   | 'cutting-over'
   | 'finishing'
   | 'succeeded'
+  /** The target is the primary; a step after the point of no return did not finish (MigratedWithUnfinishedSteps). */
+  | 'migrated-unfinished'
   | 'failed';
 
 // State names of statemachine/migration.asl.yaml -> phase. Unknown names (a newer definition) keep
 // the phase they follow, so a renamed state never breaks status.
 const PHASE_OF: Record<string, Phase> = {
   'Validate the input': 'validating',
+  'Read the cutover record on the target': 'validating',
+  'Is the target already the primary?': 'validating',
   'Run preflight checks': 'validating',
   'Did the preflight checks pass?': 'validating',
   'Keep binlogs long enough': 'validating',
@@ -55,6 +61,14 @@ const PHASE_OF: Record<string, Phase> = {
   'Approve automatically': 'awaiting-approval',
   'Ask for cutover approval': 'awaiting-approval',
   'Cut over': 'cutting-over',
+  'Use the target admin found with the record': 'cutting-over',
+  'Resume after the cutover': 'cutting-over',
+  'Check how far the cutover got': 'cutting-over',
+  'Did the cutover pass its point of no return?': 'cutting-over',
+  'Keep the recorded cutover': 'finishing',
+  'Report the unfinished migration': 'finishing',
+  'Migrated, with unfinished steps': 'migrated-unfinished',
+  'Migrated, with unfinished steps (unreported)': 'migrated-unfinished',
   'Switch DNS': 'finishing',
   'Start reverse replication': 'finishing',
   'Report success': 'finishing',
@@ -99,6 +113,17 @@ export interface HistoryDigest {
   state: MigrationState | null;
   /** The running child execution of "Watch replication for one window", when that is the current state. */
   childExecutionArn: string | null;
+  /** Past the cutover's point of no return (null before it): what is left once the execution ended. */
+  afterCutover: AfterCutover | null;
+}
+
+export interface AfterCutover {
+  /** The target is the primary: the source must never take writes again except through `crossmove fallback`. */
+  targetIsPrimary: true;
+  /** Steps after the point of no return that did not finish (empty while running or when all finished). */
+  unfinished: UnfinishedStep[];
+  /** What to do next, one line. */
+  next: string;
 }
 
 function parse(json: string | undefined): any {
@@ -171,7 +196,9 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
 
   let phase: Phase = phases.at(-1)?.phase ?? 'starting';
   if (executionStatus === 'SUCCEEDED') phase = 'succeeded';
-  if (['FAILED', 'TIMED_OUT', 'ABORTED'].includes(executionStatus)) phase = 'failed';
+  const ended = ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(executionStatus);
+  const afterCutover = state && targetIsPrimary(state) ? afterCutoverOf(state, ended ? failure : null, executionStatus) : null;
+  if (ended) phase = afterCutover?.unfinished.length ? 'migrated-unfinished' : 'failed';
   if (phases.at(-1)?.phase !== phase) phases.push({ phase, since: iso(events.at(-1)?.timestamp) ?? currentStateSince ?? '' });
   const running = executionStatus === 'RUNNING';
 
@@ -187,6 +214,27 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
     failure,
     state,
     childExecutionArn: running ? childExecutionArn : null,
+    afterCutover,
+  };
+}
+
+/**
+ * What is left after the point of no return. The report's own list when the run reached it; else
+ * computed from the newest state (an execution stopped, timed out, or aborted past the cutover).
+ */
+function afterCutoverOf(state: MigrationState, failure: HistoryDigest['failure'], executionStatus: string): AfterCutover {
+  const id = state.input.migrationId;
+  if (executionStatus === 'RUNNING' || executionStatus === 'SUCCEEDED') {
+    return { targetIsPrimary: true, unfinished: [], next: executionStatus === 'SUCCEEDED' ? `done; \`crossmove cleanup ${id}\` when the application is happy on the target` : 'finishing the steps after the cutover' };
+  }
+  const reported = failure?.error === MIGRATED_WITH_UNFINISHED_STEPS ? state.failureReport?.unfinished : undefined;
+  const unfinished = reported ?? unfinishedSteps(state, failure ? { error: failure.error, message: failure.cause } : { error: executionStatus, message: `the execution ended ${executionStatus}` });
+  return {
+    targetIsPrimary: true,
+    unfinished,
+    next: unfinished.length
+      ? `start the migration again with the same input (\`crossmove start\`): it resumes at ${unfinished[0]!.step}; never make the source writable by hand (\`crossmove fallback ${id}\` once reverse replication runs)`
+      : `\`crossmove cleanup ${id}\` when the application is happy on the target`,
   };
 }
 

@@ -32,6 +32,8 @@ export interface MigrationStatus {
     commands?: { approve: string; reject: string };
   } | null;
   failure: HistoryDigest['failure'];
+  /** Past the cutover's point of no return: the target is the primary, and what is left to do. */
+  afterCutover: HistoryDigest['afterCutover'];
 }
 
 export function notFound(migrationId: string): MigrationNotFoundError {
@@ -94,5 +96,6 @@ export async function migrationStatus(migrationId: string, stateMachineArn: stri
     replication,
     approval,
     failure: digest.failure ?? (described.error ? { error: described.error, cause: described.cause ?? '' } : null),
+    afterCutover: digest.afterCutover,
   };
 }

@@ -41,7 +41,7 @@ async function recordSql(run: (conn: Conn) => Promise<void>, secrets: string[]):
 }
 
 function retentionSql(dialect: Dialect, hours: number): string {
-  return dialect.aurora
+  return dialect.managed
     ? `CALL mysql.rds_set_configuration('binlog retention hours', ${hours})`
     : `SET GLOBAL binlog_expire_logs_seconds = ${hours * 3600}`;
 }
@@ -63,6 +63,8 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
   const method = input.initialLoad.method;
   const steps: PlannedStep[] = [
     { state: 'Validate the input', where: 'none', changes: [] },
+    // Read-only: a target whose cutover passed its point of no return resumes after it instead.
+    { state: 'Read the cutover record on the target', where: 'target', changes: [] },
     { state: 'Run preflight checks', where: 'both', changes: [] },
     {
       state: 'Keep binlogs long enough',
@@ -149,7 +151,8 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       state: 'Start replication on the target',
       where: 'target',
       changes: await recordSql(async (conn) => {
-        await target.configureSource(conn, { host: input.replication.sourceHostForTarget ?? input.source.endpoint?.host ?? '<source cluster endpoint>', port: input.source.endpoint?.port ?? 3306, user, password: fakePassword, file: '<binlog file>', position: 0, ssl: input.replication.ssl });
+        await target.setReadOnly(conn, true); // applications kept off the replica until the cutover
+        await target.configureSource(conn, { host: input.replication.sourceHostForTarget ?? input.source.endpoint?.host ?? '<source cluster endpoint>', port: input.source.endpoint?.port ?? 3306, user, password: fakePassword, file: '<binlog file>', position: 0, ssl: input.replication.ssl, sslMaterialImported: input.replication.sslMaterialImported });
         await target.start(conn);
       }, [fakePassword]),
     },
@@ -170,7 +173,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
           : `block source writes: SET GLOBAL read_only = ON and kill application sessions`,
         `wait until the target executed the source's last position; ${(await recordSql(async (c) => { await target.stop(c); await target.reset(c); }, [])).join('; ')}`,
         `verify: ${input.cutover.verify}; compare users and grants${input.cutover.applyMissingGrants ? ' and create the missing ones on the target' : ''}`,
-        'make the target writable (point of no return: after this the application may write to the target)',
+        'make the target writable (point of no return: after this the application may write to the target; any later failure ends "migrated, with unfinished steps", resumed by running the same input again)',
       ],
     },
     {
@@ -183,7 +186,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       where: 'source',
       changes: input.cutover.reverseReplication
         ? await recordSql(async (conn) => {
-            await source.configureSource(conn, { host: '<target endpoint>', port: input.target.endpoint?.port ?? 3306, user: `${user.slice(0, 30)}_r`, password: fakePassword, file: '<target file at switch>', position: 0, ssl: input.replication.ssl });
+            await source.configureSource(conn, { host: '<target endpoint>', port: input.target.endpoint?.port ?? 3306, user: `${user.slice(0, 30)}_r`, password: fakePassword, file: '<target file at switch>', position: 0, ssl: input.replication.ssl, sslMaterialImported: input.replication.sslMaterialImported });
             await source.start(conn);
           }, [fakePassword])
         : ['skipped: cutover.reverseReplication false'],

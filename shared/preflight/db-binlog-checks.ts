@@ -4,6 +4,7 @@
 import type { MigrationInput } from '../input/validate.js';
 import { errnoOf, q, type Conn } from '../mysql/connection.js';
 import type { Dialect } from '../mysql/dialect.js';
+import { versionAtLeast } from '../mysql/detect.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 
 export interface BinlogFacts {
@@ -19,7 +20,7 @@ export async function readBinlogFacts(conn: Conn): Promise<BinlogFacts> {
 
 /** Hours binlogs are kept: Infinity = never purged, null = not retained (Aurora NULL). */
 export async function readRetention(conn: Conn, dialect: Dialect): Promise<number | null> {
-  if (dialect.aurora) {
+  if (dialect.managed) {
     const rows = await q<{ name: string; value: unknown }>(conn, 'CALL mysql.rds_show_configuration');
     const value = rows.find((r) => r.name === 'binlog retention hours')?.value;
     return value === null || value === undefined || value === '' || String(value).toUpperCase() === 'NULL' ? null : Number(value);
@@ -90,7 +91,7 @@ export function retentionChecks(input: MigrationInput, dialect: Dialect, current
       warn(
         'db-source-binlog-retention',
         `Binlog retention on the source is ${describeRetention(current)}, shorter than replication.binlogRetentionHours (${wanted} h). "Keep binlogs long enough" will raise it to ${wanted} h (and cleanup puts ${describeRetention(current)} back).`,
-        dialect.aurora
+        dialect.managed
           ? `Nothing to do, or set it yourself: CALL mysql.rds_set_configuration('binlog retention hours', ${wanted}).`
           : `Nothing to do for this run; crossmove uses SET GLOBAL${dialect.engine === 'mysql-8' ? '/SET PERSIST' : ''}, so also set binlog_expire_logs_seconds = ${wanted * 3600} in the server's configuration if it may restart during the migration.`,
       ),
@@ -116,10 +117,30 @@ export function retentionBudgetChecks(input: MigrationInput, dialect: Dialect, d
   } else {
     out.push(pass('db-binlog-retention-budget', `replication.binlogRetentionHours (${wanted} h) covers the expected ${method} initial load (about ${expected} h with margin).`));
   }
-  if (dialect.engine === 'aurora-mysql-2' && wanted > 168) {
-    out.push(warn('db-binlog-retention-max', `Aurora MySQL 2 before 2.11 caps binlog retention at 168 h; ${wanted} h is only accepted from 2.11.`, 'Upgrade to 2.11+ or set replication.binlogRetentionHours to 168 or less.'));
-  }
+  out.push(...retentionMaxChecks(dialect, wanted));
   return out;
+}
+
+/** The most binlog retention the source accepts: RDS for MySQL 168 h, Aurora MySQL 2 before 2.11 168 h, else 2160 h. */
+function retentionMaxChecks(dialect: Dialect, wanted: number): CheckOutcome[] {
+  const id = 'db-binlog-retention-max';
+  if (wanted <= 168) return [];
+  if (dialect.engine === 'rds-mysql-8') {
+    return [
+      fail(
+        id,
+        `RDS for MySQL keeps binlogs at most 168 h (binlog retention hours); replication.binlogRetentionHours is ${wanted} h, which "Keep binlogs long enough" could not set.`,
+        'Set replication.binlogRetentionHours to 168 or less (and make sure the initial load and catch-up fit in it).',
+      ),
+    ];
+  }
+  if (dialect.engine !== 'aurora-mysql-2') return [];
+  const version = dialect.server?.auroraVersion;
+  if (version && !versionAtLeast(version, '2.11')) {
+    return [fail(id, `Aurora MySQL ${version} caps binlog retention at 168 h (2160 h only from 2.11); replication.binlogRetentionHours is ${wanted} h.`, 'Upgrade the source to Aurora MySQL 2.11+ or set replication.binlogRetentionHours to 168 or less.')];
+  }
+  if (version) return [];
+  return [warn(id, `Aurora MySQL 2 before 2.11 caps binlog retention at 168 h; ${wanted} h is only accepted from 2.11 (the version was not read: source.engine is given).`, 'Upgrade to 2.11+ or set replication.binlogRetentionHours to 168 or less.')];
 }
 
 /** Reverse replication (fallback) reads the TARGET's binlogs after cutover. */

@@ -4,20 +4,23 @@
 // on Aurora, CALL mysql.rds_show_configuration; a test records them all.
 import { sourceAdminCredentials, targetAdminCredentials } from '../db-credentials.js';
 import { sourceEndpoint, sourceEndpointForTarget, type Endpoint } from '../endpoints.js';
-import { TransientError } from '../errors.js';
+import { TransientError, UnsupportedEngineError } from '../errors.js';
 import { redact } from '../redact.js';
 import { closeQuietly, type Conn } from '../mysql/connection.js';
-import { resolveDialect } from '../mysql/dialect.js';
+import { dialectFor, withServer, type Dialect } from '../mysql/dialect.js';
+import { describeServer, detectServer, identityFromClusterEngineVersion } from '../mysql/detect.js';
+import type { Engine } from '../input/schema.js';
 import { reverseUserName } from '../mysql/replication-user.js';
 import type { MigrationState } from '../state.js';
-import { pass, warn, type CheckOutcome } from './checks.js';
+import { fail, pass, warn, type CheckOutcome } from './checks.js';
 import { readBinlogFacts, readRetention, retentionBudgetChecks, retentionChecks, sourceBinlogChecks, targetBinlogChecks, type BinlogFacts } from './db-binlog-checks.js';
 import { reach, type SideName } from './db-reach.js';
-import { engineCheck, primaryKeyCheck, readTables, scopeFilter, targetEmptyCheck } from './db-schema-checks.js';
+import { engineCheck, primaryKeyCheck, readTables, schemasCheck, scopeFilter, targetEmptyCheck } from './db-schema-checks.js';
 import { userChecks } from './db-user-checks.js';
 import { sslChecks } from './db-ssl-checks.js';
-import { detectEngine } from '../mysql/dialect.js';
 import { readVersion, versionCheck, type ServerVersion } from './db-version-checks.js';
+import { identityChecks, readIdentity } from './db-identity-checks.js';
+import { privilegeCheck, readOwnGrants, sourceNeeds, targetNeeds } from './db-privilege-checks.js';
 
 export type DbPreflightState = Pick<MigrationState, 'input' | 'accounts'> & Partial<Pick<MigrationState, 'preflight' | 'clone'>>;
 
@@ -44,6 +47,8 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
 
   let source: Conn | null = null;
   let target: Conn | null = null;
+  let sourceUser = '';
+  let targetUser = '';
   try {
     const users = [input.replication.userName, reverseUserName(input.replication.userName)];
     if (sourceEp) {
@@ -52,13 +57,18 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
       const r = await reach('source', sourceEp, () => sourceAdminCredentials(state), note);
       checks.push(r.check);
       source = wrap(r.conn, 'source');
-      if (r.username) users.push(r.username);
+      if (r.username) users.push((sourceUser = r.username));
     }
     if (targetEp) {
       const r = await reach('target', targetEp, () => targetAdminCredentials(state));
       checks.push(r.check);
       target = wrap(r.conn, 'target');
-      if (r.username) users.push(r.username);
+      if (r.username) users.push((targetUser = r.username));
+    }
+    // Before anything else: a target that is the source itself makes every other finding moot.
+    if (source && target && sourceEp && targetEp) {
+      const [src, tgt] = [source, target];
+      checks.push(...(await guarded('db-same-server', 'whether source and target are the same server', 'SELECT @@server_id, @@hostname, @@port', async () => identityChecks(input, sourceEp, targetEp, await readIdentity(src), await readIdentity(tgt)))));
     }
 
     let targetBinlogs: BinlogFacts | null = null;
@@ -67,10 +77,25 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
 
     if (source) {
       const src = source;
-      const dialect = await resolveDialect(src, input.source.engine);
-      // A clone or restored snapshot runs the source's engine; a logical copy's target is detected.
-      const targetEngine = input.target.engine ?? (target ? await detectEngine(target) : dialect.engine);
-      checks.push(...sslChecks(input, dialect.engine, targetEngine));
+      const sourceSide = await identify('source', src, input.source.engine);
+      checks.push(sourceSide.check);
+      const dialect = sourceSide.dialect;
+      // A clone or restored snapshot runs the source's engine (and version); a reachable target is identified.
+      let targetDialect = input.target.engine ? dialectFor(input.target.engine) : dialect;
+      if (target) {
+        const targetSide = await identify('target', target, input.target.engine);
+        checks.push(targetSide.check);
+        targetDialect = targetSide.dialect;
+      }
+      checks.push(...sslChecks(input, dialect, targetDialect));
+      checks.push(...(await guarded('db-source-privileges', 'the privileges of the source admin user', 'SHOW GRANTS', async () => [privilegeCheck('source', sourceUser, await readOwnGrants(src), sourceNeeds(input, dialect))])));
+      if (target) {
+        const tgt = target;
+        checks.push(...(await guarded('db-target-privileges', 'the privileges of the target admin user', 'SHOW GRANTS', async () => [privilegeCheck('target', targetUser, await readOwnGrants(tgt), targetNeeds(input, targetDialect))])));
+      }
+      if (input.initialLoad.method === 'logical' && input.initialLoad.schemas) {
+        checks.push(...(await guarded('db-schemas', 'initialLoad.schemas', 'SELECT on information_schema.SCHEMATA', async () => [await schemasCheck(src, input.initialLoad.schemas!)])));
+      }
       const scope = scopeFilter(input);
       const tables = await readTables(src, scope);
       const dataBytes = tables.reduce((n, t) => n + t.bytes, 0);
@@ -86,6 +111,20 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
         checks.push(...(await guarded('db-target-empty', 'the target tables', 'SELECT on information_schema.TABLES of the target', async () => [await targetEmptyCheck(tgt, tables, scope, input.migrationId)])));
       }
     }
+    if (!source) {
+      // The source is out of reach from here (a plan run outside the VPC), but the cluster's engine
+      // version or the input names the engine: whether replication can be encrypted, and the caveat that
+      // no certificate is verified, do not wait for a connection.
+      const fromCluster = identityFromClusterEngineVersion(state.preflight?.sourceCluster?.engineVersion);
+      const sourceDialect = fromCluster && (!input.source.engine || input.source.engine === fromCluster.engine) ? withServer(fromCluster) : input.source.engine ? dialectFor(input.source.engine) : null;
+      let targetDialect = input.target.engine ? dialectFor(input.target.engine) : sourceDialect;
+      if (target) {
+        const targetSide = await identify('target', target, input.target.engine);
+        checks.push(targetSide.check);
+        targetDialect = targetSide.dialect;
+      }
+      if (sourceDialect && targetDialect) checks.push(...sslChecks(input, sourceDialect, targetDialect));
+    }
     // Without a target yet (clone/snapshot), the reverse-replication check looks at the input instead.
     if (target || !targetEp) checks.push(...targetBinlogChecks(input, targetBinlogs));
   } finally {
@@ -94,6 +133,36 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
   }
   checks.push(...dnsChecks(state));
   return checks;
+}
+
+/**
+ * What server a side is (aurora_version(), VERSION(), the RDS procedures) against what the input says:
+ * a server no dialect drives, or one the input names wrongly, fails here instead of half-way through
+ * the migration. The dialect returned carries the detected version when there is one; the checks go
+ * on with the input's engine (or mysql-8) when the server cannot be driven, to report everything at once.
+ */
+async function identify(side: SideName, conn: Conn, declared: Engine | undefined): Promise<{ check: CheckOutcome; dialect: Dialect }> {
+  const id = `db-${side}-engine`;
+  const fallback = dialectFor(declared ?? 'mysql-8');
+  try {
+    const server = await detectServer(conn);
+    if (declared && declared !== server.engine) {
+      return {
+        dialect: fallback,
+        check: fail(id, `${side}.engine is ${declared} but the ${side} is ${describeServer(server)}, driven by the ${server.engine} dialect.`, `Set ${side}.engine to ${server.engine}, or leave it out (crossmove detects it).`),
+      };
+    }
+    return { dialect: withServer(server), check: pass(id, `The ${side} is ${describeServer(server)}: crossmove drives it with the ${server.engine} dialect.`) };
+  } catch (err) {
+    if (err instanceof UnsupportedEngineError) {
+      return { dialect: fallback, check: fail(id, err.message, 'Upgrade the server to one crossmove drives (Aurora MySQL 2 or 3, MySQL 8.0.23+, RDS for MySQL 8, MariaDB), then run the preflight again.') };
+    }
+    if (err instanceof TransientError) throw err;
+    return {
+      dialect: fallback,
+      check: warn(id, `Could not identify the ${side} server: ${redact((err as Error).message)}; the checks below assume ${fallback.engine}.`, `Set ${side}.engine in the input, or let the admin user run SELECT VERSION(), aurora_version() and read information_schema.ROUTINES.`),
+    };
+  }
 }
 
 /** A check the admin user lacks privileges for (or that meets something unexpected) warns instead of failing the preflight; network errors still surface (retried). */

@@ -7,6 +7,7 @@ import { q, type Conn } from '../mysql/connection.js';
 import { SYSTEM_SCHEMAS } from '../mysql/verify.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 import { readMarker } from '../initial-load/marker.js';
+import { RESERVED_SCHEMAS } from '../input/schema.js';
 
 export interface TableFacts {
   schema: string;
@@ -37,6 +38,19 @@ export async function readTables(conn: Conn, scope: { exclude: string[]; only?: 
 }
 
 const name = (t: TableFacts) => `${t.schema}.${t.table}`;
+
+/** Logical copy with initialLoad.schemas: every schema it names exists on the source. */
+export async function schemasCheck(source: Conn, wanted: string[]): Promise<CheckOutcome> {
+  const present = (await q<{ s: string }>(source, 'SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME')).map((r) => r.s);
+  const missing = wanted.filter((s) => !present.includes(s));
+  if (!missing.length) return pass('db-schemas', `initialLoad.schemas: all ${wanted.length} schema(s) exist on the source.`);
+  const candidates = present.filter((s) => !SYSTEM_SCHEMAS.includes(s) && !RESERVED_SCHEMAS.includes(s));
+  return fail(
+    'db-schemas',
+    `initialLoad.schemas names schema(s) that do not exist on the source: ${listed(missing)}.`,
+    `Correct or remove them in initialLoad.schemas (names are case-sensitive); the source has: ${listed(candidates) || 'no schema of its own'}.`,
+  );
+}
 
 function listed(names: string[], max = 20): string {
   return names.slice(0, max).join(', ') + (names.length > max ? ` and ${names.length - max} more` : '');

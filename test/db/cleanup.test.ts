@@ -9,6 +9,8 @@ import type { MariaDbServer } from '../../local/mariadb.js';
 import { handler as cleanupDb } from '../../handlers/cleanup-db.js';
 import type { CleanupReport, MigrationState } from '../../shared/state.js';
 import type { WriteLoad } from '../support/write-load.js';
+import { writeMarker } from '../../shared/initial-load/marker.js';
+import { writeFallbackMarker } from '../../shared/mysql/fallback-marker.js';
 import { cutOverAndReverse, invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;
@@ -20,6 +22,7 @@ let report: CleanupReport;
 const users = async (server: MariaDbServer) =>
   Number(await scalar(server, "SELECT COUNT(*) FROM mysql.user WHERE User IN ('crossmove_repl', 'crossmove_repl_r')"));
 const schemaExists = async (server: MariaDbServer) => Number(await scalar(server, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'crossmove'"));
+const markerSchemaExists = async (server: MariaDbServer) => Number(await scalar(server, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'crossmove_load'"));
 
 beforeAll(async () => {
   useLocalSecrets();
@@ -53,6 +56,13 @@ describe('cleanup, database half', () => {
     expect(existsSync(reverseSecret)).toBe(true);
     expect(await users(target)).toBe(2); // the forward user replicated to the target, the reverse one made there
 
+    // The logical copy's bookkeeping on the target, as the copy leaves it (this test copies with mariadb-dump).
+    const t = await target.connect();
+    await t.query('SET SESSION sql_log_bin = 0'); // as the copy writes it
+    await writeMarker(t, state.input.migrationId, { schemas: ['app'], status: 'done', result: null });
+    await t.end();
+    expect(await markerSchemaExists(target)).toBe(1);
+
     report = await invoke<CleanupReport>(cleanupDb, state);
 
     const outcome = (kind: string, idPart = '') => report.items.filter((i) => i.kind === kind && i.id.includes(idPart)).map((i) => i.outcome);
@@ -64,6 +74,8 @@ describe('cleanup, database half', () => {
     expect(outcome('replication-secret')).toEqual(['removed']);
     expect(outcome('reverse-replication-secret')).toEqual(['removed']);
     expect(outcome('heartbeat-objects')).toEqual(['removed', 'removed']);
+    expect(outcome('copy-bookkeeping', 'on the target')).toEqual(['removed']);
+    expect(outcome('copy-bookkeeping', 'on the source')).toEqual(['gone']);
     expect(outcome('binlog-retention')).toEqual(['removed']);
     expect(report.complete).toBe(true);
 
@@ -75,6 +87,7 @@ describe('cleanup, database half', () => {
     expect(existsSync(reverseSecret)).toBe(false);
     expect(await schemaExists(source)).toBe(0);
     expect(await schemaExists(target)).toBe(0);
+    expect(await markerSchemaExists(target)).toBe(0);
     expect(Number(await scalar(source, 'SELECT @@global.binlog_expire_logs_seconds'))).toBe(7200);
     // The application's data and the application on the target are untouched.
     const before = load.ackedIds('target').length;
@@ -105,5 +118,37 @@ describe('cleanup, database half', () => {
     expect(Number(await scalar(target, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'crossmove'"))).toBe(1);
     expect(third.items.find((i) => i.kind === 'binlog-retention')).toMatchObject({ outcome: 'kept' });
     expect(Number(await scalar(source, 'SELECT @@global.binlog_expire_logs_seconds'))).toBe(3600);
+  });
+
+  it("keeps crossmove_load while another migration into the same server still uses it, removing only this migration's marker", async () => {
+    const t = await target.connect();
+    await writeMarker(t, state.input.migrationId, { schemas: ['app'], status: 'done', result: null });
+    await writeMarker(t, 'other-migration', { schemas: ['shop'], status: 'copying', result: null });
+    await t.end();
+    const fourth = await invoke<CleanupReport>(cleanupDb, state);
+    const bookkeeping = fourth.items.find((i) => i.kind === 'copy-bookkeeping' && i.id.includes('target'))!;
+    expect(bookkeeping).toMatchObject({ outcome: 'removed' });
+    expect(bookkeeping.detail).toMatch(/kept: migration\(s\) other-migration still use it/);
+    expect(await scalar(target, 'SELECT GROUP_CONCAT(migration_id) FROM crossmove_load.copies')).toBe('other-migration');
+  });
+
+  it('refuses while a fallback is unfinished (nothing changed); after a fallback that rolled back it cleans up', async () => {
+    const s = await source.connect();
+    await writeFallbackMarker(s, 'crossmove', state.input.migrationId, { phase: 'past-point-of-no-return', result: null, blockState: null });
+    await s.end();
+    const t = await target.connect();
+    await writeMarker(t, state.input.migrationId, { schemas: ['app'], status: 'done', result: null });
+    await t.end();
+    const err = await invoke(cleanupDb, state).then(() => null, (e: Error) => e);
+    expect(err?.name).toBe('CleanupRefusedError');
+    expect(err?.message).toMatch(/fallback of db-test has not finished \(phase past-point-of-no-return\)/);
+    expect(Number(await scalar(target, "SELECT COUNT(*) FROM crossmove_load.copies WHERE migration_id = 'db-test'"))).toBe(1);
+
+    const s2 = await source.connect();
+    await writeFallbackMarker(s2, 'crossmove', state.input.migrationId, { phase: 'rolled-back', result: null, blockState: null });
+    await s2.end();
+    const after = await invoke<CleanupReport>(cleanupDb, state);
+    expect(after.items.find((i) => i.kind === 'heartbeat-objects' && i.id.includes('source'))).toMatchObject({ outcome: 'removed' });
+    expect(Number(await scalar(target, "SELECT COUNT(*) FROM crossmove_load.copies WHERE migration_id = 'db-test'"))).toBe(0);
   });
 });

@@ -193,7 +193,10 @@ describe('replication faults', () => {
 
   it('after a crash past the point of no return, the next invocation finishes the switch', async () => {
     await load.stop();
-    await freshReplication(); // the target is a read-only replica again
+    // The target is made a read-only replica again, from scratch: its record of the finished cutover
+    // goes too (with it, "Start replication on the target" refuses a target that took over).
+    await sql(target, "SET SESSION sql_log_bin = 0; DELETE FROM crossmove.cutover_log WHERE migration_id = 'db-test'");
+    await freshReplication();
     expect(Number(await scalar(target, 'SELECT @@global.read_only'))).toBe(1);
     const c = await target.connect();
     await writeCutoverMarker(c, 'crossmove', 'db-test', { phase: 'past-point-of-no-return', result: lastResult, blockState: null });

@@ -7,7 +7,7 @@ import type { Conn } from '../../shared/mysql/connection.js';
 import { inspectDatabases } from '../../shared/preflight/db-checks.js';
 import type { CheckOutcome } from '../../shared/preflight/checks.js';
 import { expectedInitialLoadHours } from '../../shared/preflight/db-binlog-checks.js';
-import { installAuroraEmulation } from '../support/aurora-emulation.js';
+import { installAuroraEmulation, removeAuroraEmulation, useAuroraAdminSecret } from '../support/aurora-emulation.js';
 import { startMariaDb } from '../../local/mariadb.js';
 import type { MigrationState } from '../../shared/state.js';
 import { startServers, stateFor, useLocalSecrets } from './fixtures.js';
@@ -88,13 +88,19 @@ describe('inspectDatabases (real MariaDB)', () => {
         'db-binlog-retention-budget',
         'db-engine-versions',
         'db-primary-keys',
+        'db-same-server',
+        'db-schemas',
         'db-source-binlog-format',
         'db-source-binlog-retention',
+        'db-source-engine',
         'db-source-log-bin',
+        'db-source-privileges',
         'db-source-reachable',
         'db-table-engines',
         'db-target-binlogs',
         'db-target-empty',
+        'db-target-engine',
+        'db-target-privileges',
         'db-target-reachable',
         'db-users',
         'dns-ttl',
@@ -228,13 +234,15 @@ describe('inspectDatabases (real MariaDB)', () => {
     expect(c.message).toMatch(/300 s/);
   });
 
-  it('Aurora MySQL 3 source: retention read with CALL mysql.rds_show_configuration (NULL warns, 72 h passes), still only reads', async () => {
+  it('Aurora MySQL 3 source, as its master user: detected by aurora_version(), retention read with CALL mysql.rds_show_configuration (NULL warns, 72 h passes), still only reads', async () => {
     const c = await source.connect();
     await installAuroraEmulation(c, 3);
     try {
-      const aurora = withInput(base, (i) => (i.source.engine = 'aurora-mysql-3'));
+      const adminSecret = useAuroraAdminSecret();
+      const aurora = withInput(base, (i) => (i.source.adminSecret = adminSecret));
       const log: string[] = [];
       const checks = await inspectDatabases(aurora, { wrap: recorder(log) });
+      expect(byId(checks, 'db-source-engine')).toMatchObject({ status: 'pass', message: expect.stringContaining('Aurora MySQL 3.06.0') });
       expect(byId(checks, 'db-source-binlog-retention')).toMatchObject({ status: 'warn' });
       expect(byId(checks, 'db-source-binlog-retention').message).toMatch(/NULL/);
       expect(byId(checks, 'db-source-binlog-retention').fix).toMatch(/rds_set_configuration\('binlog retention hours', 72\)/);
@@ -243,10 +251,7 @@ describe('inspectDatabases (real MariaDB)', () => {
       await c.query("CALL mysql.rds_set_configuration('binlog retention hours', 72)");
       expect(byId(await inspectDatabases(aurora), 'db-source-binlog-retention')).toMatchObject({ status: 'pass' });
     } finally {
-      await c.query('SET SESSION sql_log_bin = 0');
-      for (const p of ['rds_set_external_source', 'rds_set_external_master', 'rds_start_replication', 'rds_stop_replication', 'rds_reset_external_source', 'rds_reset_external_master', 'rds_kill', 'rds_set_configuration', 'rds_show_configuration']) {
-        await c.query(`DROP PROCEDURE IF EXISTS mysql.${p}`);
-      }
+      await removeAuroraEmulation(c);
       await c.query('SET GLOBAL binlog_expire_logs_seconds = 0');
       await c.end();
     }

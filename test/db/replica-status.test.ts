@@ -122,27 +122,45 @@ describe('dialects configure the external source with the password as a bound va
     'aurora-mysql-3': /^CALL mysql\.rds_set_external_source\(\?, \?, \?, \?, \?, \?, \?\)$/,
     'aurora-mysql-2': /^CALL mysql\.rds_set_external_master\(\?, \?, \?, \?, \?, \?, \?\)$/,
     'mysql-8': /^CHANGE REPLICATION SOURCE TO SOURCE_HOST=\?.*SOURCE_PASSWORD=\?.*SOURCE_SSL=\?/,
+    'rds-mysql-8': /^CALL mysql\.rds_set_external_source\(\?, \?, \?, \?, \?, \?, \?\)$/,
     mariadb: /^CHANGE MASTER TO MASTER_HOST=\?.*MASTER_PASSWORD=\?.*MASTER_SSL=\?/,
+  };
+  // The RDS procedures that configure or forget a source refuse to run with autocommit off.
+  const AUTOCOMMIT = 'SET SESSION autocommit = 1';
+  // Aurora MySQL 3 without imported material encrypts with rds_set_binlog_source_ssl(1), not ssl_encryption=1.
+  const sslArgument: Record<string, number> = { 'aurora-mysql-3': 0 };
+  const control: Record<string, string[]> = {
+    'aurora-mysql-3': ['CALL mysql.rds_set_binlog_source_ssl(1)', 'CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', AUTOCOMMIT, 'CALL mysql.rds_reset_external_source'],
+    'aurora-mysql-2': ['CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', AUTOCOMMIT, 'CALL mysql.rds_reset_external_master'],
+    'rds-mysql-8': ['CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', AUTOCOMMIT, 'CALL mysql.rds_reset_external_source()'],
+    'mysql-8': ['START REPLICA', 'STOP REPLICA', 'RESET REPLICA ALL'],
+    mariadb: ['START SLAVE', 'STOP SLAVE', 'RESET SLAVE ALL'],
+  };
+  const recorder = () => {
+    const calls: { sql: string; values: unknown[] }[] = [];
+    const conn = { query: async (o: { sql: string; values: unknown[] }) => (calls.push(o), [[], []]) } as unknown as Conn;
+    return { calls, conn };
   };
   for (const engine of ENGINES) {
     it(engine, async () => {
-      const calls: { sql: string; values: unknown[] }[] = [];
-      const conn = { query: async (o: { sql: string; values: unknown[] }) => (calls.push(o), [[], []]) } as unknown as Conn;
+      const { calls, conn } = recorder();
       const d = dialectFor(engine);
       await d.configureSource(conn, source);
       await d.start(conn);
       await d.stop(conn);
       await d.reset(conn);
+      if (d.managed) expect(calls.shift()!.sql).toBe(AUTOCOMMIT);
       expect(calls[0]!.sql).toMatch(expected[engine]!);
       expect(calls[0]!.sql).not.toContain('secret');
-      expect(calls[0]!.values).toEqual(['src.example', 3306, 'crossmove_repl', "p'w-secret", 'mysql-bin.000007', 154, 1]);
-      expect(calls.slice(1).map((c) => c.sql)).toEqual(
-        d.aurora
-          ? ['CALL mysql.rds_start_replication', 'CALL mysql.rds_stop_replication', engine === 'aurora-mysql-3' ? 'CALL mysql.rds_reset_external_source' : 'CALL mysql.rds_reset_external_master']
-          : engine === 'mysql-8'
-            ? ['START REPLICA', 'STOP REPLICA', 'RESET REPLICA ALL']
-            : ['START SLAVE', 'STOP SLAVE', 'RESET SLAVE ALL'],
-      );
+      expect(calls[0]!.values).toEqual(['src.example', 3306, 'crossmove_repl', "p'w-secret", 'mysql-bin.000007', 154, sslArgument[engine] ?? 1]);
+      expect(calls.slice(1).map((c) => c.sql)).toEqual(control[engine]);
     });
   }
+
+  it('aurora-mysql-3 with imported material passes ssl_encryption=1 and nothing else', async () => {
+    const { calls, conn } = recorder();
+    await dialectFor('aurora-mysql-3').configureSource(conn, { ...source, sslMaterialImported: true });
+    expect(calls.map((c) => c.sql)).toEqual(['SET SESSION autocommit = 1', 'CALL mysql.rds_set_external_source(?, ?, ?, ?, ?, ?, ?)']);
+    expect(calls[1]!.values.at(-1)).toBe(1);
+  });
 });

@@ -78,6 +78,14 @@ describe('replication from a consistent copy under write load', () => {
     expect(JSON.parse(readFileSync(again.secretRef.slice(5), 'utf8')).password).toBe(stored.password);
     const grants = await scalar<string>(source, "SHOW GRANTS FOR 'crossmove_repl'@'%'");
     expect(grants).toMatch(/REPLICATION SLAVE/);
+    // mysql_native_password, with only its hash sent (MariaDB would log a plain-text password to its binlog).
+    expect(await scalar(source, "SELECT CONCAT(plugin, ' ', authentication_string = PASSWORD(?)) FROM mysql.user WHERE User = 'crossmove_repl'", [stored.password])).toBe('mysql_native_password 1');
+    const c = await source.connect();
+    const [status] = (await c.query('SHOW MASTER STATUS')) as unknown as [{ File: string }[]];
+    const [events] = (await c.query(`SHOW BINLOG EVENTS IN '${status[0]!.File}'`)) as unknown as [{ Info: string }[]];
+    await c.end();
+    expect(events.some((e) => /crossmove_repl/.test(e.Info))).toBe(true);
+    expect(events.filter((e) => e.Info.includes(stored.password))).toEqual([]);
     state = { ...state, replicationUser: user };
 
     const started = await invoke<ReplicationStartResult>(startReplication, state);

@@ -2,7 +2,7 @@
 // through the reverse replication, then `crossmove cleanup --local` removes everything crossmove made.
 // Both run their own state machines (statemachine/fallback.asl.yaml, cleanup.asl.yaml) in-process with
 // the real handlers against real MariaDB servers.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +12,8 @@ import { ADMIN_PASSWORD, startMariaDb, type MariaDbServer } from '../../local/ma
 import { APP_PASSWORD, APP_USER, prepareLoadSchema } from '../support/write-load.js';
 import { runMigrationLocally } from '../../cli/run.js';
 import { finalStatePath, runFollowUpLocally } from '../../cli/follow-up.js';
+import { AFTER_FALLBACK, followUpText } from '../../cli/follow-up-report.js';
+import type { CleanupReport } from '../../shared/state.js';
 import { leaks, secretValuesIn } from './secrets-scan.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'crossmove-e2e-followup-'));
@@ -80,6 +82,17 @@ it('falls back to the source, then cleans up everything, each as its own state m
   expect(await one(target, 'SELECT @@global.read_only AS ro')).toMatchObject({ ro: 1 });
   await appWrite(source, 900002, 'written on the source after the fallback');
   expect(await one(source, 'SHOW SLAVE STATUS')).toBeUndefined(); // reverse replication stopped and reset
+  expect(await one(target, 'SHOW SLAVE STATUS')).toBeUndefined(); // and nothing replicates source -> target: said in the output
+  expect(followUpText('fallback', 'followup-test', fallback)).toContain(AFTER_FALLBACK);
+
+  // The source is the primary again: a cleanup that would stop it is refused before it changes anything.
+  const usersBefore = await one(source, "SELECT COUNT(*) AS n FROM mysql.user WHERE User LIKE 'crossmove\\_repl%'");
+  const refused = await runFollowUpLocally('cleanup', 'followup-test', { stateDir, options: { sourceCluster: 'stop' } });
+  expect(refused.status).toBe('FAILED');
+  expect(refused.error).toBe('CleanupRefusedError');
+  expect(refused.cause).toMatch(/fell back and the source is the primary again/);
+  expect(await one(source, "SELECT COUNT(*) AS n FROM mysql.user WHERE User LIKE 'crossmove\\_repl%'")).toEqual(usersBefore);
+  expect(await one(target, "SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'crossmove_load'")).toMatchObject({ n: 1 });
 
   // Cleanup: replication users, their secrets and crossmove's objects are gone; retention restored.
   const secrets = [ADMIN_PASSWORD, APP_PASSWORD, ...secretValuesIn(join(stateDir, 'secrets'))];
@@ -88,11 +101,23 @@ it('falls back to the source, then cleans up everything, each as its own state m
   expect(cleanup.status).toBe('SUCCEEDED');
   for (const server of [source, target]) {
     expect(await one(server, "SELECT COUNT(*) AS n FROM mysql.user WHERE User LIKE 'crossmove\\_repl%'")).toMatchObject({ n: 0 });
-    expect(await one(server, "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'crossmove'")).toMatchObject({ n: 0 });
+    // (The source's fallback_log stays: see below.)
+    expect(await one(server, "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'crossmove' AND TABLE_NAME <> 'fallback_log'")).toMatchObject({ n: 0 });
   }
   expect(secretValuesIn(join(stateDir, 'secrets'))).toEqual([]);
-  const output = cleanup.output as { cleanupDb: { items: { kind: string; outcome: string }[] } };
+  const output = cleanup.output as { cleanupDb: CleanupReport; cleanup: CleanupReport };
   expect(output.cleanupDb.items.some((i) => i.kind === 'replication-user' && i.outcome === 'removed')).toBe(true);
+  // The copy's bookkeeping schema is gone from the target; the source keeps only the record of the fallback.
+  expect(output.cleanupDb.items.find((i) => i.kind === 'copy-bookkeeping' && i.id.includes('target'))).toMatchObject({ outcome: 'removed' });
+  expect(await one(target, "SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'crossmove_load'")).toMatchObject({ n: 0 });
+  expect(await one(source, "SELECT GROUP_CONCAT(TABLE_NAME) AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'crossmove'")).toMatchObject({ t: 'fallback_log' });
+  // What a person reads lists every item of both halves, database items included.
+  const text = followUpText('cleanup', 'followup-test', cleanup);
+  const all = [...output.cleanupDb.items, ...output.cleanup.items];
+  expect(output.cleanupDb.items.length).toBeGreaterThanOrEqual(10);
+  for (const i of all) expect(text).toContain(i.id);
+  expect(text.split('\n').filter((l) => /^  (removed|already gone|kept|skipped|stopped|PENDING|BLOCKED) /.test(l))).toHaveLength(all.length);
+  expect(text).toMatch(/^cleanup of followup-test: SUCCEEDED, complete: \d+ removed/);
 
   // A second cleanup finds everything already gone and changes nothing.
   const again = await runFollowUpLocally('cleanup', 'followup-test', { stateDir });
@@ -101,7 +126,18 @@ it('falls back to the source, then cleans up everything, each as its own state m
   expect(items.length).toBeGreaterThan(0);
   expect(items.filter((i) => i.outcome === 'removed')).toEqual([]);
 
+  // Still refused later: the record of the fallback outlives the cleanup.
+  const later = await runFollowUpLocally('cleanup', 'followup-test', { stateDir, options: { sourceCluster: 'delete' } });
+  expect(later.error).toBe('CleanupRefusedError');
+
+  // The local state is the owner's alone: every folder 0700, every file 0600.
+  const mode = (p: string) => statSync(p).mode & 0o777;
+  const entries = readdirSync(stateDir, { recursive: true, withFileTypes: true });
+  expect(entries.length).toBeGreaterThan(1);
+  expect(mode(stateDir)).toBe(0o700);
+  for (const e of entries) expect([join(e.parentPath, e.name), mode(join(e.parentPath, e.name))]).toEqual([join(e.parentPath, e.name), e.isDirectory() ? 0o700 : 0o600]);
+
   // Nothing secret in any payload the follow-up state machines produced.
   expect(secrets.length).toBeGreaterThanOrEqual(3);
-  expect(leaks(JSON.stringify([fallback, cleanup, again]), secrets)).toEqual([]);
+  expect(leaks(JSON.stringify([fallback, refused, cleanup, again, later]), secrets)).toEqual([]);
 });

@@ -110,9 +110,11 @@ describe('crossmove plan', () => {
     const steps = await planSteps({ input, accounts: crossAccounts, sourceEngine: 'aurora-mysql-3', targetEngine: 'aurora-mysql-3' });
     const text = steps.flatMap((s) => s.changes).join('\n');
     expect(text).toContain("CALL mysql.rds_set_configuration('binlog retention hours', 72)");
-    expect(text).toMatch(/CALL mysql\.rds_set_external_source\('<source cluster endpoint>', 3306, 'crossmove_repl', '\*{8}', '<binlog file>', 0, 1\)/);
+    // Encrypted without imported material (Aurora MySQL 3.06+): ssl_encryption=0, then rds_set_binlog_source_ssl(1).
+    expect(text).toMatch(/CALL mysql\.rds_set_external_source\('<source cluster endpoint>', 3306, 'crossmove_repl', '\*{8}', '<binlog file>', 0, 0\)\nCALL mysql\.rds_set_binlog_source_ssl\(1\)/);
+    expect(text).toContain('CALL mysql.rds_set_read_only(1)');
     expect(text).toContain('CALL mysql.rds_start_replication');
-    expect(text).toContain('CALL mysql.rds_stop_replication; CALL mysql.rds_reset_external_source');
+    expect(text).toContain('CALL mysql.rds_stop_replication; SET SESSION autocommit = 1; CALL mysql.rds_reset_external_source');
     expect(text).not.toContain('plan-password-never-used');
   });
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { RETRYABLE_ERROR_NAMES } from '../../shared/errors.js';
+import { MIGRATED_WITH_UNFINISHED_STEPS, RETRYABLE_ERROR_NAMES } from '../../shared/errors.js';
 
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (def: unknown, opts?: unknown) => { isValid: boolean; errors: unknown[] };
@@ -86,9 +86,9 @@ describe.each(Object.keys(DEFINITIONS))('%s', (file) => {
     const state = def.States[name];
     expect(state.TimeoutSeconds ?? state.TimeoutSecondsPath).toBeDefined();
     const transient = { ErrorEquals: [...RETRYABLE_ERROR_NAMES], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' };
-    // Only "Cut over" retries one typed error too: past its point of no return a retry finishes the switch.
+    // Only the cutover function's two states retry one typed error too: past its point of no return a retry finishes the switch.
     const finishing = { ErrorEquals: ['CutoverIncompleteError'], IntervalSeconds: 2, MaxAttempts: 10, BackoffRate: 1.5, MaxDelaySeconds: 30 };
-    expect(state.Retry).toEqual(name === 'Cut over' ? [finishing, transient] : [transient]);
+    expect(state.Retry).toEqual(['Cut over', 'Resume after the cutover'].includes(name) ? [finishing, transient] : [transient]);
     const caught = (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals);
     expect(caught).toContain('States.ALL');
   });
@@ -126,18 +126,53 @@ describe('migration.asl.yaml', () => {
     expect(sets.some((s) => s.includes('Watch replication for one window'))).toBe(true);
   });
 
-  it('every Task catches into a state that reports the failure', () => {
+  it('every Task catches into a state that reports the failure: before the cutover "Report the failure", after it "Report the unfinished migration"', () => {
+    const afterCutover = new Set(['Switch DNS', 'Start reverse replication']);
     for (const [name, state] of Object.entries<any>(MAIN.States)) {
       if (state.Type !== 'Task') continue;
       const all = state.Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'));
-      const target = MAIN.States[all.Next];
       if (name.startsWith('Report')) continue; // the reports end in Fail/Succeed themselves
-      expect(all, name).toMatchObject({ ResultPath: '$.failure', Next: 'Report the failure' });
       expect(state.Catch.at(-1), `${name}: States.ALL must be the last catcher`).toBe(all);
-      expect(target.Type).toBe('Task');
+      const expected =
+        name === 'Cut over' || name === 'Resume after the cutover'
+          ? { ResultPath: '$.failure', Next: 'Check how far the cutover got' }
+          : name === 'Check how far the cutover got'
+            ? { ResultPath: '$.cutoverRecordError', Next: 'Report the failure' }
+            : afterCutover.has(name)
+              ? { ResultPath: '$.failure', Next: 'Report the unfinished migration' }
+              : { ResultPath: '$.failure', Next: 'Report the failure' };
+      expect(all, name).toMatchObject(expected);
+      expect(MAIN.States[all.Next].Type).toBe('Task');
     }
     expect(MAIN.States['Report the failure'].Next).toBe('Fail');
     expect(MAIN.States.Fail).toMatchObject({ Type: 'Fail', ErrorPath: '$.failureReport.error', CausePath: '$.failureReport.message' });
+    expect(MAIN.States['Report the unfinished migration'].Next).toBe('Migrated, with unfinished steps');
+    for (const end of ['Migrated, with unfinished steps', 'Migrated, with unfinished steps (unreported)']) {
+      expect(MAIN.States[end]).toMatchObject({ Type: 'Fail', Error: MIGRATED_WITH_UNFINISHED_STEPS });
+    }
+  });
+
+  /** Tasks that change a server or an AWS resource before the cutover (everything the first run builds). */
+  const BEFORE_CUTOVER_CHANGES = ['keepBinlogs', 'shareCluster', 'acceptShare', 'grantKeyAccess', 'cloneCluster', 'createWriter', 'snapshotSource', 'shareSnapshot', 'copySnapshot', 'restoreSnapshot', 'copyData', 'createReplicationUser', 'startReplication'];
+  const changers = (names: Iterable<string>) => [...names].filter((n) => BEFORE_CUTOVER_CHANGES.includes(MAIN.States[n].Resource?.['Fn::GetAtt']?.[0]));
+
+  it('reads the cutover record before anything can change either server', () => {
+    const withoutRecord = structuredClone(MAIN);
+    const reader = 'Read the cutover record on the target';
+    expect(MAIN.States[reader].Resource).toEqual({ 'Fn::GetAtt': ['readCutoverRecord', 'Arn'] });
+    withoutRecord.States[reader] = { Type: 'Succeed' };
+    expect(changers(reachable(withoutRecord, MAIN.StartAt))).toEqual([]);
+    expect(changers(reachable(MAIN, MAIN.StartAt)).length).toBeGreaterThan(5);
+  });
+
+  it('a target that took over is never replicated into again: from the resume, past the cutover and its failures, no pre-cutover step is reachable', () => {
+    for (const from of ['Use the target admin found with the record', 'Resume after the cutover', 'Switch DNS', 'Check how far the cutover got', 'Report the unfinished migration']) {
+      expect(changers(reachable(MAIN, from)), from).toEqual([]);
+      expect(reachable(MAIN, from).has('Ask for cutover approval'), from).toBe(false);
+    }
+    expect(MAIN.States['Is the target already the primary?'].Choices).toEqual([{ Variable: '$.priorCutover.targetIsPrimary', BooleanEquals: true, Next: 'Use the target admin found with the record' }]);
+    expect(MAIN.States['Use the target admin found with the record']).toEqual({ Type: 'Pass', InputPath: '$.priorCutover.targetAdmin', ResultPath: '$.targetAdmin', Next: 'Resume after the cutover' });
+    expect(MAIN.States['Resume after the cutover']).toMatchObject({ Resource: { 'Fn::GetAtt': ['cutOver', 'Arn'] }, ResultPath: '$.cutover', Next: 'Switch DNS' });
   });
 
   it('the approval gate waits for a task token with a timeout and a Catch that cannot reach the cutover', () => {

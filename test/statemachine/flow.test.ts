@@ -37,8 +37,8 @@ describe('happy paths', () => {
     });
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(entered.slice(0, 11)).toEqual([
-      'Validate the input', 'Run preflight checks', 'Did the preflight checks pass?', 'Check the databases', 'Keep binlogs long enough',
+    expect(entered.slice(0, 13)).toEqual([
+      'Validate the input', 'Read the cutover record on the target', 'Is the target already the primary?', 'Run preflight checks', 'Did the preflight checks pass?', 'Check the databases', 'Keep binlogs long enough',
       'Which initial load?', 'Is it a same-account migration?', 'Share the cluster', 'Accept the share',
       'Let the target use the KMS key', 'Clone the cluster',
     ]);

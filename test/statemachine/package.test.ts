@@ -51,7 +51,7 @@ beforeAll(() => {
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** The functions that open MySQL connections and so must run in the databases' VPC when one is given. */
-const MYSQL_FUNCTIONS = ['runPreflight', 'checkDatabases', 'cleanupDb', 'fallBack', 'keepBinlogs', 'createReplicationUser', 'startReplication', 'checkReplication', 'cutOver', 'startReverseReplication', 'copyData', 'scheduledLagCheck'];
+const MYSQL_FUNCTIONS = ['readCutoverRecord', 'runPreflight', 'checkDatabases', 'cleanupDb', 'fallBack', 'keepBinlogs', 'createReplicationUser', 'startReplication', 'checkReplication', 'cutOver', 'startReverseReplication', 'copyData', 'scheduledLagCheck'];
 
 /** Evaluates the CloudFormation condition functions the template uses (Fn::Not / Fn::Equals on literals). */
 function conditionValue(t: any, name: string): boolean {

@@ -63,6 +63,8 @@ export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: numb
         },
       };
     },
+    // No target yet / nothing recorded: a first run (tests of a re-run replace it).
+    readCutoverRecord: () => ({ targetIsPrimary: false, phase: null, cutover: null, targetEndpoint: null, sourceEndpoint: null, targetAdmin: null, detail: 'no cutover recorded', checkedAt: at() }),
     runPreflight: () => ({ ok: true, checks: [{ id: 'binlog-format', status: 'pass', message: 'binlog_format is ROW' }] }),
     checkDatabases: () => ({ ok: true, checks: [{ id: 'db-source-reachable', status: 'pass', message: 'reachable' }] }),
     keepBinlogs: () => ({ logBin: true, format: 'ROW', retentionHours: 72, previousRetentionHours: null, changed: true }),

@@ -23,6 +23,7 @@ import { localLambdaContext } from '../../shared/handler.js';
 import type { MigrationState } from '../../shared/state.js';
 import { handler as validateInput } from '../../handlers/validate-input.js';
 import { handler as runPreflight } from '../../handlers/run-preflight.js';
+import { handler as readCutoverRecord } from '../../handlers/read-cutover-record.js';
 import { handler as shareCluster } from '../../handlers/share-cluster.js';
 import { handler as acceptShare } from '../../handlers/accept-share.js';
 import { handler as grantKeyAccess } from '../../handlers/grant-key-access.js';
@@ -108,6 +109,17 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
     // Both ends of the network path were read (the target's with these credentials, recorded here).
     if (preflight.checks.find((c) => c.id === 'network-target-to-source')?.status !== 'pass') throw new Error(`network check did not pass: ${JSON.stringify(preflight.checks)}`);
     return preflight;
+  },
+  readCutoverRecord: async () => {
+    // A re-run's first look: the clone of an earlier run and its writer exist, but crossmove's secret for
+    // its master user does not (the password was never reset: nothing after it ran, nothing to read).
+    mocks.rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders-prod-moved' }).resolves({
+      DBClusters: [targetCluster('available', { DBClusterMembers: [{ DBInstanceIdentifier: 'orders-prod-moved-writer', IsClusterWriter: true }] })],
+    });
+    mocks.secretsmanager.on(GetSecretValueCommand, { SecretId: 'crossmove/orders-2026-12/target-admin' }).rejects(notFound('ResourceNotFoundException'));
+    const record = await readCutoverRecord(state({ clone: undefined }), ctx);
+    if (record.targetIsPrimary || !/never reset/.test(record.detail)) throw new Error(`unexpected record: ${JSON.stringify(record)}`);
+    return record;
   },
   shareCluster: async () => {
     mocks.ram.on(GetResourceSharesCommand).resolves({ resourceShares: [] });

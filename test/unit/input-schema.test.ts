@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { InputValidationError } from '../../shared/errors.js';
 import { inputJsonSchemaText } from '../../shared/input/json-schema.js';
-import { validateMigrationInput } from '../../shared/input/validate.js';
+import { notAnInputIssue, validateMigrationInput } from '../../shared/input/validate.js';
+import { RESERVED_SCHEMAS } from '../../shared/input/schema.js';
+import { MARKER_SCHEMA, SYSTEM_SCHEMAS } from '../../shared/initial-load/inspect.js';
 
 const example = () => parse(readFileSync('examples/clone-cross-account.yaml', 'utf8'));
 
@@ -85,6 +87,72 @@ describe('execution input', () => {
     delete raw.source.clusterArn;
     raw.source.endpoint = { host: 'db.example.com' };
     expect(issuesOf(raw)).toEqual(['source.clusterArn']);
+  });
+
+  it('accepts host names, IPv4 and IPv6 addresses; refuses anything that could leave a quoted SQL string or a URL', () => {
+    const local = () => parse(readFileSync('examples/local.yaml', 'utf8'));
+    for (const host of ['127.0.0.1', 'localhost', 'db-1.cluster-abc.eu-west-1.rds.amazonaws.com', 'db.example.com.', '::1', 'fd00::12:1', 'my_host']) {
+      const raw = local();
+      raw.target.endpoint.host = host;
+      raw.replication.sourceHostForTarget = host;
+      expect(validateMigrationInput(raw).target.endpoint!.host).toBe(host);
+    }
+    for (const host of ["127.0.0.1'", 'db.example.com; DROP', 'a b', 'db.example.com/x', '`db`', 'user@db', '-db', '', 'x'.repeat(254)]) {
+      const raw = local();
+      raw.target.endpoint.host = host;
+      raw.replication.sourceHostForTarget = host;
+      expect(issuesOf(raw).sort()).toEqual(['replication.sourceHostForTarget', 'target.endpoint.host']);
+    }
+  });
+
+  it('initialLoad.schemas: names as DBAs write them; system, crossmove-owned (any case), duplicate, injection-shaped names and an empty list refused', () => {
+    const logical = (schemas: unknown) => ({ ...parse(readFileSync('examples/local.yaml', 'utf8')), initialLoad: { method: 'logical', schemas } });
+    expect(validateMigrationInput(logical(['shop', 'shop-eu', 'Bestellungen_2026', 'café', 'a$b'])).initialLoad.schemas).toHaveLength(5);
+    for (const bad of [[], ['mysql'], ['MySQL'], ['Crossmove'], ['crossmove_load'], ['sys'], ['shop', 'shop'], ['shop`; DROP DATABASE shop; --'], ['a.b'], ['x'.repeat(65)], ['']]) {
+      expect(issuesOf(logical(bad))[0]).toMatch(/^initialLoad\.schemas/);
+    }
+    // A clone copies the whole cluster: a schema list there would be silently ignored.
+    expect(issuesOf({ ...example(), initialLoad: { method: 'clone', schemas: ['shop'] } })).toEqual(['initialLoad.schemas']);
+  });
+
+  it('reserves every schema the servers and crossmove own (the copy, the heartbeat)', () => {
+    const names = validateMigrationInput(example()).names;
+    expect(RESERVED_SCHEMAS).toEqual(expect.arrayContaining([...SYSTEM_SCHEMAS, MARKER_SCHEMA, names.heartbeatSchema]));
+  });
+
+  it('writeBlock.keepUsers: user names only (no host part, no quotes)', () => {
+    const withKeep = (keepUsers: string[]) => {
+      const raw = example();
+      raw.cutover.writeBlock = { ...raw.cutover.writeBlock, keepUsers };
+      return raw;
+    };
+    expect(validateMigrationInput(withKeep(['app', 'etl.batch', 'svc-reports'])).cutover.writeBlock?.keepUsers).toEqual(['app', 'etl.batch', 'svc-reports']);
+    for (const bad of ["app' OR '1'='1", "app'@'%", 'a b', '']) expect(issuesOf(withKeep([bad]))).toEqual(['cutover.writeBlock.keepUsers.0']);
+  });
+
+  it('an empty input, null, a list or a string: one issue saying what the input must be', () => {
+    for (const raw of [undefined, null, [], [{ migrationId: 'x' }], 'orders', 42]) {
+      expect(notAnInputIssue(raw)?.message).toMatch(/^must be a YAML mapping or JSON object with migrationId/);
+      expect(issuesOf(raw)).toEqual(['(input)']);
+    }
+    expect(notAnInputIssue({})).toBeNull();
+  });
+
+  it('the published JSON Schema refuses what the validator refuses (its patterns are the same rules)', () => {
+    const schema = JSON.parse(inputJsonSchemaText());
+    const props = schema.properties;
+    const patterns = (node: any): RegExp[] => [node.pattern, ...(node.allOf ?? []).map((n: any) => n.pattern)].filter(Boolean).map((p: string) => new RegExp(p, 'u'));
+    const ok = (node: any, value: string) => patterns(node).every((r) => r.test(value));
+    const host = props.target.properties.endpoint.properties.host;
+    expect(ok(host, 'db.example.com')).toBe(true);
+    expect(ok(host, "127.0.0.1', MASTER_PASSWORD='x")).toBe(false);
+    expect(ok(props.replication.properties.sourceHostForTarget, 'a b')).toBe(false);
+    const schemaItem = props.initialLoad.properties.schemas.items;
+    expect(ok(schemaItem, 'shop')).toBe(true);
+    expect(ok(schemaItem, 'mysql')).toBe(false);
+    expect(ok(schemaItem, 'shop`; DROP')).toBe(false);
+    expect(props.initialLoad.properties.schemas.minItems).toBe(1);
+    expect(ok(props.cutover.properties.writeBlock.properties.keepUsers.items, "app' OR '1'='1")).toBe(false);
   });
 
   it('publishes an up-to-date JSON Schema (run `npm run schema` after changing shared/input/schema.ts)', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -67,6 +67,20 @@ describe('secret references', () => {
     await expect(readCredentials('plain-password')).rejects.toThrow(/must start with arn:, env: or file:/);
   });
 
+  it('an ARN read without AWS credentials says how to give them (a local run), other AWS errors pass unchanged', async () => {
+    // The SDK's own error when no provider in the chain has credentials.
+    sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const err = (await readCredentials(ARN, { secretsManager: new SecretsManagerClient({}) }).catch((e: Error) => e)) as Error;
+    expect(err).toBeInstanceOf(SecretError);
+    expect(err.message).toContain(ARN);
+    expect(err.message).toMatch(/give this process AWS credentials .* or in a local run use env:NAME or file:PATH/);
+
+    sm.reset();
+    sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('You provided a parameter value that is not valid'), { name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } }));
+    const other = (await readCredentials(ARN, { secretsManager: new SecretsManagerClient({}) }).catch((e: Error) => e)) as Error;
+    expect(other.name).toBe('InvalidParameterException');
+  });
+
   it('stores generated credentials in Secrets Manager, updating the secret when it already exists', async () => {
     const arn = 'arn:aws:secretsmanager:us-east-1:222222222222:secret:crossmove/m1/replication-user-AbCdEf';
     sm.on(CreateSecretCommand).rejectsOnce(new ResourceExistsException({ message: 'exists', $metadata: {} }));
@@ -87,5 +101,23 @@ describe('secret references', () => {
     expect(statSync(ref.slice(5)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(ref.slice(5), 'utf8')).password).toBe('local-pass-xyz1');
     expect((await readCredentials(ref)).password).toBe('local-pass-xyz1');
+  });
+
+  it('keeps local secrets in folders only the owner can open, tightening ones an older crossmove left open', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'cm-store-'));
+    const root = join(parent, 'secrets');
+    process.env.CROSSMOVE_SECRET_STORE = `local:${root}`;
+    const ref = await storeCredentials('crossmove/m1/replication-user', { username: 'repl', password: 'local-pass-xyz2' });
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    for (const d of [root, join(root, 'crossmove'), join(root, 'crossmove/m1')]) expect(mode(d)).toBe(0o700);
+
+    // As an older version left them: folders 0755, the file 0644. Storing again tightens all of it,
+    // never the folder above the store.
+    for (const d of [parent, root, join(root, 'crossmove'), join(root, 'crossmove/m1')]) chmodSync(d, 0o755);
+    chmodSync(ref.slice(5), 0o644);
+    await storeCredentials('crossmove/m1/replication-user', { username: 'repl', password: 'local-pass-xyz3' });
+    for (const d of [root, join(root, 'crossmove'), join(root, 'crossmove/m1')]) expect(mode(d)).toBe(0o700);
+    expect(mode(ref.slice(5))).toBe(0o600);
+    expect(mode(parent)).toBe(0o755);
   });
 });

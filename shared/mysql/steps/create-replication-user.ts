@@ -8,7 +8,7 @@ export async function createReplicationUserStep(state: MigrationState): Promise<
   const { input } = state;
   return withSides(state, { source: true }, async ({ source }) => {
     logStep('create or update the replication user', { user: input.replication.userName, requireSsl: input.replication.ssl, secret: input.names.replicationSecretName });
-    return ensureReplicationUser(source!.conn, {
+    return ensureReplicationUser(source!.conn, source!.dialect, {
       userName: input.replication.userName,
       secretName: input.names.replicationSecretName,
       requireSsl: input.replication.ssl,

@@ -16,6 +16,8 @@ import { reverseUserName } from '../replication-user.js';
 import { SecurityGroupBlocker } from '../write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
 import { openSource, openTarget, type Side } from './sides.js';
+import { sideAddresses } from '../../endpoints.js';
+import { assertNoOtherWritablePrimary } from '../primary-guard.js';
 
 export type BlockerFactory = (state: MigrationState, source: Conn, dialect: Dialect) => Promise<WriteBlocker>;
 /** The security-group blocker, made without a source connection (crash recovery runs it before connecting). */
@@ -41,9 +43,17 @@ export const defaultSgBlocker: SgBlockerFactory = async (state) => {
 
 export const defaultBlocker: BlockerFactory = (state, source, dialect) => chooseBlocker(state, source, dialect, defaultSgBlocker);
 
-async function chooseBlocker(state: MigrationState, source: Conn, dialect: Dialect, sg: SgBlockerFactory): Promise<WriteBlocker> {
+/** The write block the input asks for; without one, what the source's engine allows (read by the dialect, or from the input's engine). */
+function blockMethod(state: MigrationState, dialect?: Dialect): 'read-only' | 'security-group' {
   const wb = state.input.cutover.writeBlock;
-  const method = wb?.method ?? (dialect.aurora ? 'security-group' : 'read-only');
+  const aurora = dialect ? dialect.aurora : /^aurora/.test(state.input.source.engine ?? '') || Boolean(state.input.source.clusterArn && !state.input.source.endpoint);
+  return wb?.method ?? (aurora ? 'security-group' : 'read-only');
+}
+
+type SideAddresses = ReturnType<typeof sideAddresses>;
+
+async function chooseBlocker(state: MigrationState, source: Conn, dialect: Dialect, sg: SgBlockerFactory): Promise<WriteBlocker> {
+  const method = blockMethod(state, dialect);
   if (method === 'read-only') {
     if (!dialect.canSetReadOnly) {
       throw new CutoverNotReadyError(`Cutover refused, nothing changed: ${dialect.engine} cannot be made read-only; set cutover.writeBlock.method to security-group with securityGroupId`);
@@ -61,10 +71,17 @@ function isSgPlan(plan: unknown): boolean {
  * A previous attempt that died with the network closed may have locked this Lambda out of the source:
  * its security-group rules are restored from the target's marker BEFORE connecting to the source.
  */
-async function restoreNetworkFirst(state: MigrationState, target: Conn, sg: SgBlockerFactory): Promise<void> {
-  const marker = await readCutoverMarker(target, state.input.names.heartbeatSchema, state.input.migrationId);
+async function restoreNetworkFirst(state: MigrationState, target: Side, sg: SgBlockerFactory, addresses: SideAddresses): Promise<void> {
+  const marker = await readCutoverMarker(target.conn, state.input.names.heartbeatSchema, state.input.migrationId);
   if (marker?.phase !== 'in-progress' || !isSgPlan(marker.blockState)) return;
   assertAttemptEnded(marker, state.input, 'cutover');
+  // Reopening the source's network makes it writable for the application again: never while the
+  // target takes writes itself (it should still be the source's replica).
+  await assertNoOtherWritablePrimary(
+    { name: 'source', address: addresses.source },
+    { name: 'target', address: addresses.target, conn: target.conn, dialect: target.dialect, replicaOfBecoming: true },
+    "restore the source's inbound rules (undo a crashed cutover's write block)",
+  );
   logStep('cutover: a previous attempt left the source network closed: restoring its inbound rules before connecting', {
     groupId: (marker.blockState as { groupId: string }).groupId,
   });
@@ -93,14 +110,18 @@ export async function cutOverStep(
   let target: Side | null = null;
   let source: Side | null = null;
   try {
+    const addresses = sideAddresses(state);
     target = await openTarget(state);
-    await restoreNetworkFirst(state, target.conn, sg);
+    await restoreNetworkFirst(state, target, sg, addresses);
     try {
       source = await openSource(state);
     } catch (err) {
       // Past the point of no return only the target is needed: a source out of reach must not keep
       // the application from its new primary.
-      const finished = await finishCutoverWithoutSource(target.conn, target.dialect, state.input, err as Error);
+      const finished = await finishCutoverWithoutSource(target.conn, target.dialect, state.input, err as Error, {
+        addresses,
+        ...(blockMethod(state) === 'security-group' ? { sourceNetworkBlock: { method: 'security-group', inPlace: async () => (await sg(state)).inPlace() } } : {}),
+      });
       if (finished) return finished;
       throw err;
     }
@@ -115,6 +136,7 @@ export async function cutOverStep(
       crossmoveUsers: [sourceAdmin.username, targetAdmin.username, userName, reverseUserName(userName)],
       beforeBlock: opts.beforeBlock,
       afterFinalPosition: opts.afterFinalPosition,
+      addresses,
     });
   } finally {
     await closeQuietly(source?.conn);

@@ -17,7 +17,7 @@ export async function startReverseReplicationStep(state: MigrationState): Promis
     // The old source is the replica now: its engine decides whether encrypted replication works.
     checkSslSupport(state, source!.dialect);
     logStep('start reverse replication (source follows the target)', { host: at.host, port: at.port, from });
-    const r = await startReverse(source!.conn, target!.conn, source!.dialect, state.input, at, from);
+    const r = await startReverse(source!.conn, target!.conn, source!.dialect, target!.dialect, state.input, at, from);
     return { started: r.started, from: r.from, skipped: false, userSecretRef: r.userSecretRef } as ReverseReplicationResult;
   });
 }
