@@ -35,7 +35,7 @@ export interface ApprovalDecision {
 
 export interface RunEvent {
   type: string;
-  /** 'migration' for the main execution, 'lag-monitor#N' for the Nth child window. */
+  /** 'migration' for the main execution, 'lag-monitor#N' / 'copy#N' for the Nth child window of each. */
   execution: string;
   state?: string;
   stateType?: string;
@@ -44,6 +44,8 @@ export interface RunEvent {
   payload?: unknown;
   error?: string;
   cause?: string;
+  /** Inside a Map state: the iteration's index (its MapIteration* events carry it too). */
+  mapIndex?: number;
 }
 
 export interface RunOptions {
@@ -111,11 +113,33 @@ function functionKeyOf(arn: unknown): string | undefined {
   return typeof arn === 'string' && arn.startsWith(LAMBDA_ARN_PREFIX) ? arn.slice(LAMBDA_ARN_PREFIX.length) : undefined;
 }
 
+/**
+ * Every state of a definition, those inside Map (ItemProcessor / Iterator) and Parallel branches
+ * included: the engine keys its local overrides by state name at every level, so a name used twice
+ * would bind two states to one override and is refused.
+ */
+export function allStates(definition: { States: Record<string, any> }): [string, Record<string, any>][] {
+  const out: [string, Record<string, any>][] = [];
+  const seen = new Set<string>();
+  const visit = (states: Record<string, any>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (seen.has(name)) throw new Error(`state name "${name}" is used twice (inside a Map or Parallel too): local overrides are keyed by name`);
+      seen.add(name);
+      out.push([name, state]);
+      const processor = state.ItemProcessor ?? state.Iterator;
+      if (state.Type === 'Map' && processor?.States) visit(processor.States);
+      if (state.Type === 'Parallel') for (const branch of state.Branches ?? []) visit(branch.States ?? {});
+    }
+  };
+  visit(definition.States);
+  return out;
+}
+
 /** Every Task state of a definition with its local binding; throws naming every Task it cannot bind. */
 export function taskBindings(definition: Definition, definitionPath: string): Map<string, TaskBinding> {
   const bindings = new Map<string, TaskBinding>();
   const problems: string[] = [];
-  for (const [name, state] of Object.entries(definition.States)) {
+  for (const [name, state] of allStates(definition)) {
     if (state.Type !== 'Task') continue;
     const resource: string = state.Resource;
     const direct = functionKeyOf(resource);
@@ -175,7 +199,8 @@ interface Prepared {
 class LocalRunner {
   private readonly prepared = new Map<string, Prepared>();
   private readonly closing = new AbortController();
-  private childRuns = 0;
+  /** Child executions started so far, per state machine (lag-monitor#1, copy#1, ...). */
+  private readonly childRuns = new Map<string, number>();
   private readonly validatedInput: Record<string, any> | undefined;
 
   constructor(private readonly options: RunOptions) {
@@ -195,7 +220,8 @@ class LocalRunner {
     const hit = this.prepared.get(path);
     if (hit) return hit;
     const definition = loadDefinition(path);
-    for (const state of Object.values(definition.States)) alignTimeoutPath(state);
+    const states = new Map(allStates(definition));
+    for (const state of states.values()) alignTimeoutPath(state);
     const bindings = taskBindings(definition, path);
     const handlers: Prepared['overrides']['taskResourceLocalHandlers'] = {};
     const unknown: string[] = [];
@@ -215,7 +241,7 @@ class LocalRunner {
       else handlers[stateName] = (input) => this.awaitApproval(key, input.Payload as ApprovalTaskEvent);
       // Lambda Tasks only: the approval's timeout is the gate itself.
       if (binding.kind !== 'task-token' && this.options.minTaskTimeoutSeconds) {
-        const state = definition.States[stateName];
+        const state = states.get(stateName)!;
         state.TimeoutSeconds = Math.max(state.TimeoutSeconds ?? 0, this.options.minTaskTimeoutSeconds);
       }
     }
@@ -223,7 +249,7 @@ class LocalRunner {
 
     const waitTimeOverrides: Record<string, number> = {};
     const retryIntervalOverrides: Record<string, number> = {};
-    for (const [name, state] of Object.entries(definition.States)) {
+    for (const [name, state] of states) {
       if (state.Type === 'Wait') waitTimeOverrides[name] = this.waitMs(name, state);
       if (state.Retry && this.options.retryMs !== undefined) retryIntervalOverrides[name] = this.options.retryMs;
     }
@@ -281,6 +307,7 @@ class LocalRunner {
     for await (const ev of events) {
       if (!onEvent) continue;
       const out: RunEvent = { type: ev.type, execution, timestamp: ev.timestamp };
+      if (typeof ev.index === 'number') out.mapIndex = ev.index;
       if (ev.state) {
         out.state = ev.state.name;
         out.stateType = ev.state.type;
@@ -320,7 +347,9 @@ class LocalRunner {
 
   /** startExecution.sync:2 locally: the child's output comes back parsed in `Output`, as on AWS. */
   private async runChild(name: string, child: Prepared, input: { Input?: unknown; Name?: string }): Promise<unknown> {
-    const execution = `${name}#${++this.childRuns}`;
+    const n = (this.childRuns.get(name) ?? 0) + 1;
+    this.childRuns.set(name, n);
+    const execution = `${name}#${n}`;
     const arn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:execution:crossmove-${name}-local:${input.Name ?? execution}`;
     try {
       const output = await this.execute(execution, child.definition, input.Input ?? {}, child.overrides);

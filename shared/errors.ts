@@ -196,6 +196,26 @@ export class FallbackIncompleteError extends CrossmoveError {}
  */
 export class SourceAccessError extends CrossmoveError {}
 
+// Resumable logical initial load (issue 11).
+
+/** The frozen source cannot serve the copy as configured (not a replica of the source, unsafe parallel applier, ...): names the field and the fix. Nothing was changed on it. */
+export class FrozenSourceError extends CrossmoveError {}
+
+/** The frozen source changed while the copy read it (its replication was restarted, or something wrote to it): what was copied is not one consistent point any more. */
+export class FrozenSourceMovedError extends CrossmoveError {}
+
+/** The frozen source (read replica or clone) did not become ready within the poll bound. */
+export class FrozenSourceNotReadyInTimeError extends CrossmoveError {}
+
+/** The live copy's snapshot is gone (a copy from the live source needed more than one invocation): names the frozen sources to use instead. */
+export class LiveSnapshotLostError extends CrossmoveError {}
+
+/** The copy did not finish within its window bound (the ranges left are in the cursor store; a re-run resumes them). */
+export class CopyNotFinishedInTimeError extends CrossmoveError {}
+
+/** The secondary keys added after the load were not built within the poll bound (they may still be building on the target). */
+export class SecondaryKeysNotBuiltInTimeError extends CrossmoveError {}
+
 // Past the point of no return (failures after "Cut over").
 
 /**

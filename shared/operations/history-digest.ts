@@ -2,7 +2,7 @@
 // which phase, which state, since when, the last lag figures, is replication healthy, is a cutover
 // approval waiting. Pure: no AWS calls, so it is unit-tested with histories shaped like the API's.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import type { MigrationState, ReplicationCheck } from '../state.js';
+import type { CopyProgressState, MigrationState, ReplicationCheck } from '../state.js';
 import { targetIsPrimary, unfinishedSteps, type UnfinishedStep } from '../after-cutover.js';
 import { MIGRATED_WITH_UNFINISHED_STEPS } from '../errors.js';
 
@@ -48,7 +48,19 @@ const PHASE_OF: Record<string, Phase> = {
   "Read the clone's binlog position": 'initial-load',
   'Is the binlog position known?': 'initial-load',
   'Wait for the binlog position event': 'initial-load',
-  'Copy the data consistently': 'initial-load',
+  'Prepare the frozen source': 'initial-load',
+  'Is the frozen source ready?': 'initial-load',
+  'Wait for the frozen source': 'initial-load',
+  'Check the frozen source': 'initial-load',
+  'Plan the copy': 'initial-load',
+  'Start the copy': 'initial-load',
+  'Count the copy window': 'initial-load',
+  'Copy the data for one window': 'initial-load',
+  'Keep the copy progress': 'initial-load',
+  'Is the copy done?': 'initial-load',
+  'Finish the copy': 'initial-load',
+  'Are the secondary keys built?': 'initial-load',
+  'Wait for the secondary keys': 'initial-load',
   "Use the copy's binlog position": 'initial-load',
   'Create the replication user': 'replicating',
   'Start replication on the target': 'replicating',
@@ -76,6 +88,8 @@ const PHASE_OF: Record<string, Phase> = {
 };
 const APPROVAL_STATE = 'Ask for cutover approval';
 export const WATCH_STATE = 'Watch replication for one window';
+/** The logical copy's window (a child execution of copy.asl.yaml): its "Check the copy" is fresher than the parent's. */
+export const COPY_WINDOW_STATE = 'Copy the data for one window';
 
 export function phaseOfState(name: string): Phase | undefined {
   if (PHASE_OF[name]) return PHASE_OF[name];
@@ -111,7 +125,9 @@ export interface HistoryDigest {
   failure: { error: string; cause: string } | null;
   /** The newest whole MigrationState seen in the history (what the next Task receives). */
   state: MigrationState | null;
-  /** The running child execution of "Watch replication for one window", when that is the current state. */
+  /** The logical copy's newest progress ("Check the copy": rows, bytes, chunks, rate, ETA), null before or without one. */
+  copy: CopyProgressState | null;
+  /** The running child execution of "Watch replication for one window" or "Copy the data for one window", when that is the current state. */
   childExecutionArn: string | null;
   /** Past the cutover's point of no return (null before it): what is left once the execution ended. */
   afterCutover: AfterCutover | null;
@@ -165,6 +181,7 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
   let currentStateSince: string | null = null;
   let state: MigrationState | null = null;
   let lagCheck: Partial<ReplicationCheck> | undefined;
+  let copy: CopyProgressState | null = null;
   let childExecutionArn: string | null = null;
   let failure: HistoryDigest['failure'] = null;
 
@@ -186,8 +203,9 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
       const output = parse(exited.output);
       if (isMigrationState(output)) state = output;
       if (output?.lag && typeof output.lag === 'object') lagCheck = output.lag;
+      if (isCopyProgress(output?.copy)) copy = output.copy;
     }
-    if (e.type === 'TaskSubmitted' && currentState === WATCH_STATE) {
+    if (e.type === 'TaskSubmitted' && (currentState === WATCH_STATE || currentState === COPY_WINDOW_STATE)) {
       childExecutionArn = parse(e.taskSubmittedEventDetails?.output)?.ExecutionArn ?? null;
     }
     const failed = e.executionFailedEventDetails ?? e.executionTimedOutEventDetails ?? e.executionAbortedEventDetails;
@@ -211,6 +229,7 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
     waitingForApprovalSince: running && currentState === APPROVAL_STATE ? currentStateSince : null,
     lag: lagOf(lagCheck),
     replication: healthOf(lagCheck),
+    copy,
     failure,
     state,
     childExecutionArn: running ? childExecutionArn : null,
@@ -236,6 +255,25 @@ function afterCutoverOf(state: MigrationState, failure: HistoryDigest['failure']
       ? `start the migration again with the same input (\`crossmove start\`): it resumes at ${unfinished[0]!.step}; never make the source writable by hand (\`crossmove fallback ${id}\` once reverse replication runs)`
       : `\`crossmove cleanup ${id}\` when the application is happy on the target`,
   };
+}
+
+function isCopyProgress(v: unknown): v is CopyProgressState {
+  return !!v && typeof v === 'object' && typeof (v as CopyProgressState).rangesTotal === 'number' && typeof (v as CopyProgressState).rows === 'number';
+}
+
+/** The newest "Check the copy" in a copy window's history (newest events first or oldest first). */
+export function newestCopyCheck(events: HistoryEvent[]): CopyProgressState | undefined {
+  let best: CopyProgressState | undefined;
+  let bestAt = -Infinity;
+  for (const e of events) {
+    const out = parse(e.stateExitedEventDetails?.output);
+    const at = e.timestamp ? new Date(e.timestamp).getTime() : 0;
+    if (isCopyProgress(out?.copy) && at >= bestAt) {
+      best = out.copy;
+      bestAt = at;
+    }
+  }
+  return best;
 }
 
 /** The newest lag check in a lag-monitor child's history (newest events first or oldest first). */

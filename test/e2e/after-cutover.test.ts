@@ -1,5 +1,5 @@
 // A failure after the cutover, in local mode on two real MariaDB servers under an application's write
-// load: "Switch DNS" failing (no AWS region, as on a laptop; Route 53 is moto), and separately "Start
+// load: "Switch DNS" failing (the AWS region gone after preflight read the zone; Route 53 is moto), and separately "Start
 // reverse replication" failing (its secret cannot be stored). Each run ends "migrated, with unfinished
 // steps" with its final state saved; a fallback from it is refused (no reverse replication yet) without
 // touching either server; running the same input again resumes the unfinished steps (never replicating
@@ -141,7 +141,14 @@ function inputFor(id: string, pair: Pair, envName: string, extra: Record<string,
 }
 
 /** One `run --local`: the load moves to the target when the cutover is done; the sampler starts once the target replicates. */
-async function run(input: unknown, stateDir: string, load: WriteLoad, pair: Pair, sampler: ReadOnlySampler): Promise<{ report: LocalRunReport; entered: string[] }> {
+async function run(
+  input: unknown,
+  stateDir: string,
+  load: WriteLoad,
+  pair: Pair,
+  sampler: ReadOnlySampler,
+  afterCutOver: () => void = () => {},
+): Promise<{ report: LocalRunReport; entered: string[] }> {
   const entered: string[] = [];
   const report = await runMigrationLocally({
     input,
@@ -154,13 +161,16 @@ async function run(input: unknown, stateDir: string, load: WriteLoad, pair: Pair
     },
     onStateExited: (state) => {
       if (state === 'Start replication on the target') sampler.start();
-      if (state === 'Cut over' || state === 'Resume after the cutover') load.repoint({ host: pair.target.host, port: pair.target.port, name: 'target' });
+      if (state === 'Cut over' || state === 'Resume after the cutover') {
+        load.repoint({ host: pair.target.host, port: pair.target.port, name: 'target' });
+        afterCutOver();
+      }
     },
   });
   return { report, entered };
 }
 
-const BEFORE_CUTOVER_STEPS = ['Run preflight checks', 'Check the databases', 'Keep binlogs long enough', 'Copy the data consistently', 'Create the replication user', 'Start replication on the target', 'Watch replication for one window'];
+const BEFORE_CUTOVER_STEPS = ['Run preflight checks', 'Check the databases', 'Keep binlogs long enough', 'Prepare the frozen source', 'Plan the copy', 'Copy the data for one window', 'Create the replication user', 'Start replication on the target', 'Watch replication for one window'];
 
 let moto: Moto;
 beforeAll(async () => {
@@ -191,11 +201,14 @@ describe.sequential('after the cutover', () => {
     const load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: 100 }).start();
     const sampler = new ReadOnlySampler(pair);
     try {
-      // 1. No region on this laptop: Route 53 cannot be called.
+      // 1. The region goes away once the cutover is done (preflight read the zone before): Route 53
+      // cannot be called by "Switch DNS".
       const region = process.env.AWS_REGION;
-      delete process.env.AWS_REGION;
-      delete process.env.AWS_DEFAULT_REGION;
-      const first = await run(input, stateDir, load, pair, sampler);
+      process.env.AWS_REGION = region ?? 'us-east-1';
+      const first = await run(input, stateDir, load, pair, sampler, () => {
+        delete process.env.AWS_REGION;
+        delete process.env.AWS_DEFAULT_REGION;
+      });
       expect(first.report).toMatchObject({ ok: false, status: 'FAILED', outcome: 'migrated-unfinished', error: 'MigratedWithUnfinishedSteps' });
       expect(EXIT_CODES[first.report.outcome]).toBe(3);
       expect(first.report.unfinished.map((u) => [u.step, u.status])).toEqual([['Switch DNS', 'failed'], ['Start reverse replication', 'not-run']]);

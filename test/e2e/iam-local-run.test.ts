@@ -103,7 +103,10 @@ it('every AWS call of every step of a migration, its fallback and its cleanup is
     notify: { topicArn },
   };
   const stateDir = join(dir, '.crossmove');
-  const report = await runMigrationLocally({ input, autoApprove: true, progress: sink, tty: false, stateDir });
+  // The handlers run as in Lambda, where they meet these roles: checks a local run makes with the
+  // operator's own credentials (preflight reading the DNS zone) are not theirs.
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'crossmove-iam-local-run';
+  const report = await runMigrationLocally({ input, autoApprove: true, progress: sink, tty: false, stateDir }).finally(() => delete process.env.AWS_LAMBDA_FUNCTION_NAME);
   expect(report, JSON.stringify(report.error ?? report.cause)).toMatchObject({ ok: true });
   const fallback = await runFollowUpLocally('fallback', 'shop-iam', { stateDir });
   expect(fallback.status, fallback.error).toBe('SUCCEEDED');

@@ -12,7 +12,7 @@ import { loadDefinition, runStateMachineLocally, taskBindings } from '../../loca
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const serverless = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'));
-const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml', 'cleanup.asl.yaml', 'fallback.asl.yaml'].map((f) => join(root, 'statemachine', f));
+const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml', 'cleanup.asl.yaml', 'fallback.asl.yaml', 'copy.asl.yaml'].map((f) => join(root, 'statemachine', f));
 
 const boundKeys = () =>
   definitions.flatMap((path) =>
@@ -33,6 +33,13 @@ describe('bindings', () => {
     const b = taskBindings(loadDefinition(path), path).get('Watch replication for one window');
     expect(b).toEqual({ kind: 'child-execution', stateMachineName: 'lag-monitor', definitionPath: definitions[1] });
     expect(serverless.stepFunctions.stateMachines.lagMonitor.name).toBe('crossmove-lag-monitor-${sls:stage}');
+  });
+
+  it('the copy window Task runs the copy definition, whose Map slots bind to the chunk worker', () => {
+    const main = definitions[0]!;
+    expect(taskBindings(loadDefinition(main), main).get('Copy the data for one window')).toEqual({ kind: 'child-execution', stateMachineName: 'copy', definitionPath: definitions[4] });
+    expect(serverless.stepFunctions.stateMachines.copy.name).toBe('crossmove-copy-${sls:stage}');
+    expect(taskBindings(loadDefinition(definitions[4]!), definitions[4]!).get('Copy chunks until the time budget')).toEqual({ kind: 'lambda', functionKey: 'copyChunks' });
   });
 
   it('every registry entry is used by a Task and matches its serverless.yml function and role', () => {

@@ -51,7 +51,8 @@ beforeAll(() => {
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** The functions that open MySQL connections and so must run in the databases' VPC when one is given. */
-const MYSQL_FUNCTIONS = ['readCutoverRecord', 'runPreflight', 'checkDatabases', 'cleanupDb', 'fallBack', 'keepBinlogs', 'createReplicationUser', 'startReplication', 'checkReplication', 'cutOver', 'startReverseReplication', 'copyData', 'scheduledLagCheck'];
+const MYSQL_FUNCTIONS = ['readCutoverRecord', 'runPreflight', 'checkDatabases', 'cleanupDb', 'fallBack', 'keepBinlogs', 'createReplicationUser', 'startReplication', 'checkReplication', 'cutOver', 'startReverseReplication',
+  'prepareFrozenSource', 'checkFrozenSource', 'planCopy', 'copyChunks', 'checkCopy', 'explainCopyFailure', 'finishCopy', 'scheduledLagCheck'];
 
 /** Evaluates the CloudFormation condition functions the template uses (Fn::Not / Fn::Equals on literals). */
 function conditionValue(t: any, name: string): boolean {
@@ -94,13 +95,14 @@ describe('VPC of the MySQL steps (deploy-time params lambdaSubnetIds / lambdaSec
 });
 
 describe('packaged template', () => {
-  it('has the four state machines (migration, its lag-monitor child, cleanup, fallback), the child named as the parent starts it', () => {
+  it('has the five state machines (migration, its lag-monitor and copy children, cleanup, fallback), each child named as the parent starts it', () => {
     const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
     expect(machines.map((m) => m.Properties.StateMachineName).sort()).toEqual([
-      'crossmove-cleanup-test', 'crossmove-fallback-test', 'crossmove-lag-monitor-test', 'crossmove-migration-test',
+      'crossmove-cleanup-test', 'crossmove-copy-test', 'crossmove-fallback-test', 'crossmove-lag-monitor-test', 'crossmove-migration-test',
     ]);
     const main = JSON.stringify(template.Resources.MigrationStateMachine!.Properties.DefinitionString);
     expect(main).toContain('stateMachine:crossmove-lag-monitor-test');
+    expect(main).toContain('stateMachine:crossmove-copy-test');
   });
 
   it('has every function on nodejs22.x, each with its own role', () => {

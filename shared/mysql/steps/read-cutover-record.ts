@@ -141,15 +141,23 @@ export async function readCutoverRecordStep(state: MigrationState): Promise<Prio
   if (targetAdmin === null) return nothing(`secret ${input.names.targetAdminSecretName} does not exist: the new cluster's master password was never reset, so nothing after it ran`);
   logStep('read the cutover record on the target', { host: found.endpoint.host, port: found.endpoint.port, schema: input.names.heartbeatSchema });
   let conn;
+  // Which input field to fix when this fails: the secret that would not load, or the endpoint.
+  let failing = 'target.endpoint';
   try {
-    conn = await openConnection(found.endpoint, await targetAdminCredentials({ ...state, ...(targetAdmin ? { targetAdmin } : {}) }));
+    const credentials = await targetAdminCredentials({ ...state, ...(targetAdmin ? { targetAdmin } : {}) }).catch((err: Error) => {
+      failing = targetAdmin ? input.names.targetAdminSecretName : 'target.adminSecret';
+      throw err;
+    });
+    conn = await openConnection(found.endpoint, credentials);
   } catch (err) {
     if (await writerNeverAvailable(state).catch(() => false)) return nothing('the target writer was never available');
     // Without the record nobody can tell whether the target took over: refuse to go on (nothing changed).
     // Same name (a TransientError is retried), the reason said in full.
     const e = err as Error;
     const out = new Error(
-      redact(`Cannot tell whether migration ${input.migrationId} already cut over (its record is on the target ${found.endpoint.host}:${found.endpoint.port}): ${e.message}. Nothing was changed; make the target reachable and start the migration again.`),
+      redact(
+        `Cannot tell whether migration ${input.migrationId} already cut over (its record is on the target ${found.endpoint.host}:${found.endpoint.port}; check ${failing}): ${e.message}. Nothing was changed; make the target reachable and start the migration again.`,
+      ),
       { cause: err },
     );
     out.name = e.name;
