@@ -4,10 +4,23 @@
 // target. --rows adds a dataset of that many rows; the data comparison runs before each cutover
 // (outside the window), so the window shows what the write block costs at that size.
 // With --json the last stdout line is one JSON object {runs, writesPerSec, p50Ms, maxMs, lostRows}.
+// `--workload sysbench`: the same under sysbench's OLTP load, per scenario (bench/cutover-sysbench.ts).
 export {};
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const workloadAt = process.argv.indexOf('--workload');
+const workload = workloadAt > 0 ? process.argv[workloadAt + 1] : 'writes';
+if (workload === 'sysbench') {
+  const { benchSysbench } = await import('./cutover-sysbench.js');
+  await benchSysbench(process.argv.slice(2));
+  process.exit(process.exitCode ?? 0);
+}
+if (workload !== 'writes') {
+  console.error(`--workload must be writes (the built-in loop, default) or sysbench, not ${workload}`);
+  process.exit(2);
+}
 
 const json = process.argv.includes('--json');
 const runsArg = process.argv.indexOf('--runs');

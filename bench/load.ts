@@ -3,7 +3,14 @@
 // each copy verified by CHECKSUM TABLE against the source. Binary logging of the load is off for all
 // three (crossmove and myloader do that by default; the mariadb client gets SET sql_log_bin=0).
 //   npm run bench:load [-- --rows N] [-- --json] [-- --parallelism P] [-- --repeat R] [-- --tools crossmove,mydumper] [-- --batch-bytes B]
-// With --json the last stdout line is {rows, bytes, crossmove:{seconds,rowsPerSec}, mariadbDump:{...}, mydumper:{...}}.
+// With --json the last stdout line is {rows, bytes, crossmove:{seconds,rowsPerSec}, mariadbDump:{...}, mydumper:{...},
+// resumed:{rowsPerSec, chunksCopiedTwice}}. "resumed" is crossmove's copy interrupted at about half its rows (every
+// worker fails its next sub-chunk commit, as a killed invocation would: that sub-chunk is rolled back) and
+// run again with the same migrationId: rowsPerSec over both runs' whole wall time (plan, both runs,
+// finish), chunksCopiedTwice from the cursor store (sub-chunks committed again; 0 when nothing
+// finished was copied twice). It reads the bench source as a frozen source (nothing writes to it, so
+// its binlog position is its frozen point), the way a paused replica is read. A tool not installed:
+// an install hint on stderr and null in the JSON.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +18,15 @@ import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { startMariaDb, type MariaDbServer } from '../local/mariadb.js';
 import { logicalCopy } from '../shared/initial-load/index.js';
+import { fixedBudget } from '../shared/chunks/budget.js';
+import { COPY_JOB, openStore } from '../shared/initial-load/copy-job.js';
+import { finishCopy } from '../shared/initial-load/copy-finish.js';
+import { planCopy, type DbSide } from '../shared/initial-load/copy-plan.js';
+import { runCopyWorker } from '../shared/initial-load/copy-worker.js';
+import { closeQuietly, openConnection } from '../shared/initial-load/connections.js';
+import { readFingerprint } from '../shared/initial-load/frozen-source/fingerprint.js';
+import { binlogStatus, dialectFor } from '../shared/mysql/dialect.js';
+import { execFileSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -23,7 +39,7 @@ const PARALLELISM = option('parallelism', 4);
 // This machine is shared (2 cores): each tool runs REPEAT times, interleaved, and its best run counts.
 const REPEAT = Math.max(1, option('repeat', 1));
 const toolsAt = args.indexOf('--tools');
-const TOOLS = new Set(toolsAt >= 0 ? args[toolsAt + 1]!.split(',') : ['crossmove', 'mariadbDump', 'mydumper']);
+const TOOLS = new Set(toolsAt >= 0 ? args[toolsAt + 1]!.split(',') : ['crossmove', 'resumed', 'mariadbDump', 'mydumper']);
 const BATCH_BYTES = option('batch-bytes', 2 * 1024 * 1024);
 const JSON_OUT = flag('json');
 const log = (msg: string) => (JSON_OUT ? process.stderr : process.stdout).write(`${msg}\n`);
@@ -138,6 +154,65 @@ async function timed(name: string, rows: number, run: () => Promise<void>, verif
   return figure;
 }
 
+/** Whether a command-line tool is installed; if not, says how to install it (its figure is then null). */
+function installed(tool: string, hint: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    log(`${tool} is not installed: ${hint} (its figure is null)`);
+    return false;
+  }
+}
+
+class Interrupted extends Error {
+  override name = 'BenchInterrupted';
+}
+
+/**
+ * crossmove's chunked copy interrupted at about half its rows, then resumed with the same migrationId:
+ * the slots of the second run resume their own ranges at the cursors (as a retried Map slot does).
+ */
+async function interruptedAndResumed(src: MariaDbServer, dst: MariaDbServer, rows: number): Promise<Figure & { chunksCopiedTwice: number; rowsFirstRun: number }> {
+  const side = (s: MariaDbServer): DbSide => ({ endpoint: { host: s.host, port: s.port }, credentials: s.admin });
+  const from = side(src);
+  const target = side(dst);
+  const migrationId = 'bench-resumed';
+  const probe = await openConnection(from.endpoint, from.credentials, 'source');
+  let frozen;
+  try {
+    const position = await binlogStatus(probe);
+    frozen = { kind: 'named-replica' as const, position, fingerprint: await readFingerprint(probe, dialectFor('mariadb')) };
+  } finally {
+    await closeQuietly([probe]);
+  }
+  const started = process.hrtime.bigint();
+  const cpu0 = cpuNow();
+  await planCopy({ migrationId, from, source: from, target, frozen, schemas: [SCHEMA], parallelism: PARALLELISM, chunkBytes: 32 * 1024 * 1024, maxRows: 50_000, batchBytes: BATCH_BYTES });
+  const slots = Array.from({ length: PARALLELISM }, (_, i) => i + 1);
+  const worker = (n: number, extra: Partial<Parameters<typeof runCopyWorker>[0]> = {}) =>
+    runCopyWorker({ migrationId, worker: n, lanes: 1, from, target, frozen: { kind: frozen.kind, fingerprint: frozen.fingerprint }, budget: fixedBudget(Number.POSITIVE_INFINITY), liveMustFinish: false, ...extra });
+  let committed = 0;
+  const first = await Promise.allSettled(
+    slots.map((n) => worker(n, { onCommitted: (r) => (committed += r), beforeCommit: () => { if (committed >= rows / 2) throw new Interrupted('interrupted at about half the rows'); } })),
+  );
+  const unexpected = first.find((r) => r.status === 'rejected' && !String((r.reason as Error).message).includes('interrupted at about half'));
+  if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
+  const rowsFirstRun = committed;
+  log(`crossmove interrupted: ${rowsFirstRun.toLocaleString('en')} rows committed before the interruption; resuming`);
+  await Promise.all(slots.map((n) => worker(n)));
+  await finishCopy({ migrationId, from, target, parallel: PARALLELISM, waitMs: Number.POSITIVE_INFINITY, attempts: 1 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const conn = await openConnection(target.endpoint, target.credentials, 'target');
+  let twice: number;
+  try {
+    twice = (await (await openStore(conn, migrationId)).progress(COPY_JOB)).chunksCopiedTwice;
+  } finally {
+    await closeQuietly([conn]);
+  }
+  return { seconds: Math.round(seconds * 100) / 100, rowsPerSec: Math.round(rows / seconds), cpuSeconds: Math.round((cpuNow() - cpu0) * 100) / 100, chunksCopiedTwice: twice, rowsFirstRun };
+}
+
 async function main(): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'crossmove-bench-load-'));
   const config = { innodb_buffer_pool_size: '512M', innodb_log_file_size: '256M', max_allowed_packet: '64M' };
@@ -165,6 +240,9 @@ async function main(): Promise<void> {
     writeFileSync(cnf, `[client]\nuser=${src.admin.username}\npassword=${src.admin.password}\nhost=127.0.0.1\n`, { mode: 0o600 });
 
     const runs: Record<'crossmove' | 'mariadbDump' | 'mydumper', Figure[]> = { crossmove: [], mariadbDump: [], mydumper: [] };
+    const resumedRuns: (Figure & { chunksCopiedTwice: number })[] = [];
+    if (TOOLS.has('mariadbDump') && !installed('mariadb-dump', 'apt-get install mariadb-client')) TOOLS.delete('mariadbDump');
+    if (TOOLS.has('mydumper') && !(installed('mydumper', 'apt-get install mydumper') && installed('myloader', 'apt-get install mydumper'))) TOOLS.delete('mydumper');
     for (let round = 1; round <= REPEAT; round++) {
       if (REPEAT > 1) log(`round ${round}/${REPEAT}`);
       if (TOOLS.has('crossmove')) await resetTarget(dst);
@@ -180,6 +258,15 @@ async function main(): Promise<void> {
         });
       }, verify));
 
+      if (TOOLS.has('resumed')) {
+        await resetTarget(dst);
+        log('crossmove interrupted at ~50% and resumed: copying...');
+        const figure = await interruptedAndResumed(src, dst, ROWS);
+        await verify();
+        log(`crossmove interrupted+resumed: ${figure.seconds} s, ${figure.rowsPerSec.toLocaleString('en')} rows/s, ${figure.cpuSeconds} CPU s, chunks copied twice: ${figure.chunksCopiedTwice} (checksums match)`);
+        resumedRuns.push(figure);
+      }
+
       if (TOOLS.has('mariadbDump')) await resetTarget(dst);
       if (TOOLS.has('mariadbDump')) runs.mariadbDump.push(await timed('mariadb-dump | mariadb', ROWS, () =>
         sh(`mariadb-dump --defaults-extra-file=${cnf} -P ${src.port} --single-transaction --master-data=2 --databases ${SCHEMA} --routines --triggers --events | mariadb --defaults-extra-file=${cnf} -P ${dst.port} --init-command="SET sql_log_bin=0"`),
@@ -193,14 +280,17 @@ async function main(): Promise<void> {
       }, verify));
       rmSync(dumpDir, { recursive: true, force: true });
     }
-    const best = (figures: Figure[]) => (figures.length ? figures.reduce((a, b) => (b.seconds < a.seconds ? b : a)) : { seconds: NaN, rowsPerSec: NaN, cpuSeconds: NaN });
+    const best = <F extends Figure>(figures: F[]): F | null => (figures.length ? figures.reduce((a, b) => (b.seconds < a.seconds ? b : a)) : null);
     const crossmove = best(runs.crossmove);
     const mariadbDump = best(runs.mariadbDump);
     const mydumper = best(runs.mydumper);
+    const resumedBest = best(resumedRuns);
+    const resumed = resumedBest ? { rowsPerSec: resumedBest.rowsPerSec, chunksCopiedTwice: resumedBest.chunksCopiedTwice, seconds: resumedBest.seconds, cpuSeconds: resumedBest.cpuSeconds } : null;
+    const ratio = (a: Figure | null, b: Figure | null) => (a && b ? round(a.seconds / b.seconds) : null);
 
-    const report = { rows: dataset.rows, bytes: dataset.bytes, parallelism: PARALLELISM, repeat: REPEAT, crossmove, mariadbDump, mydumper,
-      ratio: { vsMariadbDump: round(mariadbDump.seconds / crossmove.seconds), vsMydumper: round(mydumper.seconds / crossmove.seconds) } };
-    log(`crossmove is ${report.ratio.vsMariadbDump}x mariadb-dump and ${report.ratio.vsMydumper}x mydumper`);
+    const report = { rows: dataset.rows, bytes: dataset.bytes, parallelism: PARALLELISM, repeat: REPEAT, crossmove, mariadbDump, mydumper, resumed,
+      ratio: { vsMariadbDump: ratio(mariadbDump, crossmove), vsMydumper: ratio(mydumper, crossmove), resumedVsUninterrupted: ratio(resumedBest, crossmove) } };
+    log(`crossmove is ${report.ratio.vsMariadbDump ?? '?'}x mariadb-dump and ${report.ratio.vsMydumper ?? '?'}x mydumper; interrupted+resumed took ${report.ratio.resumedVsUninterrupted ?? '?'}x the uninterrupted copy`);
     if (JSON_OUT) process.stdout.write(`${JSON.stringify(report)}\n`);
   } finally {
     await cleanup();

@@ -1,12 +1,13 @@
 // The demo, as a function the entry point (cli/demo.ts) and the end-to-end test share: two MariaDB
-// servers, the sample schema, an application writing through a non-admin user during the whole run,
-// the migration with auto-approve, then the figures that show it worked (rows lost, checksums, the
-// write-unavailability window measured from the writer's side).
+// servers, the sample schema, an application writing through a non-admin user during the whole run
+// (the built-in write loop, or sysbench: cli/demo-load.ts), the migration with auto-approve, then the
+// figures that show it worked (rows lost, checksums, the write-unavailability window measured from the
+// application's side).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { startMariaDb, type MariaDbServer } from '../local/mariadb.js';
-import { prepareLoadSchema, WriteLoad } from '../local/write-load.js';
+import { startDemoLoad, type DemoLoad, type SysbenchFigures, type Workload } from './demo-load.js';
 import { createSampleSchema, DEMO_SCHEMA } from './demo-schema.js';
 import { runMigrationLocally, type LocalRunOptions, type LocalRunReport } from './run.js';
 
@@ -16,6 +17,10 @@ export interface DemoOptions {
   progress: NodeJS.WriteStream;
   tty: boolean;
   writesPerSec?: number;
+  /** The application: the built-in write loop (default) or sysbench (`threads` clients, `rate` tx/s). */
+  workload?: Workload;
+  threads?: number;
+  rate?: number;
   onEvent?: LocalRunOptions['onEvent'];
   signal?: AbortSignal;
   /** Servers started, so the caller can clean them up on Ctrl-C. */
@@ -33,6 +38,9 @@ export interface DemoReport {
   writeUnavailableMs: number | null;
   writesDuringRun: number;
   writeFailures: number;
+  workload: Workload;
+  /** With --workload sysbench: its clients' figures. */
+  sysbench?: SysbenchFigures;
   phases: { initialLoadMs: number | null; catchUpMs: number | null; cutoverMs: number | null };
   lag: { method: string; p50Ms: number | null; maxMs: number | null; samples: number };
   elapsedMs: number;
@@ -40,8 +48,6 @@ export interface DemoReport {
   problems: string[];
   migration: Pick<LocalRunReport, 'status' | 'outcome' | 'error' | 'cause'> & { initialLoad: LocalRunReport['initialLoad']; cutover: LocalRunReport['cutover'] };
 }
-
-const APP_SCHEMA = 'app';
 
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const started = Date.now();
@@ -55,13 +61,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 
   let srcAdmin = await source.connect();
   const dstAdmin = await target.connect();
-  let load: WriteLoad | undefined;
+  let load: DemoLoad | undefined;
   try {
     const sampleRows = await createSampleSchema(srcAdmin, options.rows);
-    await prepareLoadSchema(srcAdmin, APP_SCHEMA);
-    // The application's user exists on both sides (users are not part of the copy).
-    await prepareLoadSchema(dstAdmin, APP_SCHEMA, { user: true, table: false });
-    say(`sample schema: ${sampleRows.toLocaleString('en-US')} rows in ${DEMO_SCHEMA}; application writing to ${APP_SCHEMA}.writes`);
+    const workload = options.workload ?? 'writes';
+    load = await startDemoLoad(workload, { source, target, sourceAdmin: srcAdmin, targetAdmin: dstAdmin }, options);
+    say(
+      `sample schema: ${sampleRows.toLocaleString('en-US')} rows in ${DEMO_SCHEMA}; ` +
+        (workload === 'sysbench' ? `sysbench ${options.threads ?? 16} client threads on ${load.schema} (stock oltp_write_only)` : `application writing to ${load.schema}.writes`),
+    );
 
     // Secrets travel as file: references; the values stay in these 0600 files.
     const secrets = join(options.baseDir, 'secrets');
@@ -77,7 +85,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       cutover: { approval: 'manual', writeBlock: { method: 'read-only' }, verify: 'diff', catchUpTimeoutSeconds: 10, reverseReplication: true },
     };
 
-    load = new WriteLoad({ host: source.host, port: source.port, name: 'source' }, { ratePerSec: options.writesPerSec ?? 200, database: APP_SCHEMA }).start();
     const loadRef = load;
     const report = await runMigrationLocally({
       input,
@@ -89,7 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       onEvent: options.onEvent,
       // The application follows DNS: once the switch step is done it writes to the target.
       onStateExited: (state) => {
-        if (state === 'Switch DNS') loadRef.repoint({ host: target.host, port: target.port, name: 'target' });
+        if (state === 'Switch DNS') loadRef.switchToTarget();
       },
     });
     if (report.ok) await new Promise((r) => setTimeout(r, 500)); // a few writes on the target after the switch
@@ -100,21 +107,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     await srcAdmin.end().catch(() => srcAdmin.destroy());
     srcAdmin = await source.connect();
     const reverseProblem = report.reverse?.started ? await waitForReverse(dstAdmin, srcAdmin) : null;
-    const tables = await listTables(srcAdmin, [DEMO_SCHEMA, APP_SCHEMA]);
+    const tables = await listTables(srcAdmin, [DEMO_SCHEMA, load.schema]);
     const [rowsSource, rowsTarget] = await Promise.all([countRows(srcAdmin, tables), countRows(dstAdmin, tables)]);
     const [sumSource, sumTarget] = await Promise.all([checksums(srcAdmin, tables), checksums(dstAdmin, tables)]);
     const checksumsMatch = tables.length > 0 && tables.every((t) => sumSource.get(t) !== undefined && sumSource.get(t) === sumTarget.get(t));
     // A failed run is counted too: before the switch every acknowledged write must still be on the
     // source; after a switch that did not finish, where a write should be is unknown (null).
     const lostRows = report.ok
-      ? await missingWrites(dstAdmin, load.ackedIds())
-      : load.ackedIds('target').length === 0 && !report.cutover?.ok
-        ? await missingWrites(srcAdmin, load.ackedIds())
+      ? await load.missingOn(dstAdmin)
+      : !load.anyAckedOnTarget() && !report.cutover?.ok
+        ? await load.missingOn(srcAdmin)
         : null;
+    const sysbench = load.sysbench();
     const lag = report.lag;
     const problems = [
       ...(report.ok ? [] : [`the migration ended ${report.outcome}${report.error ? ` (${report.error})` : ''}`]),
       ...(lostRows ? [`${lostRows} acknowledged writes are missing on the target`] : []),
+      ...(sysbench?.halfCommitted ? [`${sysbench.halfCommitted} transactions are on the target that no client committed`] : []),
       ...(checksumsMatch ? [] : ['final checksums differ between source and target']),
       ...(report.cutover?.checksumsMatch === false ? ['the cutover verification found differences'] : []),
       ...(reverseProblem ? [reverseProblem] : []),
@@ -127,9 +136,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       lostRows,
       tablesVerified: tables.length,
       checksumsMatch,
-      writeUnavailableMs: roundMs(load.unavailableMs('source', 'target')),
-      writesDuringRun: load.acked.length,
-      writeFailures: load.failures,
+      writeUnavailableMs: roundMs(load.unavailableMs()),
+      writesDuringRun: load.acknowledged(),
+      writeFailures: load.failures(),
+      workload: load.workload,
+      ...(sysbench ? { sysbench } : {}),
       phases: { initialLoadMs: report.phases.initialLoadMs, catchUpMs: report.phases.catchUpMs, cutoverMs: report.phases.cutoverMs },
       lag: { method: lag.method, p50Ms: lag.p50Ms, maxMs: lag.maxMs, samples: lag.samples },
       elapsedMs: Date.now() - started,
@@ -171,18 +182,6 @@ async function countRows(conn: Connection, tables: string[]): Promise<number> {
 async function checksums(conn: Connection, tables: string[]): Promise<Map<string, string>> {
   const [rows] = await conn.query<RowDataPacket[]>(`CHECKSUM TABLE ${tables.join(', ')}`);
   return new Map(rows.map((r, i) => [tables[i]!, String(r.Checksum)]));
-}
-
-/** Acknowledged writes that are not on the target (the application's data after the move). */
-async function missingWrites(target: Connection, ids: number[]): Promise<number> {
-  if (!ids.length) return 0;
-  let found = 0;
-  for (let i = 0; i < ids.length; i += 5000) {
-    const slice = ids.slice(i, i + 5000);
-    const [rows] = await target.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${APP_SCHEMA}.writes WHERE id IN (?)`, [slice]);
-    found += Number(rows[0]!.n);
-  }
-  return ids.length - found;
 }
 
 /** Lets reverse replication (target -> source) apply the application's last writes before counting. */

@@ -1,5 +1,6 @@
-// `npm run demo [-- --json] [-- --rows N] [-- --no-install]`: the whole migration on this machine in
-// seconds. Installs nothing by surprise: without MariaDB it says what is missing and how to get it, or,
+// `npm run demo [-- --json] [-- --rows N] [-- --no-install] [-- --workload sysbench [--threads N]
+// [--rate TPS]]`: the whole migration on this machine in seconds, under the built-in write loop or
+// sysbench's OLTP transactions (when sysbench is installed; otherwise the loop, with a hint). Installs nothing by surprise: without MariaDB it says what is missing and how to get it, or,
 // running as root with apt, says it is installing it and does (--no-install: only say). Servers live
 // in a temp folder that is removed at the end, also on Ctrl-C or failure.
 export {};
@@ -11,6 +12,7 @@ const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
 const { tmpdir } = await import('node:os');
 const { join } = await import('node:path');
 const { mariaDbBinaries } = await import('../local/mariadb.js');
+const { sysbenchBinary, SYSBENCH_INSTALL_HINT } = await import('../local/sysbench.js');
 const { runDemo } = await import('./demo-run.js');
 const { redact } = await import('../shared/redact.js');
 type Server = import('../local/mariadb.js').MariaDbServer;
@@ -20,6 +22,22 @@ const json = args.includes('--json');
 const rowsAt = args.indexOf('--rows');
 const rows = rowsAt >= 0 ? Number(args[rowsAt + 1]) : 120_000;
 const out = json ? process.stderr : process.stdout;
+const option = (name: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const asked = option('workload') ?? 'writes';
+if (asked !== 'writes' && asked !== 'sysbench') {
+  out.write(`--workload must be writes (the built-in loop, default) or sysbench, not ${asked}\n`);
+  process.exit(2);
+}
+let workload: 'writes' | 'sysbench' = asked;
+if (workload === 'sysbench' && !sysbenchBinary()) {
+  out.write(`${SYSBENCH_INSTALL_HINT}; running the built-in write loop instead.\n`);
+  workload = 'writes';
+}
+const threads = option('threads') ? Number(option('threads')) : undefined;
+const rate = option('rate') ? Number(option('rate')) : undefined;
 
 function ensureMariaDb(): boolean {
   try {
@@ -68,6 +86,9 @@ process.on('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 try {
   const report = await runDemo({
     rows,
+    workload,
+    threads,
+    rate,
     baseDir,
     progress: out,
     tty: Boolean(out.isTTY),
@@ -81,6 +102,12 @@ try {
     `  tables verified: ${report.tablesVerified}, checksums ${report.checksumsMatch ? 'match' : 'DIFFER'}`,
     `  application writes: ${report.writesDuringRun} acknowledged (${report.writeFailures} refused/retried during the cutover)`,
     `  write unavailability (writer's view): ${report.writeUnavailableMs ?? 'n/a'} ms (source writes blocked by the cutover: ${report.migration.cutover?.writeBlockedMs ?? 'n/a'} ms)`,
+    ...(report.sysbench
+      ? [
+          `  sysbench: ${report.sysbench.threads} clients, ${report.sysbench.tps} tx/s; each client's window p50 ${report.sysbench.p50Ms ?? 'n/a'} ms, p99 ${report.sysbench.p99Ms ?? 'n/a'} ms, max ${report.sysbench.maxMs ?? 'n/a'} ms; ` +
+            `errors ${Object.entries(report.sysbench.errors).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+        ]
+      : []),
     `  phases: initial load ${report.phases.initialLoadMs} ms, catch-up ${report.phases.catchUpMs} ms, cutover ${report.phases.cutoverMs} ms`,
     `  lag (${report.lag.method}): p50 ${report.lag.p50Ms} ms, max ${report.lag.maxMs} ms`,
     `  total ${(report.elapsedMs / 1000).toFixed(1)} s`,

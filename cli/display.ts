@@ -22,7 +22,8 @@ export function copyLine(t: RunTracker): string | null {
   const p = t.copy;
   if (!p) return null;
   const eta = p.etaSeconds === null ? '' : p.phase === 'done' ? '' : ` · ETA ${p.etaSeconds} s`;
-  return `${p.phase} · ${n(p.rowsCopied)}/${n(p.rowsEstimated)} rows · ${n(p.rowsPerSec)} rows/s · ${p.tablesDone}/${p.tablesTotal} tables${eta}`;
+  const mb = (p.bytes / 1024 ** 2).toFixed(p.bytes < 10 * 1024 ** 2 ? 1 : 0);
+  return `${p.phase} · ${n(p.rowsCopied)}/${n(p.rowsEstimated)} rows · ${n(p.rowsPerSec)} rows/s · ${mb} MiB · ${n(p.chunksDone)}/${n(p.chunksTotal)} chunks · ${p.tablesDone}/${p.tablesTotal} tables${eta}`;
 }
 
 export function diffLine(t: RunTracker): string | null {

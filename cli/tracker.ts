@@ -5,64 +5,11 @@ import type { RunEvent } from '../local/run-state-machine.js';
 import type { CopyProgress } from '../shared/initial-load/index.js';
 import type { MigrationState, ReplicationCheck } from '../shared/state.js';
 import type { DiffSummary } from '../shared/verify/diff-report.js';
+import { pipelineState, STAGES, type Stage } from '../shared/pipeline.js';
 
-export type Phase = 'checks' | 'initialLoad' | 'catchUp' | 'verify' | 'approval' | 'cutover' | 'finish';
-export const PHASES: { id: Phase; label: string }[] = [
-  { id: 'checks', label: 'checks' },
-  { id: 'initialLoad', label: 'initial load' },
-  { id: 'catchUp', label: 'catch-up' },
-  { id: 'verify', label: 'comparison' },
-  { id: 'approval', label: 'approval' },
-  { id: 'cutover', label: 'cutover' },
-  { id: 'finish', label: 'report' },
-];
-
-const PHASE_OF: Record<string, Phase> = {
-  'Validate the input': 'checks',
-  'Run preflight checks': 'checks',
-  'Did the preflight checks pass?': 'checks',
-  'Check the databases': 'checks',
-  'Keep binlogs long enough': 'checks',
-  'Which initial load?': 'initialLoad',
-  'Copy the data consistently': 'initialLoad',
-  "Use the copy's binlog position": 'initialLoad',
-  'Create the replication user': 'catchUp',
-  'Start replication on the target': 'catchUp',
-  'Start watching replication': 'catchUp',
-  'Count the monitoring window': 'catchUp',
-  'Watch replication for one window': 'catchUp',
-  'Keep the last lag check': 'catchUp',
-  'Is it caught up?': 'catchUp',
-  'Has the data been compared?': 'verify',
-  'Plan the comparison': 'verify',
-  'Start comparing': 'verify',
-  'Count the comparison window': 'verify',
-  'Compare source and target for one window': 'verify',
-  "Keep the comparison's verdict": 'verify',
-  'Is the comparison done?': 'verify',
-  'Did the comparison find differences?': 'verify',
-  'Is the approval manual?': 'approval',
-  'Approve automatically': 'approval',
-  'Ask for cutover approval': 'approval',
-  // A run whose target already took over resumes here (nothing before the cutover runs again).
-  'Read the cutover record on the target': 'checks',
-  'Is the target already the primary?': 'checks',
-  'Use the target admin found with the record': 'cutover',
-  'Resume after the cutover': 'cutover',
-  'Cut over': 'cutover',
-  'Check how far the cutover got': 'cutover',
-  'Did the cutover pass its point of no return?': 'cutover',
-  'Keep the recorded cutover': 'cutover',
-  // A refused cutover (not ready: nothing changed) goes back to catching up.
-  'Count the cutover refusal': 'catchUp',
-  'Has the cutover refused too often?': 'catchUp',
-  'Wait before watching replication again': 'catchUp',
-  'Cutover never ready': 'finish',
-  'Switch DNS': 'cutover',
-  'Start reverse replication': 'cutover',
-};
-// The clone path's states all belong to the initial load.
-const CLONE_STATES = /clone|share|KMS key|writer|binlog position|snapshot|restored cluster/i;
+/** The local run's time buckets (shared/pipeline.ts). */
+export type Phase = Stage;
+export const PHASES = STAGES;
 
 export interface LagSample {
   at: number;
@@ -171,9 +118,7 @@ export class RunTracker {
   }
 }
 
+/** Unknown names (a child execution's states) keep the stage they follow. */
 function phaseOf(state: string): Phase | undefined {
-  if (PHASE_OF[state]) return PHASE_OF[state];
-  if (/^Report (success|the failure|that approval|the unfinished)/.test(state) || /^(Migration complete|Fail|Approval not given|Migrated, with unfinished steps)/.test(state)) return 'finish';
-  if (CLONE_STATES.test(state)) return 'initialLoad';
-  return undefined;
+  return pipelineState(state)?.stage;
 }

@@ -1,13 +1,14 @@
 // Starts throwaway MariaDB servers on loopback for tests, the demo and benchmarks. Each server has its
 // own datadir, socket, port and server_id, binlogs on (ROW), and an `admin` user reachable over TCP.
 // A template datadir is prepared once per machine (mariadb-install-db, ~2 s) and copied per server
-// (~0.04 s). Servers are stopped by stop(), and killed on process exit as a last resort.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+// (~0.04 s). Servers are stopped by stop(), and die with this process however it ends (bound-child.ts).
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { spawnBound } from './bound-child.js';
 
 export const ADMIN_USER = 'admin';
 export const ADMIN_PASSWORD = 'local-admin-pw-7f3a';
@@ -144,7 +145,7 @@ async function template(): Promise<string> {
     '--auth-root-authentication-method=normal',
     '--skip-test-db',
   ], { stdio: 'pipe' });
-  const child = spawn(server, [`--defaults-file=${join(work, 'my.cnf')}`], { stdio: 'ignore' });
+  const child = spawnBound(server, [`--defaults-file=${join(work, 'my.cnf')}`], { stdio: 'ignore' });
   try {
     const started = Date.now();
     for (;;) {
@@ -175,11 +176,6 @@ async function template(): Promise<string> {
   return (templateDir = dir);
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 export async function startMariaDb(options: MariaDbOptions): Promise<MariaDbServer> {
   const { server } = mariaDbBinaries();
   const tpl = await template();
@@ -192,9 +188,7 @@ export async function startMariaDb(options: MariaDbOptions): Promise<MariaDbServ
 
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn(server, [`--defaults-file=${join(dir, 'my.cnf')}`], { stdio: 'ignore' });
-    running.add(child);
-    child.once('exit', () => running.delete(child));
+    child = spawnBound(server, [`--defaults-file=${join(dir, 'my.cnf')}`], { stdio: 'ignore' });
     await waitForTcp(port, child, dir);
   };
   const halt = async () => {

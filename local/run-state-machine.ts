@@ -35,7 +35,7 @@ export interface ApprovalDecision {
 
 export interface RunEvent {
   type: string;
-  /** 'migration' for the main execution, 'lag-monitor#N' for the Nth child window. */
+  /** 'migration' for the main execution, 'lag-monitor#N' / 'copy#N' for the Nth child window of each. */
   execution: string;
   state?: string;
   stateType?: string;
@@ -199,7 +199,8 @@ interface Prepared {
 class LocalRunner {
   private readonly prepared = new Map<string, Prepared>();
   private readonly closing = new AbortController();
-  private childRuns = 0;
+  /** Child executions started so far, per state machine (lag-monitor#1, copy#1, ...). */
+  private readonly childRuns = new Map<string, number>();
   private readonly validatedInput: Record<string, any> | undefined;
 
   constructor(private readonly options: RunOptions) {
@@ -346,7 +347,9 @@ class LocalRunner {
 
   /** startExecution.sync:2 locally: the child's output comes back parsed in `Output`, as on AWS. */
   private async runChild(name: string, child: Prepared, input: { Input?: unknown; Name?: string }): Promise<unknown> {
-    const execution = `${name}#${++this.childRuns}`;
+    const n = (this.childRuns.get(name) ?? 0) + 1;
+    this.childRuns.set(name, n);
+    const execution = `${name}#${n}`;
     const arn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:execution:crossmove-${name}-local:${input.Name ?? execution}`;
     try {
       const output = await this.execute(execution, child.definition, input.Input ?? {}, child.overrides);

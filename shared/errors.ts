@@ -107,23 +107,20 @@ export class BinlogPositionNotFoundError extends CrossmoveError {}
 /** The target did not catch up within replication.maxCatchUpHours; replication is left running. */
 export class ReplicationNotCaughtUpError extends CrossmoveError {}
 
-/** A path of the pipeline that is not built yet (e.g. initialLoad.method snapshot before issue 6). */
-export class NotImplementedError extends CrossmoveError {}
-
 /** The approval gate timed out (the task token expired); replication is left running, nothing cut over. */
 export class ApprovalTimedOutError extends CrossmoveError {}
 
 /**
  * Error name given to SendTaskFailure when a person rejects the cutover. The state machine catches it
  * (with States.Timeout) and ends in "Approval not given". Kept without the Error suffix: it is the
- * contract with the approve/reject API (issue 5) and the local runner.
+ * contract with the approve/reject API and the local runner.
  */
 export const APPROVAL_REJECTED = 'ApprovalRejected';
 
 /** An AWS resource crossmove created ended in a failed state (e.g. the clone is `failed` or has lost its KMS key). */
 export class ResourceFailedError extends CrossmoveError {}
 
-// Operations API (issue 5). The HTTP layer (shared/http/) maps these names to 4xx answers.
+// Operations API. The HTTP layer (shared/http/) maps these names to 4xx answers.
 
 /** No execution exists for the migration id (never started from this stack). */
 export class MigrationNotFoundError extends CrossmoveError {}
@@ -143,12 +140,12 @@ export class ApprovalExpiredError extends CrossmoveError {}
 /** An HTTP request is malformed (body not JSON, a required field or path parameter missing). */
 export class BadRequestError extends CrossmoveError {}
 
-// Logical initial load (issue 4).
+// Logical initial load.
 
 /** The logical copy could not take a consistent snapshot or copy an object; names the schema/table and the MySQL error. */
 export class LogicalCopyError extends CrossmoveError {}
 
-// Snapshot path and cleanup (issue 6).
+// Snapshot path and cleanup.
 
 /** A cluster snapshot (the source snapshot or its copy in the target account) did not become available within the poll bound. */
 export class SnapshotNotAvailableInTimeError extends CrossmoveError {}
@@ -159,12 +156,12 @@ export class RestoredClusterNotAvailableInTimeError extends CrossmoveError {}
 /** Cleanup refused to do something irreversible (stop/delete the source) without the conditions for it. Nothing was changed by that part. */
 export class CleanupRefusedError extends CrossmoveError {}
 
-// Review follow-ups (issues 2 and 6).
+// The catch-up loop around a refused cutover.
 
 /** The cutover kept refusing to start (CutoverNotReadyError, nothing changed) more often than the state machine allows; replication is still running. */
 export class CutoverNeverReadyError extends CrossmoveError {}
 
-// Fallback (issue 6): moving the application back to the source through reverse replication.
+// Fallback: moving the application back to the source through reverse replication.
 
 /** The fallback refused to start: reverse replication not running/healthy or lag above the limit. Nothing changed. */
 export class FallbackNotReadyError extends CrossmoveError {}
@@ -195,6 +192,26 @@ export class FallbackIncompleteError extends CrossmoveError {}
  * account's own sts:AssumeRole permission). Names the role and the fix; not retried.
  */
 export class SourceAccessError extends CrossmoveError {}
+
+// Resumable logical initial load (issue 11).
+
+/** The frozen source cannot serve the copy as configured (not a replica of the source, unsafe parallel applier, ...): names the field and the fix. Nothing was changed on it. */
+export class FrozenSourceError extends CrossmoveError {}
+
+/** The frozen source changed while the copy read it (its replication was restarted, or something wrote to it): what was copied is not one consistent point any more. */
+export class FrozenSourceMovedError extends CrossmoveError {}
+
+/** The frozen source (read replica or clone) did not become ready within the poll bound. */
+export class FrozenSourceNotReadyInTimeError extends CrossmoveError {}
+
+/** The live copy's snapshot is gone (a copy from the live source needed more than one invocation): names the frozen sources to use instead. */
+export class LiveSnapshotLostError extends CrossmoveError {}
+
+/** The copy did not finish within its window bound (the ranges left are in the cursor store; a re-run resumes them). */
+export class CopyNotFinishedInTimeError extends CrossmoveError {}
+
+/** The secondary keys added after the load were not built within the poll bound (they may still be building on the target). */
+export class SecondaryKeysNotBuiltInTimeError extends CrossmoveError {}
 
 // Past the point of no return (failures after "Cut over").
 

@@ -150,6 +150,75 @@ export interface LogicalCopyResult {
   ms: number;
 }
 
+/** Where the logical copy reads from: a source that does not change while it is read, or the live source with one snapshot. */
+export type FrozenSourceKind = 'live' | 'named-replica' | 'rds-replica' | 'source-clone';
+
+/** What must stay the same on a frozen source while it is read: its executed source position and its own binlog position. */
+export interface FrozenFingerprint {
+  /** `file:position` the replica executed of the source's binlog (null: not a replica). */
+  executed: string | null;
+  /** `file:position` of its own binlog (null: binary logging off): moves when anything writes to it. */
+  own: string | null;
+}
+
+/**
+ * "Prepare the frozen source" / "Check the frozen source": where the copy reads and the source binlog
+ * position that data corresponds to (replication starts there). Polled until `done`.
+ */
+export interface FrozenSourceState extends PollResult {
+  kind: FrozenSourceKind;
+  /** Where the copy connects (the replica, the clone, or the source itself for live). */
+  endpoint: { host: string; port: number } | null;
+  /** The source's binlog position of the frozen data; null for live until the copy opens its snapshot. */
+  position: BinlogPosition | null;
+  fingerprint: FrozenFingerprint | null;
+  /** rds-replica: the read replica instance; source-clone: the clone cluster (source account). */
+  identifier?: string;
+  /** source-clone: the clone's instance. */
+  instanceIdentifier?: string;
+  /** This migration created it (cleanup deletes it). */
+  created?: boolean;
+  createdAt?: string;
+  /** named-replica: crossmove stopped its SQL thread and starts it again after the copy. */
+  pausedByCrossmove?: boolean;
+}
+
+/** "Plan the copy": the ranges of the copy job in the target's cursor store (the plan itself never travels). */
+export interface CopyPlanResult {
+  job: string;
+  schemas: string[];
+  tables: number;
+  ranges: number;
+  estimatedRows: number;
+  estimatedBytes: number;
+  /** Tables without a walk key: each copied whole in one transaction. */
+  wholeTables: string[];
+  /** The plan was already in the store (a re-run resumes it). */
+  reused: boolean;
+}
+
+/** "Check the copy": the copy job's progress after a round of chunk workers. */
+export interface CopyProgressState {
+  job: string;
+  rangesTotal: number;
+  rangesDone: number;
+  rows: number;
+  bytes: number;
+  estimatedRows: number;
+  rowsPerSec: number;
+  etaSeconds: number | null;
+  chunksCopiedTwice: number;
+  done: boolean;
+  /** The round moved no cursor (ranges held by leases of workers that died): wait before the next. */
+  idle: boolean;
+  checkedAt: string;
+}
+
+/** "Finish the copy" (polled while the secondary keys are built): the copy's result once done. */
+export interface CopyFinishResult extends PollResult, Partial<LogicalCopyResult> {
+  keys: { tables: number; built: number; building: number };
+}
+
 export interface ReplicationUserResult {
   userName: string;
   /** Reference to the secret holding the password (never the password). */
@@ -220,6 +289,8 @@ export interface ReverseReplicationResult {
   started: boolean;
   from: BinlogPosition | null;
   skipped: boolean;
+  /** The reverse replication user's secret (a reference, never the password); absent when skipped. */
+  userSecretRef?: string;
 }
 
 /** A cluster snapshot polled by a Task -> Choice -> Wait loop (snapshot path). */
@@ -262,6 +333,8 @@ export type CleanupItemKind =
   | 'source-instance'
   | 'source-cluster'
   | 'cloudwatch-alarm'
+  | 'frozen-source-instance'
+  | 'frozen-source-cluster'
   // Database half (shared/cleanup/db.ts):
   | 'reverse-replication'
   | 'replication-user'
@@ -359,7 +432,11 @@ export interface MigrationState {
    */
   targetAdmin?: TargetAdminReset | null;
   binlogPosition?: BinlogPositionPoll;
-  logicalCopy?: LogicalCopyResult;
+  /** Logical path: the frozen source, the plan in the cursor store, the progress, the result. */
+  frozenSource?: FrozenSourceState;
+  copyPlan?: CopyPlanResult;
+  copy?: CopyProgressState;
+  logicalCopy?: CopyFinishResult;
   replicationUser?: ReplicationUserResult;
   replication?: ReplicationStartResult;
   lag?: ReplicationCheck;
@@ -371,7 +448,7 @@ export interface MigrationState {
   dns?: DnsResult;
   reverse?: ReverseReplicationResult;
   failure?: FailureInfo;
-  // Snapshot path (issue 6): the restore's ClusterPoll is stored at `clone` so the clone path's
+  // Snapshot path: the restore's ClusterPoll is stored at `clone` so the clone path's
   // writer and binlog-position steps run unchanged.
   sourceSnapshot?: SnapshotPoll;
   snapshotShare?: SnapshotShareResult;
@@ -392,8 +469,12 @@ export interface MigrationState {
   diffWindow?: { diff: DiffSummary };
   /** An on-demand comparison (`crossmove verify`): which tables. */
   verifyRequest?: { tables?: string[] };
-  /** Rounds within the current window (lag-monitor.asl.yaml only). */
-  window?: { rounds: number };
+  /** Rounds within the current window (lag-monitor.asl.yaml and copy.asl.yaml); the copy's also lists its worker slots. */
+  window?: { rounds: number; workers?: number[] };
+  /** Copy windows (copy.asl.yaml child executions) started so far. */
+  copyMonitor?: { windows: number };
+  /** The last copy window's result ({ copy }). */
+  copyWindow?: { copy: CopyProgressState };
   /** The approval gate was rejected (ApprovalRejected) or timed out (States.Timeout). */
   approvalFailure?: FailureInfo;
   /** "Check how far the cutover got": the target's record read again after "Cut over" failed. */

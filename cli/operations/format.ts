@@ -30,6 +30,13 @@ export function formatStatus(s: MigrationStatus, now = new Date()): string {
     const bytes = s.lag.byteLag === null ? 'n/a' : `${s.lag.byteLag} bytes`;
     lines.push(`  lag:          heartbeat ${hb}, ${bytes} behind${s.lag.checkedAt ? `  (checked ${s.lag.checkedAt})` : ''}`);
   }
+  if (s.copy) {
+    const c = s.copy;
+    const eta = c.done ? 'done' : c.etaSeconds === null ? 'ETA n/a' : `ETA ${c.etaSeconds} s`;
+    lines.push(
+      `  copy:         ${c.rows.toLocaleString('en')} of ~${c.estimatedRows.toLocaleString('en')} rows, ${(c.bytes / 1024 ** 2).toFixed(1)} MiB, chunks ${c.rangesDone}/${c.rangesTotal}, ${c.rowsPerSec.toLocaleString('en')} rows/s, ${eta}${c.chunksCopiedTwice ? `, ${c.chunksCopiedTwice} sub-chunk(s) committed twice` : ''}  (checked ${c.checkedAt})`,
+    );
+  }
   const health = s.replication.health === 'running' ? pc.green('running') : s.replication.health === 'broken' ? pc.red('BROKEN') : 'not checked yet';
   lines.push(`  replication:  ${health}${s.replication.health === 'broken' ? ` (IO ${s.replication.ioRunning}, SQL ${s.replication.sqlRunning})` : ''}`);
   if (s.verification) lines.push(...verificationLines(s.verification));

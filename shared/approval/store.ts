@@ -1,6 +1,6 @@
 // Where the approval gate keeps its task token, keyed by migration, so nobody copies a token by hand:
 // approve/reject look it up by migrationId and answer with SendTaskSuccess/SendTaskFailure.
-// On the deployed stack the store is the DynamoDB table of issue 5 (shared/operations/approval-table.ts);
+// On the deployed stack the store is the operations stack's DynamoDB table (shared/operations/approval-table.ts);
 // without one, the default store logs the exact commands that resolve the gate (the token is already
 // visible in the execution history, so logging it discloses nothing new).
 import { logger } from '../logger.js';
@@ -47,7 +47,7 @@ export class LoggingApprovalStore implements ApprovalStore {
 
 let current: ApprovalStore | undefined;
 
-/** Chosen by CROSSMOVE_APPROVAL_STORE: dynamodb (the deployed stack, issue 5), memory, or log (default). */
+/** Chosen by CROSSMOVE_APPROVAL_STORE: dynamodb (the deployed stack), memory, or log (default). */
 export function approvalStore(): ApprovalStore {
   if (!current) {
     const kind = process.env.CROSSMOVE_APPROVAL_STORE;
@@ -56,7 +56,7 @@ export function approvalStore(): ApprovalStore {
   return current;
 }
 
-/** For the local runner, tests and issue 5's store. */
+/** For the local runner and tests. */
 export function setApprovalStore(store: ApprovalStore | undefined): void {
   current = store;
 }

@@ -69,6 +69,11 @@ export interface JobProgress {
 export interface WorkDone {
   rows: number;
   bytes: number;
+  /**
+   * Where the cursor moves, when the work itself found it (the copy reads its sub-chunk's end in the
+   * same pass as its rows): overrides commitSubChunk's `next`. null: the range is finished.
+   */
+  next?: KeyTuple | null;
 }
 
 export type CommitOutcome = 'committed' | 'already-done' | 'moved';
@@ -179,15 +184,19 @@ export class CursorStore {
   /**
    * Claims the next range that is not done and not held under a live lease (the lowest seq first),
    * for `leaseSeconds`. null: nothing is left to claim (all done, or held by live workers).
+   * `resumeOwn`: a range still claimed by this same owner is taken back at once, first, whatever its
+   * lease (a worker slot retried after its invocation died resumes its own range instead of waiting
+   * for the lease; commitSubChunk's cursor check still refuses a sub-chunk committed twice).
    */
-  async claim(job: string, owner: string, leaseSeconds: number): Promise<RangeClaim | null> {
+  async claim(job: string, owner: string, leaseSeconds: number, opts: { resumeOwn?: boolean } = {}): Promise<RangeClaim | null> {
     const lease = Math.max(1, Math.round(leaseSeconds));
+    const own = opts.resumeOwn ? ' OR (state = \'claimed\' AND owner = ?)' : '';
     const claimed = await exec(
       this.conn,
       `UPDATE ${RANGES} SET state = 'claimed', owner = ?, lease_until = NOW(3) + INTERVAL ${lease} SECOND, attempts = attempts + 1, updated_at = NOW(3)
-        WHERE migration_id = ? AND job = ? AND (state = 'todo' OR (state = 'claimed' AND lease_until < NOW(3)))
-        ORDER BY seq LIMIT 1`,
-      [owner, this.migrationId, job],
+        WHERE migration_id = ? AND job = ? AND (state = 'todo' OR (state = 'claimed' AND lease_until < NOW(3))${own})
+        ORDER BY ${opts.resumeOwn ? 'owner <=> ? DESC, ' : ''}seq LIMIT 1`,
+      opts.resumeOwn ? [owner, this.migrationId, job, owner, owner] : [owner, this.migrationId, job],
     );
     if (!claimed) return null;
     const [r] = await q<Record<string, unknown>>(
@@ -253,6 +262,7 @@ export class CursorStore {
         return 'moved';
       }
       const done = await work(tx);
+      if (done.next !== undefined) next = done.next;
       const last = next === null;
       await q(
         tx,
@@ -311,6 +321,28 @@ export class CursorStore {
   async ranges(job: string): Promise<(RangeClaim & { state: string; rowsDone: number; subChunks: number })[]> {
     const rows = await q<Record<string, unknown>>(this.conn, `SELECT * FROM ${RANGES} WHERE migration_id = ? AND job = ? ORDER BY seq`, [this.migrationId, job]);
     return rows.map((r) => ({ ...claimOf(r, r.owner === null ? '' : String(r.owner)), state: String(r.state), rowsDone: Number(r.rows_done), subChunks: Number(r.subchunks_done) }));
+  }
+
+  /** Tables of a job, and those whose every range is done. */
+  async tableProgress(job: string): Promise<{ tablesTotal: number; tablesDone: number }> {
+    const [r] = await q<{ total: unknown; done: unknown }>(
+      this.conn,
+      `SELECT COUNT(*) AS total, COALESCE(SUM(left_ = 0), 0) AS done FROM
+         (SELECT SUM(state <> 'done') AS left_ FROM ${RANGES} WHERE migration_id = ? AND job = ? GROUP BY schema_name, table_name) t`,
+      [this.migrationId, job],
+    );
+    return { tablesTotal: Number(r?.total ?? 0), tablesDone: Number(r?.done ?? 0) };
+  }
+
+  /** Replaces a job's plan (what its workers learned, e.g. the position of the snapshot they opened). */
+  async updatePlan(job: string, plan: Record<string, unknown>): Promise<void> {
+    await q(this.conn, `UPDATE ${JOBS} SET plan_json = ? WHERE migration_id = ? AND job = ?`, [JSON.stringify(plan), this.migrationId, job]);
+  }
+
+  /** Forgets one job and its ranges (a plan that no longer applies: its source moved on). */
+  async deleteJob(job: string): Promise<void> {
+    await q(this.conn, `DELETE FROM ${RANGES} WHERE migration_id = ? AND job = ?`, [this.migrationId, job]);
+    await q(this.conn, `DELETE FROM ${JOBS} WHERE migration_id = ? AND job = ?`, [this.migrationId, job]);
   }
 
   /** Removes this migration's jobs (cleanup). */

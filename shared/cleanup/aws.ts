@@ -1,15 +1,16 @@
 // "Clean up (AWS)" after a successful cutover, started by the operator when ready: the RAM share, the
-// key policy statements, the replication user's secret, the target admin secret crossmove made, the snapshot path's snapshots, the per-migration
+// key policy statements, the replication user's secret, the target admin secret crossmove made, the snapshot path's snapshots, the logical copy's frozen read replica or clone in the source account, the per-migration
 // alarms the scheduled lag check created and, only when
 // asked, the old source cluster. Each part is idempotent (already gone = `gone`), so cleanup can be run
-// again until the report is complete. The database half (replication user, heartbeat, binlog
-// retention, reverse replication) is shared/mysql's.
+// again until the report is complete. The database half (replication users, heartbeat and
+// switch logs, binlog retention, reverse replication, copy bookkeeping) is shared/cleanup/db.ts.
 import type { CleanupReport } from '../state.js';
 import { removeMigrationAlarms } from './alarms.js';
 import { removeKeyStatement } from './key-statement.js';
 import { removeShare } from './ram-share.js';
 import { removeReplicationSecret } from './replication-secret.js';
 import { removeSnapshots } from './snapshots.js';
+import { removeFrozenSource } from './frozen-source.js';
 import { removeTargetAdminSecret } from './target-admin-secret.js';
 import { assertSourceShutdownAllowed, shutDownSource } from './source-cluster.js';
 import type { CleanupState } from './types.js';
@@ -23,6 +24,7 @@ export async function cleanupAws(state: CleanupState): Promise<CleanupReport> {
     await removeReplicationSecret(state),
     await removeTargetAdminSecret(state),
     ...(await removeSnapshots(state)),
+    ...(await removeFrozenSource(state)),
     ...(await removeMigrationAlarms(state)),
     // Last: once the source is stopped, nothing else can be undone from it.
     ...(await shutDownSource(state)),

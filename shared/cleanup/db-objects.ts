@@ -5,7 +5,7 @@ import { logStep } from '../logger.js';
 import type { CleanupItem } from '../state.js';
 import { ident, q, type Conn } from '../mysql/connection.js';
 import { HEARTBEAT_TABLE } from '../mysql/heartbeat.js';
-import { FALLBACK_TABLE } from '../mysql/fallback-marker.js';
+import { FALLBACK_TABLE } from '../mysql/switch-log.js';
 import { item } from './types.js';
 
 export const CROSSMOVE_TABLES = [HEARTBEAT_TABLE, 'cutover_log', FALLBACK_TABLE];

@@ -8,7 +8,7 @@ import type { CleanupState } from './types.js';
 
 export async function removeReplicationSecrets(state: CleanupState & Partial<Pick<MigrationState, 'reverse'>>, sm?: SecretsManagerClient): Promise<CleanupItem[]> {
   const forward = await removeReplicationSecret(state, sm);
-  const reverseRef = (state.reverse as { userSecretRef?: string } | undefined)?.userSecretRef;
+  const reverseRef = state.reverse?.userSecretRef;
   const reverseState: CleanupState = {
     ...state,
     input: { ...state.input, names: { ...state.input.names, replicationSecretName: `${state.input.names.replicationSecretName}-reverse` } },

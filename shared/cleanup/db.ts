@@ -15,7 +15,7 @@ import { readReplicaStatus } from '../mysql/status.js';
 import { openSource, openTarget, type Side } from '../mysql/steps/sides.js';
 import { dropCrossmoveObjects } from './db-objects.js';
 import { dropCopyBookkeeping } from './db-copy-bookkeeping.js';
-import { FALLBACK_TABLE, readFallbackMarker } from '../mysql/fallback-marker.js';
+import { FALLBACK_TABLE, readFallbackMarker } from '../mysql/switch-log.js';
 import { dropReplicationUser, removeReverseReplication } from './db-replication.js';
 import { resetRetention } from './db-retention.js';
 import { removeReplicationSecrets } from './db-secrets.js';

@@ -8,7 +8,7 @@ export interface CleanupOptions {
 }
 
 export type CleanupState = Pick<MigrationState, 'input' | 'accounts'> &
-  Partial<Pick<MigrationState, 'preflight' | 'keyAccess' | 'share' | 'replicationUser' | 'cutover' | 'targetAdmin'>> & {
+  Partial<Pick<MigrationState, 'preflight' | 'keyAccess' | 'share' | 'replicationUser' | 'cutover' | 'targetAdmin' | 'frozenSource'>> & {
     cleanupOptions?: CleanupOptions;
   };
 

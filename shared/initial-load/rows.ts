@@ -1,5 +1,5 @@
-// Copies one chunk: streams the rows (bounded columns rendered by the source, LOB values raw: see
-// values.ts) from the worker's snapshot connection and writes them to the target in batches of about
+// Copies one sub-chunk: streams the rows (bounded columns rendered by the source, LOB values raw: see
+// values.ts) from the worker's source connection and writes them to the target in batches of about
 // batchBytes (LOAD DATA LOCAL, or multi-row INSERTs). While one batch is written the next is read; the
 // source stream is paused only when two batches are waiting, so memory stays bounded.
 // Nothing may change a value silently: a rendered part that comes back NULL (it overflowed), any
@@ -12,8 +12,11 @@ import { Readable } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import type { ResultSetHeader } from 'mysql2/promise';
 import { type Conn, q } from './connections.js';
-import type { Chunk } from './chunks.js';
-import { encodeLong, loadStatement, pieceEnd, pieceLiteral, rowRead, type ReadField, type RowFormat } from './values.js';
+import type { KeyTuple } from '../chunks/key-values.js';
+import { keySelectList } from '../chunks/key-values.js';
+import type { WalkKey } from '../chunks/keys.js';
+import { forceIndex, orderByKey, rangeWhere } from '../chunks/range-sql.js';
+import { encodeLong, loadStatement, pieceEnd, pieceLiteral, rowRead, type ColumnType, type ReadField, type RowFormat } from './values.js';
 import { describeWarnings, lastWarnings, unprovenWarnings } from './warnings.js';
 
 export interface ChunkCopied {
@@ -86,8 +89,7 @@ function overflowed(from: string, columns: string[]): Error {
   );
 }
 
-function batchWriter(target: Conn, chunk: Chunk, limits: CopyLimits, fields: ReadField[]): Writer {
-  const t = chunk.table;
+function batchWriter(target: Conn, t: CopyTable, limits: CopyLimits, fields: ReadField[]): Writer {
   const name = `${t.schema}.${t.name}`;
   const format = limits.format;
   const checked = async (result: ResultSetHeader, rows: Buffer[]) => {
@@ -176,15 +178,59 @@ function batchWriter(target: Conn, chunk: Chunk, limits: CopyLimits, fields: Rea
   };
 }
 
-export function copyChunk(source: Conn, target: Conn, chunk: Chunk, limits: CopyLimits, onBatch: OnBatch): Promise<ChunkCopied> {
-  const t = chunk.table;
+/** A table as the copy writes it: its copied columns (generated ones excluded) and their types. */
+export interface CopyTable {
+  schema: string;
+  name: string;
+  columns: string[];
+  columnTypes: ColumnType[];
+}
+
+/**
+ * What one sub-chunk reads: the rows of [from, hi) of the walk key in key order, at most `maxRows`
+ * (the (maxRows+1)th row only tells where the next sub-chunk starts), or the whole table when it has
+ * no walk key (key null).
+ */
+export interface RangeRead {
+  table: CopyTable;
+  key: WalkKey | null;
+  /** Inclusive lower bound (null: from the first row). */
+  from: KeyTuple | null;
+  /** Exclusive upper bound (null: to the last row). */
+  hi: KeyTuple | null;
+  maxRows: number;
+}
+
+export interface RangeCopied extends ChunkCopied {
+  /** Where the next sub-chunk of the range starts; null: this one reached `hi`. */
+  next: KeyTuple | null;
+}
+
+/** The SELECT of a sub-chunk: rendered row fields, then (with a key) the key values of each row. */
+export function rangeSelect(read: RangeRead, rowFields: string): string {
+  const t = read.table;
   const from = `${q(t.schema)}.${q(t.name)}`;
-  const key = t.primaryKey[0] ? q(t.primaryKey[0]) : null;
-  const where = chunk.range && key ? ` WHERE ${key} >= ${chunk.range.lo} AND ${key} < ${chunk.range.hi}` : '';
-  const read = rowRead(t.columnTypes, limits.format);
-  const select = `SELECT ${read.select} FROM ${from}${where}`;
-  const hasLong = read.fields.some((f) => f.kind === 'long');
-  const writer = batchWriter(target, chunk, limits, read.fields);
+  if (!read.key) return `SELECT ${rowFields} FROM ${from}`;
+  const where = rangeWhere(read.key, { lo: read.from, hi: read.hi });
+  return `SELECT ${rowFields}, ${keySelectList(read.key)} FROM ${from} ${forceIndex(read.key)} WHERE ${where} ORDER BY ${orderByKey(read.key)} LIMIT ${Math.max(1, Math.floor(read.maxRows)) + 1}`;
+}
+
+/**
+ * Copies one sub-chunk from `source` into `target` (a connection inside the caller's transaction, so
+ * the rows commit with the cursor that covers them). One pass: rows are streamed in key order and
+ * written in batches while the next ones are read; the row after the last one copied is not copied,
+ * its key is where the next sub-chunk starts.
+ */
+export function copyRange(source: Conn, target: Conn, read: RangeRead, limits: CopyLimits, onBatch: OnBatch): Promise<RangeCopied> {
+  const t = read.table;
+  const from = `${q(t.schema)}.${q(t.name)}`;
+  const rowRead_ = rowRead(t.columnTypes, limits.format);
+  const select = rangeSelect(read, rowRead_.select);
+  const readFields = rowRead_.fields.filter((f) => f.kind !== 'literal').length;
+  const keyColumns = read.key?.columns.length ?? 0;
+  const limit = read.key ? Math.max(1, Math.floor(read.maxRows)) : Number.POSITIVE_INFINITY;
+  const hasLong = rowRead_.fields.some((f) => f.kind === 'long');
+  const writer = batchWriter(target, t, limits, rowRead_.fields);
   const core = (source as unknown as { connection: any }).connection;
 
   return new Promise((resolve, reject) => {
@@ -195,6 +241,8 @@ export function copyChunk(source: Conn, target: Conn, chunk: Chunk, limits: Copy
     let paused = false;
     let failed = false;
     let ended = false;
+    let seen = 0;
+    let next: KeyTuple | null = null;
     const total: ChunkCopied = { rows: 0, bytes: 0 };
 
     const fail = (err: unknown) => {
@@ -235,11 +283,18 @@ export function copyChunk(source: Conn, target: Conn, chunk: Chunk, limits: Copy
     };
 
     const query = core.query({ sql: select, rowsAsArray: true, typeCast: false });
-    query.on('result', (row: RawRow) => {
+    query.on('result', (raw: RawRow) => {
       if (failed) return;
+      seen++;
+      if (seen > limit) {
+        // The first row of the next sub-chunk: only its key is used.
+        next = raw.slice(readFields, readFields + keyColumns).map((v) => (v === null ? '' : v.toString('utf8')));
+        return;
+      }
+      const row = keyColumns ? raw.slice(0, readFields) : raw;
       let rendered: Buffer;
       try {
-        rendered = encodeRow(row, read.fields, limits.format, from);
+        rendered = encodeRow(row, rowRead_.fields, limits.format, from);
       } catch (err) {
         fail(err);
         return;
@@ -270,7 +325,7 @@ export function copyChunk(source: Conn, target: Conn, chunk: Chunk, limits: Copy
           throw new Error(`the source warned while reading ${from}, so a value may have changed: ${describeWarnings(warnings)}. The copy stops rather than store it`);
         }
       });
-      Promise.all([chain, readWarnings]).then(() => resolve(total), fail);
+      Promise.all([chain, readWarnings]).then(() => resolve({ ...total, next }), fail);
     });
   });
 }

@@ -25,6 +25,10 @@ export interface ResourceNames {
   targetAdminSecretName: string;
   /** Secrets Manager secret (or local secret file) holding the replication user's password. */
   replicationSecretName: string;
+  /** Logical copy's frozen source in the source account: the RDS read replica, or the Aurora clone cluster. */
+  frozenSourceIdentifier: string;
+  /** The Aurora clone's instance (initialLoad.frozenSource kind source-clone). */
+  frozenSourceInstanceIdentifier: string;
   /** Schema on the source that holds the heartbeat table. */
   heartbeatSchema: string;
 }
@@ -44,6 +48,8 @@ export function deriveNames(migrationId: string, input: Pick<MigrationInputParse
     targetSnapshotIdentifier: `crossmove-${migrationId}-copy`,
     targetAdminSecretName: `crossmove/${migrationId}/target-admin`,
     replicationSecretName: `crossmove/${migrationId}/replication-user`,
+    frozenSourceIdentifier: `crossmove-${migrationId}-frozen`,
+    frozenSourceInstanceIdentifier: `crossmove-${migrationId}-frozen-1`,
     heartbeatSchema: 'crossmove',
   };
 }

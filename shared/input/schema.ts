@@ -103,6 +103,36 @@ export const targetSchema = z.strictObject({
   dbSubnetGroupName: z.string().min(1).optional(),
 });
 
+/** The RDS MySQL/MariaDB instance a read replica is made of (initialLoad.frozenSource kind rds-replica). */
+const rdsInstanceArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:db:[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'must be an RDS DB instance ARN: arn:aws:rds:REGION:ACCOUNT:db:NAME');
+
+export const FROZEN_SOURCE_KINDS = ['auto', 'live', 'named-replica', 'rds-replica', 'source-clone'] as const;
+
+/**
+ * Logical copy only: what the copy reads, so that it sees one consistent point however long it runs.
+ *   auto           live when the copy fits in about 10 minutes or runs locally; else source-clone for an
+ *                  Aurora source, rds-replica when sourceInstanceArn is given
+ *   live           the source itself through one consistent snapshot (one process: local, or one Lambda invocation)
+ *   named-replica  a replica of the source (endpoint) whose SQL thread crossmove stops, then starts again
+ *   rds-replica    a read replica of the RDS instance sourceInstanceArn, made in the source account, stopped, deleted by cleanup
+ *   source-clone   an Aurora clone of source.clusterArn in the source account, deleted by cleanup
+ */
+export const frozenSourceSchema = z.strictObject({
+  kind: z.enum(FROZEN_SOURCE_KINDS).default('auto'),
+  /** named-replica: where the replica listens. */
+  endpoint: endpoint.optional(),
+  /** named-replica: its admin (default source.adminSecret). */
+  adminSecret: secretRef.optional(),
+  /** named-replica: its engine (detected when omitted). */
+  engine: z.enum(ENGINES).optional(),
+  /** rds-replica: the RDS MySQL/MariaDB source instance. */
+  sourceInstanceArn: rdsInstanceArn.optional(),
+  /** rds-replica / source-clone: the instance class of the replica or the clone's instance (default: the source's). */
+  instanceClass: z.string().regex(/^db\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be an instance class such as db.r6g.large').optional(),
+});
+
 export const initialLoadSchema = z.strictObject({
   method: z.enum(['clone', 'snapshot', 'logical']),
   /**
@@ -114,10 +144,13 @@ export const initialLoadSchema = z.strictObject({
     .min(1, 'must list at least one schema; omit initialLoad.schemas to copy every non-system schema')
     .refine((list) => new Set(list).size === list.length, 'must not list a schema twice')
     .optional(),
-  /** Logical copy only: tables copied at once. */
+  /** Logical copy only: chunk workers at once (the Map's MaxConcurrency; a live copy's connections). */
   parallelism: z.number().int().min(1).max(64).default(4),
-  /** Logical copy only: rows per chunk within a big table. */
+  /** Logical copy only: rows per sub-chunk (one target transaction) at most. */
   chunkRows: z.number().int().min(100).default(50_000),
+  /** Logical copy only: bytes per sub-chunk (one target transaction), by the rows actually read. */
+  chunkBytes: z.number().int().min(64 * 1024).max(1024 ** 3).default(32 * 1024 * 1024),
+  frozenSource: frozenSourceSchema.default({ kind: 'auto' }),
 });
 
 export const replicationSchema = z.strictObject({

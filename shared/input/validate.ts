@@ -1,7 +1,7 @@
 // Turns raw execution input into a validated MigrationInput with defaults filled in and every
 // resource name derived from migrationId (so a retried or re-run step finds what it made).
 import { InputValidationError, type FieldIssue } from '../errors.js';
-import { migrationInputSchema, type MigrationInputParsed } from './schema.js';
+import { initialLoadSchema, migrationInputSchema, type MigrationInputParsed } from './schema.js';
 import { deriveNames, type ResourceNames } from './names.js';
 
 export type InitialLoadMethod = 'clone' | 'snapshot' | 'logical';
@@ -14,6 +14,15 @@ export interface MigrationInput extends Omit<MigrationInputParsed, 'initialLoad'
 }
 
 export interface DerivedFigures {
+  /** Rounds of the copy's Map per child execution (copy.asl.yaml; a round is about 13 + 7 x parallelism events). */
+  copyRoundsPerWindow: number;
+  /** Copy windows before the parent gives up (about 30 days of copying). */
+  maxCopyWindows: number;
+  /**
+   * TimeoutSecondsPath of one copy window: rounds x (a worker's 15 minutes, retried once, + the check and
+   * wait) + slack; under 2^31 ms (about 24.8 days), the longest timer Node (the local engine) can set.
+   */
+  copyWindowTimeoutSeconds: number;
   approvalTimeoutSeconds: number;
   /** Rounds of the lag monitor child execution per window (keeps each child far below 25,000 events). */
   monitorRoundsPerWindow: number;
@@ -31,6 +40,11 @@ export interface DerivedFigures {
 
 /** Events per round of the comparison window: Map 4 + 7 per worker, the check 5, Choice 2, Pass 2. */
 export const diffEventsPerRound = (workers: number) => 13 + 7 * workers;
+/** Events per round of the copy window: Map 4, 7 per worker slot (inline, as locally), the check 5, Choice 2, Pass 2. */
+export const copyEventsPerRound = (workers: number) => 13 + 7 * workers;
+
+/** TimeoutSeconds of "Copy chunks until the time budget" (its Lambda runs 900 s at most). */
+export const COPY_WORKER_TIMEOUT_SECONDS = 930;
 
 /** A Standard workflow history holds 25,000 events; one monitor round is ~9 events. */
 export const MONITOR_ROUNDS_PER_WINDOW = 1000;
@@ -59,13 +73,13 @@ export function validateMigrationInput(raw: unknown): MigrationInput {
   ];
   if (!parsed.success || issues.length) throw new InputValidationError(dedupe(issues));
   const input = parsed.data;
-  const initialLoad = input.initialLoad ?? {
-    method: input.source.clusterArn ? ('clone' as const) : ('logical' as const),
-    parallelism: 4,
-    chunkRows: 50_000,
-  };
+  const initialLoad = input.initialLoad ?? initialLoadSchema.parse({ method: input.source.clusterArn ? 'clone' : 'logical' });
   const rounds = MONITOR_ROUNDS_PER_WINDOW;
+  const copyRounds = Math.max(1, Math.floor(20_000 / copyEventsPerRound(initialLoad.parallelism)));
   const derived: DerivedFigures = {
+    copyRoundsPerWindow: copyRounds,
+    maxCopyWindows: Math.max(1, Math.ceil((30 * 86_400) / (copyRounds * COPY_WORKER_TIMEOUT_SECONDS))),
+    copyWindowTimeoutSeconds: Math.min(2_147_000, copyRounds * (2 * COPY_WORKER_TIMEOUT_SECONDS + 120) + 3600),
     approvalTimeoutSeconds: Math.max(1, Math.round(input.cutover.approvalTimeoutHours * 3600)),
     monitorRoundsPerWindow: rounds,
     maxMonitorWindows: Math.max(1, Math.ceil((input.replication.maxCatchUpHours * 3600) / (input.replication.pollSeconds * rounds))),
@@ -107,9 +121,27 @@ function crossFieldIssues(raw: unknown): FieldIssue[] {
   if (logical && typeof target === 'object' && target.adminSecret === undefined) {
     issues.push({ field: 'target.adminSecret', message: 'required for a logical copy (the admin of the target it loads into); clone and snapshot need none (crossmove sets the new cluster\'s master password into its own secret)' });
   }
+  issues.push(...frozenSourceIssues(r, logical));
   const wb = r.cutover?.writeBlock;
   if (wb?.method === 'security-group' && wb.securityGroupId === undefined) {
     issues.push({ field: 'cutover.writeBlock.securityGroupId', message: 'required when writeBlock.method is security-group' });
   }
+  return issues;
+}
+
+/** initialLoad.frozenSource: each kind's own fields, and only for a logical copy. */
+function frozenSourceIssues(r: Record<string, any>, logical: boolean): FieldIssue[] {
+  const f = r.initialLoad?.frozenSource;
+  if (!f || typeof f !== 'object') return [];
+  const issues: FieldIssue[] = [];
+  const kind = f.kind ?? 'auto';
+  if (!logical && kind !== 'auto') issues.push({ field: 'initialLoad.frozenSource', message: 'applies to initialLoad.method logical only (a clone or snapshot is its own consistent copy)' });
+  if (kind === 'named-replica' && f.endpoint === undefined) issues.push({ field: 'initialLoad.frozenSource.endpoint', message: 'required for kind named-replica: where the replica of the source listens' });
+  if (kind === 'rds-replica' && f.sourceInstanceArn === undefined) issues.push({ field: 'initialLoad.frozenSource.sourceInstanceArn', message: 'required for kind rds-replica: the RDS MySQL/MariaDB instance to make the read replica of' });
+  if (kind === 'source-clone' && r.source?.clusterArn === undefined) issues.push({ field: 'source.clusterArn', message: 'required for initialLoad.frozenSource kind source-clone (the Aurora cluster to clone in the source account)' });
+  if (kind !== 'named-replica' && kind !== 'auto') {
+    for (const field of ['endpoint', 'adminSecret', 'engine']) if (f[field] !== undefined) issues.push({ field: `initialLoad.frozenSource.${field}`, message: `applies to kind named-replica only (this is ${kind})` });
+  }
+  if (f.sourceInstanceArn !== undefined && kind !== 'rds-replica' && kind !== 'auto') issues.push({ field: 'initialLoad.frozenSource.sourceInstanceArn', message: `applies to kind rds-replica only (this is ${kind})` });
   return issues;
 }

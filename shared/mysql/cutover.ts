@@ -1,5 +1,5 @@
 // The cutover: the critical section (switch-primary.ts) from the source to the target. Its marker rows
-// live on the target (cutover-marker.ts); the target becomes writable by switching read_only off; after
+// live on the target (switch-log.ts); the target becomes writable by switching read_only off; after
 // the switch the users/grants it lacks are applied (when asked) and the events the logical copy disabled
 // are enabled.
 import { CutoverIncompleteError, CutoverNotReadyError, CutoverRollbackFailedError, CutoverRolledBackError } from '../errors.js';
@@ -9,7 +9,7 @@ import { redact } from '../redact.js';
 import type { Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 import type { CutoverResult } from '../state.js';
-import { clearCutoverMarker, readCutoverMarker, writeCutoverMarker } from './cutover-marker.js';
+import { CUTOVER_LOG, readCutoverMarker, switchMarkerStore, writeCutoverMarker } from './switch-log.js';
 import { enableCopiedEvents } from './events.js';
 import { applyGrantDiff, diffGrants } from './grants.js';
 import { withProblems } from './grant-report.js';
@@ -30,7 +30,7 @@ export async function runCutover(deps: CutoverDeps): Promise<CutoverResult> {
   return switchPrimary<CutoverResult>({
     ...deps,
     direction: 'cutover',
-    markers: { read: () => readCutoverMarker(...at), write: (m) => writeCutoverMarker(...at, m), clear: () => clearCutoverMarker(...at) },
+    markers: switchMarkerStore<CutoverResult>(...at, CUTOVER_LOG),
     // The target's replication connection: it may be between connecting and "Binlog Dump" when the
     // sessions are killed, and the user can only replicate (REPLICATION SLAVE/CLIENT), never write.
     keepUsers: [...(input.cutover.writeBlock?.keepUsers ?? []), input.replication.userName],

@@ -6,21 +6,15 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { sourceClientConfig } from '../aws/source-account.js';
 import { FallbackNotReadyError } from '../errors.js';
 import type { MigrationState } from '../state.js';
-import { ident, q, type Conn } from './connection.js';
+import type { Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
-import { targetSide } from './cutover-marker.js';
+import { CUTOVER_LOG, readSwitchMarker } from './switch-log.js';
 import { setReadOnly } from './replication.js';
 import { SecurityGroupBlocker } from './write-block-sg.js';
 
 /** The write-block plan the cutover stored before its point of no return, or null. */
 export async function cutoverBlockPlan(target: Conn, schema: string, migrationId: string): Promise<unknown> {
-  const [row] = await q<{ b: string | null }>(
-    target,
-    `SELECT block_state AS b FROM ${ident(schema)}.cutover_log
-      WHERE migration_id = ? AND phase = 'past-point-of-no-return' AND side = ? ORDER BY seq DESC LIMIT 1`,
-    [migrationId, targetSide(migrationId)],
-  );
-  return row?.b ? JSON.parse(row.b) : null;
+  return (await readSwitchMarker(target, schema, migrationId, CUTOVER_LOG, 'past-point-of-no-return'))?.blockState ?? null;
 }
 
 export type SourceEnabler = () => Promise<void>;

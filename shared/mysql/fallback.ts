@@ -1,9 +1,9 @@
 // The fallback: the critical section (switch-primary.ts) run backwards through reverse replication
 // (Vitess ReverseTraffic), from the target back to the source. Its marker rows live on the source
-// (fallback-marker.ts); the source becomes writable by undoing the cutover's write block (enableSource).
+// (switch-log.ts); the source becomes writable by undoing the cutover's write block (enableSource).
 import { FallbackIncompleteError, FallbackNotReadyError, FallbackRollbackFailedError, FallbackRolledBackError } from '../errors.js';
 import type { FallbackResult } from '../state.js';
-import { readFallbackMarker, writeFallbackMarker } from './fallback-marker.js';
+import { FALLBACK_LOG, switchMarkerStore } from './switch-log.js';
 import { reverseUserName } from './replication-user.js';
 import { sharedResult, type SwitchDeps } from './switch-plan.js';
 import { switchPrimary } from './switch-primary.js';
@@ -23,11 +23,7 @@ export async function runFallback(deps: FallbackDeps): Promise<FallbackResult> {
   return switchPrimary<FallbackResult>({
     ...deps,
     direction: 'fallback',
-    markers: {
-      read: () => readFallbackMarker(...at),
-      write: (m) => writeFallbackMarker(...at, m),
-      clear: () => writeFallbackMarker(...at, { phase: 'rolled-back', result: null, blockState: null }),
-    },
+    markers: switchMarkerStore<FallbackResult>(...at, FALLBACK_LOG),
     // Only these users and crossmove's own ids: the source's reverse replication IO thread (a Binlog
     // Dump thread on the target) is spared by its command (sessions.ts).
     // The source's reverse replication connection (see cutover.ts): replication privileges only.

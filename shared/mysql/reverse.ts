@@ -18,7 +18,7 @@ export async function startReverse(
   input: MigrationInput,
   targetForSource: Endpoint,
   from: BinlogPosition,
-): Promise<ReverseReplicationResult & { userSecretRef: string }> {
+): Promise<ReverseReplicationResult & Required<Pick<ReverseReplicationResult, 'userSecretRef'>>> {
   // The user lives on the target (the new primary); its password is stored like the forward one.
   const user = await ensureReplicationUser(target, targetDialect, {
     userName: reverseUserName(input.replication.userName),

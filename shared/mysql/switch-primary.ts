@@ -13,8 +13,9 @@ import type { BinlogPosition } from '../state.js';
 import { checkReplication } from './check.js';
 import { binlogStatus } from './dialect.js';
 import { diffGrants, type GrantDiff } from './grants.js';
+import type { Conn } from './connection.js';
 import { grantReport, logGrantDifferences } from './grant-report.js';
-import { killAppSessions } from './sessions.js';
+import { killAppSessions, killAppSessionsNow, killLongTransactions, killRunningStatements, LONG_TRANSACTION } from './sessions.js';
 import { assertAttemptEnded, guardNewPrimaryWritable, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
 import { finishAfterCrash, rollBack, runAfterSwitch, undoAfterCrash } from './switch-recovery.js';
 import type { SideName } from './switch-words.js';
@@ -22,6 +23,11 @@ import { checkInBlock } from '../verify/cutover-check.js';
 import { waitForExecuted } from './wait-position.js';
 
 class RollBack extends Error {}
+
+/** How long the long transactions killed before the block may take to roll back (writes still flow). */
+const LONG_ROLLBACK_WAIT_MS = 30_000;
+/** A read_only block still waiting after this long, with the running statements killed, kills every application session. */
+const CLEAR_ALL_AFTER_MS = 250;
 
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
@@ -69,6 +75,20 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     if (!check.healthy || !check.underLimit) throw new d.errors.notReady(w.notReady({ check }, input.replication.maxLagSeconds));
   });
 
+  // crossmove's own connections on the old primary: never killed.
+  const spare = [...(d.spareIds ?? []), oldP.conn.threadId];
+  // Before any write is blocked: a long transaction killed at the block would keep every write blocked
+  // while it rolls back (about as long as it ran), and a running statement holds a read_only block up.
+  // Killed now (the block would kill it anyway), it rolls back while the application still writes.
+  await step(`end the application's long transactions on the ${oldN}`, { ...LONG_TRANSACTION }, async () => {
+    const ended = await killLongTransactions(oldP.conn, oldP.dialect, d.keepUsers, { spareIds: spare, deadline: Date.now() + LONG_ROLLBACK_WAIT_MS });
+    if (!ended.gone) {
+      throw new d.errors.notReady(
+        `${w.title} refused before blocking any write: long transactions killed on the ${oldN} (${ended.remaining.map((r) => `${r.id} (${r.user})`).join(', ')}) were still rolling back after ${LONG_ROLLBACK_WAIT_MS / 1000} s. Try again when they are gone.`,
+      );
+    }
+  });
+
   const budgetMs = input.cutover.catchUpTimeoutSeconds * 1000;
   let blocked = false;
   let replicationStopped = false;
@@ -94,7 +114,15 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     if (d.beforeBlock) await step('stop the heartbeat writer', {}, d.beforeBlock);
     blockedAt = Date.now();
     blocked = true; // set before the call: a block that half-worked is still undone
-    await step(`block writes on the ${oldN}`, { method: d.blocker.method }, () => d.blocker.block(deadline()));
+    // A block that waits for running statements kills their sessions while it waits (they are killed
+    // right after it anyway): under load, waiting for them is a deadlock (write-block.ts). Anything else
+    // still holding it up after CLEAR_ALL_AFTER_MS (an explicit table lock): every application session.
+    const clearingSince = Date.now();
+    const clearTheWay = async (other: Conn, blockerId: number) => {
+      const kill = Date.now() - clearingSince < CLEAR_ALL_AFTER_MS ? killRunningStatements : killAppSessionsNow;
+      await kill(other, oldP.dialect, d.keepUsers, [...spare, blockerId]);
+    };
+    await step(`block writes on the ${oldN}`, { method: d.blocker.method }, () => d.blocker.block(deadline(), clearTheWay));
     await step(`kill the application's sessions on the ${oldN}`, { keepUsers: d.keepUsers }, async () => {
       const killed = await killAppSessions(oldP.conn, oldP.dialect, d.keepUsers, { spareIds: d.spareIds, deadline: deadline() });
       if (!killed.gone) {

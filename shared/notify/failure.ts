@@ -6,6 +6,7 @@ import { redact } from '../redact.js';
 import type { FailureInfo, MigrationState } from '../state.js';
 import { targetIsPrimary, unfinishedMessage, unfinishedSteps, type UnfinishedStep } from '../after-cutover.js';
 import { MIGRATED_WITH_UNFINISHED_STEPS } from '../errors.js';
+import { lastCompletedStep } from '../pipeline.js';
 
 export interface FailureReport {
   /** migrated-unfinished: the target is the primary but a step after the point of no return did not finish. */
@@ -24,31 +25,7 @@ export interface FailureReport {
 
 const MAX_MESSAGE = 4000;
 
-/** Steps in pipeline order with the state key each one fills. */
-export const STEP_KEYS: [keyof MigrationState, string][] = [
-  ['preflight', 'Run preflight checks'],
-  ['binlogs', 'Keep binlogs long enough'],
-  ['share', 'Share the cluster'],
-  ['shareAcceptance', 'Accept the share'],
-  ['keyAccess', 'Let the target use the KMS key'],
-  ['clone', 'Clone the cluster'],
-  ['writer', 'Create the writer'],
-  ['logicalCopy', 'Copy the data consistently'],
-  ['binlogPosition', "Read the clone's binlog position"],
-  ['replicationUser', 'Create the replication user'],
-  ['replication', 'Start replication on the target'],
-  ['lag', 'Check replication'],
-  ['approval', 'Ask for cutover approval'],
-  ['cutover', 'Cut over'],
-  ['dns', 'Switch DNS'],
-  ['reverse', 'Start reverse replication'],
-];
-
-export function lastCompletedStep(state: Partial<MigrationState>): string | null {
-  let last: string | null = null;
-  for (const [key, step] of STEP_KEYS) if (state[key] !== undefined) last = step;
-  return last;
-}
+export { lastCompletedStep };
 
 /** Unwraps nested {Error, Cause} / {errorType, errorMessage} layers down to the innermost named error. */
 export function unwrapFailure(failure: FailureInfo | undefined): { error: string; message: string } {

@@ -2,96 +2,23 @@
 // which phase, which state, since when, the last lag figures, is replication healthy, is a cutover
 // approval waiting. Pure: no AWS calls, so it is unit-tested with histories shaped like the API's.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import type { MigrationState, ReplicationCheck } from '../state.js';
+import type { CopyProgressState, MigrationState, ReplicationCheck } from '../state.js';
 import type { DiffSummary } from '../verify/diff-report.js';
 import { targetIsPrimary, unfinishedSteps, type UnfinishedStep } from '../after-cutover.js';
 import { MIGRATED_WITH_UNFINISHED_STEPS } from '../errors.js';
+import { pipelineState, type StatusPhase } from '../pipeline.js';
 
-export type Phase =
-  | 'starting'
-  | 'validating'
-  | 'initial-load'
-  | 'replicating'
-  | 'comparing'
-  | 'awaiting-approval'
-  | 'cutting-over'
-  | 'finishing'
-  | 'succeeded'
-  /** The target is the primary; a step after the point of no return did not finish (MigratedWithUnfinishedSteps). */
-  | 'migrated-unfinished'
-  | 'failed';
+export type Phase = StatusPhase;
 
-// State names of statemachine/migration.asl.yaml -> phase. Unknown names (a newer definition) keep
-// the phase they follow, so a renamed state never breaks status.
-const PHASE_OF: Record<string, Phase> = {
-  'Validate the input': 'validating',
-  'Read the cutover record on the target': 'validating',
-  'Is the target already the primary?': 'validating',
-  'Run preflight checks': 'validating',
-  'Did the preflight checks pass?': 'validating',
-  'Keep binlogs long enough': 'validating',
-  'Which initial load?': 'initial-load',
-  'Is it a same-account migration?': 'initial-load',
-  'Share the cluster': 'initial-load',
-  'Accept the share': 'initial-load',
-  'Let the target use the KMS key': 'initial-load',
-  'Clone the cluster': 'initial-load',
-  'Is the clone available?': 'initial-load',
-  'Wait for the clone': 'initial-load',
-  'Check the clone': 'initial-load',
-  'Create the writer': 'initial-load',
-  'Is the writer available?': 'initial-load',
-  'Wait for the writer': 'initial-load',
-  'Check the writer': 'initial-load',
-  'Reset the master password': 'initial-load',
-  'Wait for the master password': 'initial-load',
-  'Check the master password': 'initial-load',
-  'Is the new master password in effect?': 'initial-load',
-  "Read the clone's binlog position": 'initial-load',
-  'Is the binlog position known?': 'initial-load',
-  'Wait for the binlog position event': 'initial-load',
-  'Copy the data consistently': 'initial-load',
-  "Use the copy's binlog position": 'initial-load',
-  'Create the replication user': 'replicating',
-  'Start replication on the target': 'replicating',
-  'Start watching replication': 'replicating',
-  'Count the monitoring window': 'replicating',
-  'Watch replication for one window': 'replicating',
-  'Keep the last lag check': 'replicating',
-  'Is it caught up?': 'replicating',
-  'Has the data been compared?': 'comparing',
-  'Plan the comparison': 'comparing',
-  'Start comparing': 'comparing',
-  'Count the comparison window': 'comparing',
-  'Compare source and target for one window': 'comparing',
-  "Keep the comparison's verdict": 'comparing',
-  'Is the comparison done?': 'comparing',
-  'Did the comparison find differences?': 'comparing',
-  'Is the approval manual?': 'awaiting-approval',
-  'Approve automatically': 'awaiting-approval',
-  'Ask for cutover approval': 'awaiting-approval',
-  'Cut over': 'cutting-over',
-  'Use the target admin found with the record': 'cutting-over',
-  'Resume after the cutover': 'cutting-over',
-  'Check how far the cutover got': 'cutting-over',
-  'Did the cutover pass its point of no return?': 'cutting-over',
-  'Keep the recorded cutover': 'finishing',
-  'Report the unfinished migration': 'finishing',
-  'Migrated, with unfinished steps': 'migrated-unfinished',
-  'Migrated, with unfinished steps (unreported)': 'migrated-unfinished',
-  'Switch DNS': 'finishing',
-  'Start reverse replication': 'finishing',
-  'Report success': 'finishing',
-  'Migration complete': 'succeeded',
-};
 const APPROVAL_STATE = 'Ask for cutover approval';
 export const WATCH_STATE = 'Watch replication for one window';
+/** The logical copy's window (a child execution of copy.asl.yaml): its "Check the copy" is fresher than the parent's. */
+export const COPY_WINDOW_STATE = 'Copy the data for one window';
 export const COMPARE_STATE = 'Compare source and target for one window';
 
+/** The phase of a state of statemachine/migration.asl.yaml; unknown names (a newer definition) keep the phase they follow. */
 export function phaseOfState(name: string): Phase | undefined {
-  if (PHASE_OF[name]) return PHASE_OF[name];
-  if (/fail|not given|broken|not available in time|not found in time|did not catch up|not available yet/i.test(name)) return 'failed';
-  return undefined;
+  return pipelineState(name)?.phase;
 }
 
 export interface LagSnapshot {
@@ -122,7 +49,9 @@ export interface HistoryDigest {
   failure: { error: string; cause: string } | null;
   /** The newest whole MigrationState seen in the history (what the next Task receives). */
   state: MigrationState | null;
-  /** The running child execution of "Watch replication for one window", when that is the current state. */
+  /** The logical copy's newest progress ("Check the copy": rows, bytes, chunks, rate, ETA), null before or without one. */
+  copy: CopyProgressState | null;
+  /** The running child execution of "Watch replication for one window" or "Copy the data for one window", when that is the current state. */
   childExecutionArn: string | null;
   /** The data comparison's newest verdict seen in the history. */
   diff: DiffSummary | null;
@@ -180,6 +109,7 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
   let currentStateSince: string | null = null;
   let state: MigrationState | null = null;
   let lagCheck: Partial<ReplicationCheck> | undefined;
+  let copy: CopyProgressState | null = null;
   let childExecutionArn: string | null = null;
   let compareExecutionArn: string | null = null;
   let diff: DiffSummary | null = null;
@@ -205,8 +135,9 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
       if (isMigrationState(output)) state = output;
       if (output?.lag && typeof output.lag === 'object') lagCheck = output.lag;
       if (isDiffSummary(output?.diff)) diff = output.diff;
+      if (isCopyProgress(output?.copy)) copy = output.copy;
     }
-    if (e.type === 'TaskSubmitted' && currentState === WATCH_STATE) {
+    if (e.type === 'TaskSubmitted' && (currentState === WATCH_STATE || currentState === COPY_WINDOW_STATE)) {
       childExecutionArn = parse(e.taskSubmittedEventDetails?.output)?.ExecutionArn ?? null;
     }
     if (e.type === 'TaskSubmitted' && currentState === COMPARE_STATE) {
@@ -233,6 +164,7 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
     waitingForApprovalSince: running && currentState === APPROVAL_STATE ? currentStateSince : null,
     lag: lagOf(lagCheck),
     replication: healthOf(lagCheck),
+    copy,
     failure,
     state,
     childExecutionArn: running ? childExecutionArn : null,
@@ -275,6 +207,25 @@ export function newestDiffCheck(events: HistoryEvent[]): DiffSummary | null {
     const at = e.timestamp ? new Date(e.timestamp).getTime() : 0;
     if (isDiffSummary(out?.diff) && at >= bestAt) {
       best = out.diff;
+      bestAt = at;
+    }
+  }
+  return best;
+}
+
+function isCopyProgress(v: unknown): v is CopyProgressState {
+  return !!v && typeof v === 'object' && typeof (v as CopyProgressState).rangesTotal === 'number' && typeof (v as CopyProgressState).rows === 'number';
+}
+
+/** The newest "Check the copy" in a copy window's history (newest events first or oldest first). */
+export function newestCopyCheck(events: HistoryEvent[]): CopyProgressState | undefined {
+  let best: CopyProgressState | undefined;
+  let bestAt = -Infinity;
+  for (const e of events) {
+    const out = parse(e.stateExitedEventDetails?.output);
+    const at = e.timestamp ? new Date(e.timestamp).getTime() : 0;
+    if (isCopyProgress(out?.copy) && at >= bestAt) {
+      best = out.copy;
       bestAt = at;
     }
   }

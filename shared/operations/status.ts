@@ -5,7 +5,7 @@
 import { MigrationNotFoundError } from '../errors.js';
 import type { ApprovalTable, ApprovalStatus } from './approval-table.js';
 import { describeExecution, executionHistory, runsOf } from './executions.js';
-import { digestHistory, healthOf, lagOf, newestDiffCheck, newestLagCheck, type HistoryDigest } from './history-digest.js';
+import { COPY_WINDOW_STATE, digestHistory, healthOf, lagOf, newestCopyCheck, newestDiffCheck, newestLagCheck, type HistoryDigest } from './history-digest.js';
 import type { DiffSummary } from '../verify/diff-report.js';
 
 export interface MigrationStatus {
@@ -23,6 +23,8 @@ export interface MigrationStatus {
   waitingForApprovalSince: string | null;
   lag: HistoryDigest['lag'];
   replication: HistoryDigest['replication'];
+  /** The logical copy's progress: rows, bytes, chunks (ranges) done of planned, rate, ETA. */
+  copy: HistoryDigest['copy'];
   approval: {
     status: ApprovalStatus;
     requestedAt: string;
@@ -63,8 +65,11 @@ export async function migrationStatus(migrationId: string, stateMachineArn: stri
     table.watch(migrationId),
   ]);
   const digest = digestHistory(events, described.status ?? latest.status);
-  let { lag, replication } = digest;
-  if (digest.childExecutionArn) {
+  let { lag, replication, copy } = digest;
+  if (digest.childExecutionArn && digest.currentState === COPY_WINDOW_STATE) {
+    // A copy window runs for hours: its newest "Check the copy" is fresher than the parent's.
+    copy = newestCopyCheck(await executionHistory(digest.childExecutionArn, { newestFirst: true, limit: 100 })) ?? copy;
+  } else if (digest.childExecutionArn) {
     // The lag loop runs in a child execution: its newest check is fresher than the parent's.
     const check = newestLagCheck(await executionHistory(digest.childExecutionArn, { newestFirst: true, limit: 100 }));
     if (check) {
@@ -108,6 +113,7 @@ export async function migrationStatus(migrationId: string, stateMachineArn: stri
     waitingForApprovalSince: digest.waitingForApprovalSince ?? (approval?.status === 'pending' && digest.executionStatus === 'RUNNING' ? approval.requestedAt : null),
     lag,
     replication,
+    copy,
     approval,
     failure: digest.failure ?? (described.error ? { error: described.error, cause: described.cause ?? '' } : null),
     verification: verificationOf(diff),

@@ -9,6 +9,7 @@ import { dialectFor, type Dialect } from '../mysql/dialect.js';
 import { startApplier, startApplierUntil, stopApplier } from '../mysql/applier.js';
 import type { Conn } from '../mysql/connection.js';
 import type { Accounts } from '../state.js';
+import { STORE_SCHEMA } from '../chunks/cursor-store.js';
 
 export interface PlannedStep {
   /** The state's name in statemachine/migration.asl.yaml. */
@@ -129,12 +130,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       { state: "Read the clone's binlog position", where: 'aws: target account', changes: [] },
     );
   } else {
-    const schemas = input.initialLoad.schemas?.join(', ') ?? 'every non-system schema';
-    steps.push({
-      state: 'Copy the data consistently',
-      where: 'target',
-      changes: [`create and load ${schemas} (${input.initialLoad.parallelism} workers, ${input.initialLoad.chunkRows} rows per chunk) from one consistent snapshot; marker schema crossmove_load`],
-    });
+    steps.push(...logicalCopySteps(input, accounts));
   }
 
   const tls = input.replication.ssl ? 'REQUIRE SSL' : 'REQUIRE NONE';
@@ -218,4 +214,50 @@ async function applierSql(dialect: Dialect): Promise<string> {
     await startApplier(conn, dialect);
   }, []);
   return sent.join('; ');
+}
+
+/** The logical path's steps: what each frozen source kind makes, then the copy into the target's cursor store. */
+function logicalCopySteps(input: MigrationInput, accounts: Accounts): PlannedStep[] {
+  const load = input.initialLoad;
+  const n = input.names;
+  const f = load.frozenSource;
+  const schemas = load.schemas?.join(', ') ?? 'every non-system schema';
+  const sourceAccount = `aws: source account ${accounts.source ?? '(this account)'}`;
+  const frozen: Record<string, PlannedStep> = {
+    auto: {
+      state: 'Prepare the frozen source',
+      where: 'source',
+      changes: ['chosen at run time from the size of the data (preflight check db-initial-load-source says which): the live source with one snapshot when the copy fits (always locally), else a source-clone (Aurora) or an rds-replica (with sourceInstanceArn)'],
+    },
+    live: { state: 'Prepare the frozen source', where: 'none', changes: ['none: the copy reads the live source through one consistent snapshot (FLUSH TABLES WITH READ LOCK, else LOCK TABLES ... READ on the copied tables, held for milliseconds)'] },
+    'named-replica': {
+      state: 'Prepare the frozen source',
+      where: `replica ${f.endpoint?.host}:${f.endpoint?.port}`,
+      changes: ['STOP SLAVE SQL_THREAD (STOP REPLICA SQL_THREAD on MySQL 8; CALL mysql.rds_stop_replication on Aurora); started again by "Finish the copy" (or cleanup)', `record of the pause in ${STORE_SCHEMA}.frozen_sources on the target`],
+    },
+    'rds-replica': {
+      state: 'Prepare the frozen source',
+      where: sourceAccount,
+      changes: [`CreateDBInstanceReadReplica ${n.frozenSourceIdentifier} of ${f.sourceInstanceArn} (${f.instanceClass ?? 'the source instance class'}, its subnet and security groups), then CALL mysql.rds_stop_replication on it once available; deleted by cleanup`],
+    },
+    'source-clone': {
+      state: 'Prepare the frozen source',
+      where: sourceAccount,
+      changes: [`RestoreDBClusterToPointInTime copy-on-write ${input.source.clusterArn} -> ${n.frozenSourceIdentifier} (the source's parameter group, subnets, security groups and key) and CreateDBInstance ${n.frozenSourceInstanceIdentifier} (${f.instanceClass ?? input.target.instanceClass}); its position from the "Binlog position from crash recovery" event; deleted by cleanup`],
+    },
+  };
+  return [
+    frozen[f.kind]!,
+    {
+      state: 'Plan the copy',
+      where: 'target',
+      changes: [`create the tables, views and routines of ${schemas} (plain secondary keys later); the copy job's key ranges in ${STORE_SCHEMA}.chunk_jobs / chunk_ranges`],
+    },
+    {
+      state: 'Copy the data for one window',
+      where: 'target',
+      changes: [`${load.parallelism} chunk worker(s) at once (child executions of crossmove-copy), each sub-chunk of about ${Math.round(load.chunkBytes / 1024 / 1024)} MiB (at most ${load.chunkRows} rows) loaded and recorded done in one transaction`],
+    },
+    { state: 'Finish the copy', where: 'target', changes: ['create the triggers and events (DISABLE ON SLAVE), then add the secondary keys (ALTER TABLE ... ADD KEY, polled while they build)'] },
+  ];
 }

@@ -12,6 +12,7 @@ import { cloneLimitChecks } from './clone-checks.js';
 import { networkPathChecks } from './network-checks.js';
 import { writeBlockChecks } from './write-block-checks.js';
 import { targetParameterGroupChecks } from './target-parameter-checks.js';
+import { frozenSourceAwsChecks } from './frozen-source-checks.js';
 
 const BINLOG_FORMATS = new Set(['ROW', 'MIXED', 'STATEMENT']);
 
@@ -26,7 +27,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   const arn = input.source.clusterArn;
   // Endpoint-only sources (self-managed MySQL, local runs): only the target's network, when it is an
   // AWS cluster, is there to ask about (nothing at all in local runs).
-  if (!arn) return { checks: await networkPathChecks(input, accounts, null) };
+  if (!arn) return { checks: [...(await networkPathChecks(input, accounts, null)), ...(await frozenSourceAwsChecks(input, accounts))] };
   const checks: CheckOutcome[] = [];
   const rds = await sourceRdsClient(input);
   const cluster = await findCluster(rds, arn);
@@ -59,6 +60,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   checks.push(...networkChecks(input, accounts));
   checks.push(...(await networkPathChecks(input, accounts, cluster)));
   checks.push(...(await writeBlockChecks(input, cluster)));
+  checks.push(...(await frozenSourceAwsChecks(input, accounts)));
   return {
     checks,
     sourceEndpoint: cluster.Endpoint ? { host: cluster.Endpoint, port: cluster.Port ?? 3306 } : undefined,
@@ -199,14 +201,17 @@ function binlogChecks(cluster: DBCluster, parameters: Parameter[]): CheckOutcome
 function enhancedBinlogChecks(input: MigrationInput, cluster: DBCluster, parameters: Parameter[]): CheckOutcome[] {
   const group = cluster.DBClusterParameterGroup;
   const method = input.initialLoad.method;
-  if (!group || method === 'logical') return [];
+  // A logical copy reads on the source, except from a clone in the source account (frozenSource source-clone).
+  const sourceClone = method === 'logical' && input.initialLoad.frozenSource.kind === 'source-clone';
+  if (!group || (method === 'logical' && !sourceClone)) return [];
   const on = parameterValue(parameters, 'aurora_enhanced_binlog') === '1';
-  if (!on) return [pass('source-enhanced-binlog', `Enhanced binlog is off on the source (${group}): its binlog files come along with the ${method === 'clone' ? 'clone' : 'snapshot'}.`)];
+  const made = method === 'snapshot' ? 'snapshot' : 'clone';
+  if (!on) return [pass('source-enhanced-binlog', `Enhanced binlog is off on the source (${group}): its binlog files come along with the ${made}.`)];
   return [
     fail(
       'source-enhanced-binlog',
-      `The source uses enhanced binlog (aurora_enhanced_binlog = 1 in ${group}): enhanced binlog files are not available on a ${method === 'clone' ? 'cloned' : 'restored'} cluster, so the new cluster cannot report the source's binlog position ("Binlog position from crash recovery") to start replication from.`,
-      `Turn enhanced binlog off on the source before the migration (aurora_enhanced_binlog = 0, binlog_backup = 1, binlog_replication_globaldb = 1 in ${group}, then reboot the writer; binlog files written after that are available on a clone or restore), or use initialLoad.method logical.`,
+      `The source uses enhanced binlog (aurora_enhanced_binlog = 1 in ${group}): enhanced binlog files are not available on a ${made === 'clone' ? 'cloned' : 'restored'} cluster, so the new cluster cannot report the source's binlog position ("Binlog position from crash recovery") to start replication from.`,
+      `Turn enhanced binlog off on the source before the migration (aurora_enhanced_binlog = 0, binlog_backup = 1, binlog_replication_globaldb = 1 in ${group}, then reboot the writer; binlog files written after that are available on a clone or restore), or use ${sourceClone ? 'another initialLoad.frozenSource kind' : 'initialLoad.method logical'}.`,
       'BinlogDisabledError',
     ),
   ];

@@ -19,6 +19,7 @@ import { engineCheck, primaryKeyCheck, readTables, schemasCheck, scopeFilter, ta
 import { userChecks } from './db-user-checks.js';
 import { sslChecks } from './db-ssl-checks.js';
 import { readVersion, versionCheck, type ServerVersion } from './db-version-checks.js';
+import { frozenSourceDbChecks, namedReplicaCredentials } from './frozen-source-checks.js';
 import { identityChecks, readIdentity } from './db-identity-checks.js';
 import { privilegeCheck, readOwnGrants, sourceNeeds, targetNeeds } from './db-privilege-checks.js';
 
@@ -103,6 +104,8 @@ export async function inspectDatabases(state: DbPreflightState, opts: InspectDat
       checks.push(...(await guarded('db-source-binlog-retention', 'binlog retention', 'CALL mysql.rds_show_configuration on Aurora, SELECT of @@binlog_expire_logs_seconds / @@expire_logs_days elsewhere', async () => retentionChecks(input, dialect, await readRetention(src, dialect)))));
       // Needs no server read: stays even when the retention cannot be read.
       checks.push(...retentionBudgetChecks(input, dialect, dataBytes));
+      const copiedSchemas = [...new Set(tables.map((t) => t.schema))];
+      checks.push(...(await guarded('db-initial-load-source', 'the logical copy\'s source', 'SELECT on information_schema', () => frozenSourceDbChecks(input, src, dataBytes, copiedSchemas, namedReplicaCredentials(input, () => sourceAdminCredentials(state))))));
       checks.push(...(await guarded('db-engine-versions', 'engine versions', 'SELECT VERSION() on both servers', async () => versionCheck(input, await readVersion(src), targetVersion))));
       checks.push(primaryKeyCheck(tables), engineCheck(tables));
       checks.push(...(await guarded('db-users', 'users and grants', 'SELECT on mysql.user and information_schema', () => userChecks(input, src, target, users))));

@@ -1,4 +1,4 @@
-// Preflight for initialLoad.method snapshot (issue 6): the reasons "Snapshot the source" would refuse
+// Preflight for initialLoad.method snapshot: the reasons "Snapshot the source" would refuse
 // (no source.snapshotKmsKeyId when the snapshot must first be copied in the source account, aws/rds key
 // or cross-region; a wrong key there; no target key for a re-encrypted copy), found before "Keep
 // binlogs long enough" changes anything. Read-only.

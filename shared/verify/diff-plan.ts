@@ -9,7 +9,7 @@
 // again); a finished one is never reused: a new comparison is a new job.
 import { CrossmoveError } from '../errors.js';
 import { q, type Conn } from '../mysql/connection.js';
-import { readCutoverMarker } from '../mysql/cutover-marker.js';
+import { readCutoverMarker } from '../mysql/switch-log.js';
 import { readReplicaStatus } from '../mysql/status.js';
 import type { Dialect } from '../mysql/dialect.js';
 import type { MigrationInput } from '../input/validate.js';

@@ -22,7 +22,7 @@ import { handler as snapshotSource } from '../../handlers/snapshot-source.js';
 import { handler as copySnapshot } from '../../handlers/copy-snapshot.js';
 import { handler as cleanupAwsHandler } from '../../handlers/cleanup-aws.js';
 import { startMoto, type Moto } from '../support/moto.js';
-import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, TARGET_ACCOUNT, type SourceFixture, auroraWriteBlock } from './fixtures.js';
+import { createSecret, createSourceCluster, credentialsFor, REGION, SOURCE_ACCOUNT, type SourceFixture, auroraWriteBlock } from './fixtures.js';
 
 const ctx = localLambdaContext('test');
 const call = <T>(h: (e: any, c: any) => Promise<T>, event: unknown) => h(event, ctx);

@@ -226,7 +226,7 @@ describe('bad requests', () => {
 
   it('approve when nothing waits: 409 naming the run', async () => {
     // A run that never reaches the gate (waits before it).
-    const early = { StartAt: 'Copy the data consistently', States: { 'Copy the data consistently': { Type: 'Wait', Seconds: 300, End: true } } };
+    const early = { StartAt: 'Plan the copy', States: { 'Plan the copy': { Type: 'Wait', Seconds: 300, End: true } } };
     await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: await createGateMachine(early, 'crossmove-migration-early'),
@@ -238,7 +238,7 @@ describe('bad requests', () => {
     expect(ap.statusCode).toBe(409);
     expect(body(ap)).toMatchObject({ error: 'NothingToApproveError', message: expect.stringContaining('run orders-7 (RUNNING) has not asked for one') });
     const st = body(await status(apiEvent('GET /migrations/{migrationId}', { migrationId: 'orders-7' }), apiContext()));
-    expect(st).toMatchObject({ phase: 'initial-load', currentState: 'Copy the data consistently', approval: null, waitingForApprovalSince: null });
+    expect(st).toMatchObject({ phase: 'initial-load', currentState: 'Plan the copy', approval: null, waitingForApprovalSince: null });
   });
 
   it('bad path ids and bodies are 400s; nothing internal leaks from a 500', async () => {

@@ -10,7 +10,7 @@ import { handler as cleanupDb } from '../../handlers/cleanup-db.js';
 import type { CleanupReport, MigrationState } from '../../shared/state.js';
 import type { WriteLoad } from '../support/write-load.js';
 import { writeMarker } from '../../shared/initial-load/marker.js';
-import { writeFallbackMarker } from '../../shared/mysql/fallback-marker.js';
+import { writeFallbackMarker } from '../../shared/mysql/switch-log.js';
 import { cutOverAndReverse, invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;

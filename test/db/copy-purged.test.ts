@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { handler as startReplication } from '../../handlers/start-replication.js';
 import { handler as checkReplication } from '../../handlers/check-replication.js';
-import { handler as copyData } from '../../handlers/copy-data.js';
-import type { LogicalCopyResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
-import { beforeCopy, invoke, prepareApp, purgeBinlogsPast, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import type { MigrationState, ReplicationCheck } from '../../shared/state.js';
+import { beforeCopy, copyLogically, invoke, prepareApp, purgeBinlogsPast, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
@@ -28,17 +27,17 @@ afterAll(async () => {
 
 describe('a copy whose binlog position was purged', () => {
   it('is copied again, and replication starts from the new position (not the purged one)', async () => {
-    const first = await invoke<LogicalCopyResult>(copyData, state);
-    state = { ...state, logicalCopy: first, binlogPosition: { done: true, attempts: 1, status: 'found', position: first.position, origin: 'logical-copy' } };
+    state = await copyLogically(state);
+    const first = state.logicalCopy!;
     await sql(source, "INSERT INTO app.writes VALUES (3, 'c', NOW(6))");
-    await purgeBinlogsPast(source, first.position.file);
+    await purgeBinlogsPast(source, first.position!.file);
     await invoke(startReplication, state);
     await until(async () => (await slaveStatus(target))?.Last_IO_Errno === 1236, 20_000);
 
-    const second = await invoke<LogicalCopyResult>(copyData, state);
+    state = await copyLogically({ ...state, copy: undefined, logicalCopy: undefined });
+    const second = state.logicalCopy!;
     expect(second.position).not.toEqual(first.position);
     expect(Number(await scalar(target, 'SELECT COUNT(*) FROM app.writes'))).toBe(3);
-    state = { ...state, logicalCopy: second, binlogPosition: { done: true, attempts: 1, status: 'found', position: second.position, origin: 'logical-copy' } };
     await invoke(startReplication, state);
     await until(async () => (await invoke<ReplicationCheck>(checkReplication, state)).healthy, 20_000, 100);
     await sql(source, "INSERT INTO app.writes VALUES (4, 'd', NOW(6))");
@@ -46,8 +45,8 @@ describe('a copy whose binlog position was purged', () => {
   });
 
   it('is reused while a running replica is past the purged file', async () => {
-    await purgeBinlogsPast(source, state.logicalCopy!.position.file);
-    const again = await invoke<LogicalCopyResult>(copyData, state);
+    await purgeBinlogsPast(source, state.logicalCopy!.position!.file);
+    const again = (await copyLogically({ ...state, copy: undefined, logicalCopy: undefined })).logicalCopy!;
     expect(again.position).toEqual(state.logicalCopy!.position);
     expect((await slaveStatus(target))!.Slave_SQL_Running).toBe('Yes');
   });

@@ -5,10 +5,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { handler as cutOver } from '../../handlers/cut-over.js';
-import { logger } from '../../shared/logger.js';
 import type { CutoverResult, MigrationState } from '../../shared/state.js';
 import type { WriteLoad } from '../support/write-load.js';
-import { invoke, prepareApp, replicateUnderLoad, scalar, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
+import { invoke, prepareApp, replicateUnderLoad, scalar, startServers, stateFor, useLocalSecrets } from './fixtures.js';
 
 const USERS = 5000;
 let source: MariaDbServer;

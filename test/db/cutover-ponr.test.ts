@@ -12,7 +12,7 @@ import { readCredentials } from '../../shared/secrets.js';
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { runCutover, type CutoverDeps } from '../../shared/mysql/cutover.js';
-import { readCutoverMarker, writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
+import { readCutoverMarker, writeCutoverMarker } from '../../shared/mysql/switch-log.js';
 import type { Dialect } from '../../shared/mysql/dialect.js';
 import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
 import { openSource, openTarget, type Side } from '../../shared/mysql/steps/sides.js';

@@ -81,7 +81,7 @@ async function cleanUnderWrites(pair: DiffPair, runs: number, opts: { forceLockT
   // And a planted difference is still found, with writes going on.
   await pair.caughtUp();
   await pair.plant('target', ['UPDATE t SET v = CONCAT(IFNULL(v, ""), "!") WHERE id = 17']);
-  const writers = new MixedWriters(pair.source, (r, w, n) => `UPDATE counters SET n = n + 1 WHERE name = 'c${1 + ((w * 7 + n) % 200)}'`, 2).start();
+  const writers = new MixedWriters(pair.source, (_r, w, n) => `UPDATE counters SET n = n + 1 WHERE name = 'c${1 + ((w * 7 + n) % 200)}'`, 2).start();
   const { summary } = await runDiffLocally(pair.state, { forceLockTables: opts.forceLockTables });
   await writers.stop();
   expect(summary.verdict).toBe('differences');

@@ -10,7 +10,7 @@ import { handler as checkReplication } from '../../handlers/check-replication.js
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
 import { ReadOnlyBlocker } from '../../shared/mysql/write-block.js';
-import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
+import { writeCutoverMarker } from '../../shared/mysql/switch-log.js';
 import type { CutoverResult } from '../../shared/state.js';
 import type { MigrationState, ReplicationCheck } from '../../shared/state.js';
 import { runDiffLocally } from '../../shared/verify/steps.js';

@@ -13,9 +13,14 @@ import { handler as startReplication } from '../../handlers/start-replication.js
 import { handler as checkReplication } from '../../handlers/check-replication.js';
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
+import { handler as prepareFrozenSource } from '../../handlers/prepare-frozen-source.js';
+import { handler as planCopy } from '../../handlers/plan-copy.js';
+import { handler as copyChunks } from '../../handlers/copy-chunks.js';
+import { handler as checkCopy } from '../../handlers/check-copy.js';
+import { handler as finishCopy } from '../../handlers/finish-copy.js';
 import { localLambdaContext } from '../../shared/handler.js';
 import { validateMigrationInput } from '../../shared/input/validate.js';
-import type { BinlogPosition, CutoverResult, MigrationState, ReplicationCheck } from '../../shared/state.js';
+import type { BinlogPosition, CopyFinishResult, CopyPlanResult, CopyProgressState, CutoverResult, FrozenSourceState, MigrationState, ReplicationCheck } from '../../shared/state.js';
 import { prepareLoadSchema, WriteLoad } from '../support/write-load.js';
 
 export const ADMIN_SECRET_ENV = 'CROSSMOVE_TEST_DB_ADMIN';
@@ -62,6 +67,25 @@ export async function consistentCopy(source: MariaDbServer, target: MariaDbServe
   if (!m) throw new Error('no coordinates in the dump');
   await run('mariadb', [...conn, '-P', String(target.port)], dump);
   return { file: m[1]!, position: Number(m[2]) };
+}
+
+/**
+ * The logical path's copy steps as the state machine runs them, each through its real handler:
+ * "Prepare the frozen source", "Plan the copy", rounds of every worker slot ("Copy chunks until the
+ * time budget") each followed by "Check the copy", and "Finish the copy" until done; then the copy's
+ * position as $.binlogPosition, as "Use the copy's binlog position" sets it.
+ */
+export async function copyLogically(state: MigrationState): Promise<MigrationState> {
+  let next: MigrationState = { ...state, frozenSource: await invoke<FrozenSourceState>(prepareFrozenSource, state) };
+  next = { ...next, copyPlan: await invoke<CopyPlanResult>(planCopy, next) };
+  for (let round = 0; round < 100 && !next.copy?.done; round++) {
+    const slots = Array.from({ length: next.input.initialLoad.parallelism }, (_, i) => i + 1);
+    await Promise.all(slots.map((worker) => invoke(copyChunks, { worker, input: next.input, accounts: next.accounts, frozenSource: next.frozenSource, copyPlan: next.copyPlan })));
+    next = { ...next, copy: await invoke<CopyProgressState>(checkCopy, next) };
+  }
+  do next = { ...next, logicalCopy: await invoke<CopyFinishResult>(finishCopy, next) };
+  while (!next.logicalCopy!.done);
+  return { ...next, binlogPosition: { done: true, attempts: 1, status: 'copied', position: next.logicalCopy!.position!, origin: 'logical-copy' } };
 }
 
 /** Invokes a handler the way Lambda would (through the middy wrapper). */

@@ -7,7 +7,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { startMariaDb, type MariaDbServer } from '../../local/mariadb.js';
 import { logicalCopy } from '../../shared/initial-load/index.js';
 import { openConnection } from '../../shared/initial-load/connections.js';
-import { copyChunk } from '../../shared/initial-load/rows.js';
+import { copyRange } from '../../shared/initial-load/rows.js';
 import { describeTables } from '../../shared/initial-load/inspect.js';
 import type { RowFormat } from '../../shared/initial-load/values.js';
 
@@ -200,8 +200,8 @@ describe('no silent change', () => {
       await t.query('CREATE DATABASE narrow');
       await t.query('CREATE TABLE narrow.t (id INT PRIMARY KEY, v VARCHAR(5))');
       const [table] = await describeTables(src, ['narrow']);
-      const chunk = { table: table!, range: null, of: 1, estimatedRows: 1 };
-      await expect(copyChunk(src, dst, chunk, { batchBytes: 1 << 20, maxStatementBytes: 1 << 23, format }, () => undefined)).rejects.toThrow(
+      const whole = { table: table!, key: null, from: null, hi: null, maxRows: 1 };
+      await expect(copyRange(src, dst, whole, { batchBytes: 1 << 20, maxStatementBytes: 1 << 23, format }, () => undefined)).rejects.toThrow(
         /the target warned while loading narrow\.t.*1265.*Data truncated for column 'v'/,
       );
     } finally {

@@ -87,6 +87,8 @@ describe('inspectDatabases (real MariaDB)', () => {
       [
         'db-binlog-retention-budget',
         'db-engine-versions',
+        // The logical copy's source: which frozen source applies, and tables copied whole.
+        'db-initial-load-source',
         'db-primary-keys',
         'db-same-server',
         'db-schemas',
@@ -103,6 +105,7 @@ describe('inspectDatabases (real MariaDB)', () => {
         'db-target-privileges',
         'db-target-reachable',
         'db-users',
+        'db-whole-table-copy',
         'dns-ttl',
         'replication-ssl',
       ].sort(),

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, ADMIN_USER, type MariaDbServer } from '../../local/mariadb.js';
 import { handler as readCutoverRecord } from '../../handlers/read-cutover-record.js';
 import { handler as cutOver } from '../../handlers/cut-over.js';
-import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
+import { writeCutoverMarker } from '../../shared/mysql/switch-log.js';
 import { validateMigrationInput } from '../../shared/input/validate.js';
 import type { CutoverResult, MigrationState, PriorCutover } from '../../shared/state.js';
 import { startMoto, type Moto } from '../support/moto.js';

@@ -11,7 +11,7 @@ import { handler as cutOver } from '../../handlers/cut-over.js';
 import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
 import { handler as startReplication } from '../../handlers/start-replication.js';
 import { handler as readCutoverRecord } from '../../handlers/read-cutover-record.js';
-import { writeCutoverMarker } from '../../shared/mysql/cutover-marker.js';
+import { writeCutoverMarker } from '../../shared/mysql/switch-log.js';
 import { binlogStatus } from '../../shared/mysql/dialect.js';
 import { fallBackStep } from '../../shared/mysql/fallback-step.js';
 import type { WriteBlocker } from '../../shared/mysql/write-block.js';

@@ -170,7 +170,7 @@ async function run(
   return { report, entered };
 }
 
-const BEFORE_CUTOVER_STEPS = ['Run preflight checks', 'Check the databases', 'Keep binlogs long enough', 'Copy the data consistently', 'Create the replication user', 'Start replication on the target', 'Watch replication for one window'];
+const BEFORE_CUTOVER_STEPS = ['Run preflight checks', 'Check the databases', 'Keep binlogs long enough', 'Prepare the frozen source', 'Plan the copy', 'Copy the data for one window', 'Create the replication user', 'Start replication on the target', 'Watch replication for one window'];
 
 let moto: Moto;
 beforeAll(async () => {

@@ -64,7 +64,8 @@ describe('npm run demo (small dataset)', () => {
 
   it('ran the logical path through every main state, in order', () => {
     const entered = events.filter((e) => e.execution === 'migration' && e.type === 'StateEntered').map((e) => e.state);
-    const order = ['Validate the input', 'Run preflight checks', 'Keep binlogs long enough', 'Copy the data consistently', 'Create the replication user',
+    const order = ['Validate the input', 'Run preflight checks', 'Keep binlogs long enough', 'Prepare the frozen source', 'Plan the copy',
+      'Copy the data for one window', 'Finish the copy', 'Create the replication user',
       'Start replication on the target', 'Ask for cutover approval', 'Cut over', 'Switch DNS', 'Start reverse replication', 'Report success'];
     const positions = order.map((s) => entered.indexOf(s));
     expect(positions.every((p) => p >= 0)).toBe(true);

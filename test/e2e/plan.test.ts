@@ -15,7 +15,7 @@ import { buildPlan, formatPlan } from '../../cli/plan.js';
 import { planSteps } from '../../shared/plan/steps.js';
 import { validateMigrationInput } from '../../shared/input/validate.js';
 import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
-import { crossAccounts, REGION, SOURCE_ARN, SOURCE_KEY, TGT, assumeRoleResponse, rawCrossAccountInput, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
+import { crossAccounts, REGION, SOURCE_ARN, SOURCE_KEY, TGT, assumeRoleResponse, rawCrossAccountInput, resetCaches } from '../aws/mock-fixtures.js';
 
 const mocks = {
   rds: mockClient(RDSClient),
@@ -137,7 +137,8 @@ describe('crossmove plan', () => {
     const text = formatPlan(plan);
     expect(text).toMatch(/CHANGE MASTER TO MASTER_HOST='127\.0\.0\.1', MASTER_PORT=\d+, MASTER_USER='crossmove_repl', MASTER_PASSWORD='\*{8}'/);
     expect(text).toContain('SET GLOBAL read_only = ON');
-    expect(text).toContain('Copy the data consistently');
+    expect(text).toContain('Plan the copy');
+    expect(text).toContain('Copy the data for one window');
     expect(text).not.toContain(ADMIN_PASSWORD);
     expect(plan.ok).toBe(true);
   });

@@ -14,7 +14,8 @@ const load = (file: string) => parse(readFileSync(new URL(`../../statemachine/${
 const MAIN = load('migration.asl.yaml');
 const CHILD = load('lag-monitor.asl.yaml');
 const VERIFY = load('verify.asl.yaml');
-const DEFINITIONS = { 'migration.asl.yaml': MAIN, 'lag-monitor.asl.yaml': CHILD, 'verify.asl.yaml': VERIFY } as Record<string, any>;
+const COPY = load('copy.asl.yaml');
+const DEFINITIONS = { 'migration.asl.yaml': MAIN, 'lag-monitor.asl.yaml': CHILD, 'verify.asl.yaml': VERIFY, 'copy.asl.yaml': COPY } as Record<string, any>;
 
 /** Every Task of a definition, those inside Map iterations and Parallel branches included. */
 const tasksOf = (def: any): [string, any][] => allStates(def).filter(([, s]) => s.Type === 'Task');
@@ -94,7 +95,9 @@ describe.each(Object.keys(DEFINITIONS))('%s', (file) => {
     const transient = { ErrorEquals: [...RETRYABLE_ERROR_NAMES], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' };
     // Only the cutover function's two states retry one typed error too: past its point of no return a retry finishes the switch.
     const finishing = { ErrorEquals: ['CutoverIncompleteError'], IntervalSeconds: 2, MaxAttempts: 10, BackoffRate: 1.5, MaxDelaySeconds: 30 };
-    expect(state.Retry).toEqual(['Cut over', 'Resume after the cutover'].includes(name) ? [finishing, transient] : [transient]);
+    // And a chunk worker slot whose invocation died: run again, it resumes at its range's cursor.
+    const died = { ErrorEquals: ['Sandbox.Timedout', 'States.Timeout', 'Lambda.Unknown'], IntervalSeconds: 5, MaxAttempts: 2, BackoffRate: 2 };
+    expect(state.Retry).toEqual(['Cut over', 'Resume after the cutover'].includes(name) ? [finishing, transient] : name === 'Copy chunks until the time budget' ? [transient, died] : [transient]);
     const caught = (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals);
     expect(caught).toContain('States.ALL');
   });
@@ -117,6 +120,28 @@ describe.each(Object.keys(DEFINITIONS))('%s', (file) => {
   });
 });
 
+describe('copy.asl.yaml', () => {
+  it('fans out over worker slots with a Distributed Map on AWS: no tolerated failure, MaxConcurrency from the input, the store as the only result', () => {
+    const map = COPY.States['Copy chunks in parallel'];
+    expect(COPY.States['Start the copy window'].Parameters['workers.$']).toBe('States.ArrayRange(1, $.input.initialLoad.parallelism, 1)');
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.window.workers', MaxConcurrencyPath: '$.input.initialLoad.parallelism', ToleratedFailurePercentage: 0, ResultPath: null });
+    expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    // Each slot gets its number and the pieces of the state it needs, never the plan or the whole state.
+    expect(Object.keys(map.ItemSelector).sort()).toEqual(['accounts.$', 'copyPlan.$', 'frozenSource.$', 'input.$', 'worker.$']);
+    expect(map.ItemSelector['worker.$']).toBe('$$.Map.Item.Value');
+    // A failed round goes through the state that names the slot's own error (a Distributed Map only says its threshold was exceeded).
+    expect(map.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Explain the failed copy round' }]);
+    expect(COPY.States['Explain the failed copy round'].Catch[0].Next).toBe('Copy round failed');
+  });
+
+  it('bounds a window by its rounds, checks done before the bound, and waits when a round moved nothing', () => {
+    const choice = COPY.States['Is the copy done or the window full?'];
+    expect(choice.Choices.map((c: any) => c.Variable)).toEqual(['$.copy.done', '$.window.rounds', '$.copy.idle']);
+    expect(choice.Choices[1].NumericGreaterThanEqualsPath).toBe('$.input.derived.copyRoundsPerWindow');
+    expect(choice.Choices[2].Next).toBe('Wait before the next copy round');
+  });
+});
+
 describe('the Task rules reach into Map iterations', () => {
   it('a Task inside a Map ItemProcessor is one of the Tasks checked', () => {
     const fanOut = parse(readFileSync(new URL('./fixtures/fan-out.asl.yaml', import.meta.url), 'utf8'));
@@ -125,9 +150,13 @@ describe('the Task rules reach into Map iterations', () => {
 });
 
 describe('migration.asl.yaml', () => {
-  it('has the loops the design names: clone, writer, master password, binlog position, monitoring windows', () => {
+  it('has the loops the design names: clone, writer, master password, binlog position, monitoring windows, the copy', () => {
     const sets = loops(MAIN).map((l) => l.sort().join('|'));
-    expect(sets).toHaveLength(8); // the cutover-refusal path joins the monitoring loop, and so the comparison windows
+    expect(sets).toHaveLength(11); // the cutover-refusal path joins the monitoring loop, and so the comparison windows
+    expect(sets.some((s) => s.includes('Check the frozen source'))).toBe(true);
+    expect(sets.some((s) => s.includes('Copy the data for one window'))).toBe(true);
+    expect(sets.some((s) => s.includes('Wait for the secondary keys'))).toBe(true);
+    expect(sets.some((s) => s.includes('Compare source and target for one window'))).toBe(true);
     expect(sets.some((s) => s.includes('Check the clone'))).toBe(true);
     expect(sets.some((s) => s.includes('Check the source snapshot'))).toBe(true);
     expect(sets.some((s) => s.includes('Check the snapshot copy'))).toBe(true);

@@ -12,7 +12,7 @@ import { loadDefinition, runStateMachineLocally, taskBindings } from '../../loca
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const serverless = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'));
-const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml', 'cleanup.asl.yaml', 'fallback.asl.yaml', 'verify.asl.yaml'].map((f) => join(root, 'statemachine', f));
+const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml', 'cleanup.asl.yaml', 'fallback.asl.yaml', 'verify.asl.yaml', 'copy.asl.yaml'].map((f) => join(root, 'statemachine', f));
 
 const boundKeys = () =>
   definitions.flatMap((path) =>
@@ -42,6 +42,13 @@ describe('bindings', () => {
     expect(serverless.stepFunctions.stateMachines.verify.name).toBe('crossmove-verify-${sls:stage}');
     const child = taskBindings(loadDefinition(definitions[4]!), definitions[4]!);
     expect(child.get('Compare chunks until the time budget')).toEqual({ kind: 'lambda', functionKey: 'compareChunks' });
+  });
+
+  it('the copy window Task runs the copy definition, whose Map slots bind to the chunk worker', () => {
+    const main = definitions[0]!;
+    expect(taskBindings(loadDefinition(main), main).get('Copy the data for one window')).toEqual({ kind: 'child-execution', stateMachineName: 'copy', definitionPath: definitions[5] });
+    expect(serverless.stepFunctions.stateMachines.copy.name).toBe('crossmove-copy-${sls:stage}');
+    expect(taskBindings(loadDefinition(definitions[5]!), definitions[5]!).get('Copy chunks until the time budget')).toEqual({ kind: 'lambda', functionKey: 'copyChunks' });
   });
 
   it('every registry entry is used by a Task and matches its serverless.yml function and role', () => {

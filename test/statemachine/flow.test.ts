@@ -58,7 +58,7 @@ describe('happy paths', () => {
     expect(output.approval).toMatchObject({ approved: true, by: 'alice' });
     expect(output.report).toMatchObject({ outcome: 'succeeded', migrationId: 'orders-2026-12', initialLoad: 'clone', approvedBy: 'alice', reverseReplication: true });
     expect(entered.at(-1)).toBe('Migration complete');
-    expect(stubs.calls.copyData).toBeUndefined();
+    expect(stubs.calls.planCopy).toBeUndefined();
   });
 
   it('same-account clone skips RAM and the key policy', async () => {
@@ -76,7 +76,11 @@ describe('happy paths', () => {
     const stubs = stubHandlers({ caughtUpAt: 2 });
     const { result, entered, output } = await run(LOCAL_LOGICAL_INPUT, stubs, { approve: undefined });
     expect(result.status).toBe('SUCCEEDED');
-    expect(entered).toContain('Copy the data consistently');
+    expect(entered.slice(entered.indexOf('Which initial load?'), entered.indexOf('Create the replication user'))).toEqual([
+      'Which initial load?', 'Prepare the frozen source', 'Is the frozen source ready?', 'Plan the copy', 'Start the copy', 'Count the copy window',
+      'Copy the data for one window', 'Keep the copy progress', 'Is the copy done?', 'Finish the copy', 'Are the secondary keys built?', "Use the copy's binlog position",
+    ]);
+    expect(stubs.calls.copyChunks).toBe(4); // one slot per initialLoad.parallelism (default 4), one round
     expect(entered).not.toContain('Clone the cluster');
     expect(entered).not.toContain('Ask for cutover approval');
     expect(output.binlogPosition).toEqual({ position: { file: 'mysql-bin.000002', position: 4242 }, done: true, attempts: 1, status: 'copied', origin: 'logical-copy' });
@@ -226,7 +230,7 @@ describe('failures', () => {
     };
     const { result, events } = await run(LOCAL_LOGICAL_INPUT, stubs);
     expect(result).toMatchObject({ status: 'FAILED', error: 'ReplicationNotCaughtUpError' });
-    expect(new Set(events.map((e) => e.execution))).toEqual(new Set(['migration', 'lag-monitor#1', 'lag-monitor#2', 'lag-monitor#3']));
+    expect(new Set(events.map((e) => e.execution))).toEqual(new Set(['migration', 'copy#1', 'lag-monitor#1', 'lag-monitor#2', 'lag-monitor#3']));
     expect(stubs.calls.checkReplication).toBe(12);
   });
 });
@@ -450,6 +454,9 @@ describe('local runner', () => {
       'Wait for the source snapshot': 60,
       'Wait for the snapshot copy': 60,
       'Wait for the restored cluster': 60,
+      'Wait for the frozen source': 60,
+      'Wait for the secondary keys': 30,
+      'Wait before the next copy round': 30,
     });
   });
 
@@ -467,8 +474,9 @@ describe('local runner', () => {
 
   it('reports every state entered and exited, with payloads, for the main run and each child window', async () => {
     const { events } = await run(LOCAL_LOGICAL_INPUT, stubHandlers({ caughtUpAt: 1 }));
-    const exited = events.find((e) => e.type === 'StateExited' && e.state === 'Copy the data consistently')!;
+    const exited = events.find((e) => e.type === 'StateExited' && e.state === 'Finish the copy')!;
     expect((exited.payload as any).logicalCopy.rows).toBe(1200);
+    expect(events.some((e) => e.execution === 'copy#1' && e.state === 'Copy chunks until the time budget' && e.mapIndex === 3)).toBe(true);
     expect(events.some((e) => e.execution === 'lag-monitor#1' && e.state === 'Check replication')).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'ExecutionSucceeded', execution: 'migration' });
   });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadDefinition, runStateMachineLocally, taskBindings, type RunEvent } from '../../local/run-state-machine.js';
-import { diffEventsPerRound, validateMigrationInput } from '../../shared/input/validate.js';
+import { copyEventsPerRound, diffEventsPerRound, validateMigrationInput } from '../../shared/input/validate.js';
 import { LOCAL_LOGICAL_INPUT, stubHandlers } from './stubs.js';
 
 const HISTORY_CAP = 25_000;
@@ -15,6 +15,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(root, 'statemachine', 'migration.asl.yaml');
 const CHILD = join(root, 'statemachine', 'lag-monitor.asl.yaml');
 const VERIFY = join(root, 'statemachine', 'verify.asl.yaml');
+const COPY = join(root, 'statemachine', 'copy.asl.yaml');
 
 /**
  * History events a Standard workflow writes per state entered (Step Functions developer guide, history
@@ -66,7 +67,8 @@ async function parentEvents(windows: number): Promise<number> {
   const events: RunEvent[] = [];
   const result = await runStateMachineLocally({ input: LOCAL_LOGICAL_INPUT, handlers: stubs.handlers, waitMs: 0, onEvent: (e) => events.push(e) });
   expect(result.error).toBe('ReplicationNotCaughtUpError');
-  expect(new Set(events.map((e) => e.execution)).size).toBe(windows + 1);
+  // The lag windows, and the one copy window of the logical path.
+  expect(new Set(events.map((e) => e.execution)).size).toBe(windows + 2);
   return historyEvents(events, 'migration', MAIN);
 }
 
@@ -145,5 +147,64 @@ describe('history budget of the comparison window', () => {
       expect(window + input.derived.diffRoundsPerWindow * parallelism * 3, `parallelism ${parallelism}`).toBeLessThan(HISTORY_CAP);
       expect(input.derived.diffRoundsPerWindow).toBeGreaterThan(0);
     }
+  });
+});
+
+/** The copy window with `slots` worker slots and never done: `rounds` rounds of Map + check. */
+async function copyWindowEvents(slots: number, rounds: number): Promise<{ inline: number; distributed: number }> {
+  const stubs = stubHandlers({ copyRounds: Number.POSITIVE_INFINITY });
+  const input = validateMigrationInput({ ...LOCAL_LOGICAL_INPUT, initialLoad: { method: 'logical', parallelism: slots } });
+  input.derived = { ...input.derived, copyRoundsPerWindow: rounds };
+  const state = {
+    input,
+    accounts: { source: null, target: null, sameAccount: true, sourceRegion: null, targetRegion: null },
+    frozenSource: await stubs.handlers.prepareFrozenSource!({ input } as never),
+    copyPlan: await stubs.handlers.planCopy!({} as never),
+  };
+  const events: RunEvent[] = [];
+  const result = await runStateMachineLocally({ definitionPath: COPY, input: state, handlers: stubs.handlers, waitMs: 0, onEvent: (e) => events.push(e) });
+  expect(result.status, result.cause).toBe('SUCCEEDED');
+  expect(stubs.calls.copyChunks).toBe(slots * rounds);
+  const inline = historyEvents(events, 'migration', COPY);
+  // On AWS the Map is Distributed: each slot's iteration (MapIteration* 2 + its Task 5) is in its own child execution.
+  return { inline, distributed: inline - slots * rounds * 7 };
+}
+
+describe('history budget of the copy', () => {
+  it('one copy round costs 13 events plus 7 per worker slot in the window (inline, as locally), 13 on AWS; a window stays under 20,000 for any parallelism', async () => {
+    const [a, b] = [await copyWindowEvents(3, 2), await copyWindowEvents(3, 5)];
+    const perRound = (b.inline - a.inline) / 3;
+    expect(perRound).toBe(copyEventsPerRound(3)); // Map 4 + 3 x (iteration 2 + Task 5) + check 5 + Choice 2 + Pass 2
+    expect((b.distributed - a.distributed) / 3).toBe(13);
+    const fixed = a.inline - 2 * perRound;
+    for (const parallelism of [1, 4, 16, 40, 64]) {
+      const input = validateMigrationInput({ ...LOCAL_LOGICAL_INPUT, initialLoad: { method: 'logical', parallelism } });
+      const rounds = input.derived.copyRoundsPerWindow;
+      const window = fixed + rounds * copyEventsPerRound(parallelism);
+      console.log(`[history] copy window with ${parallelism} slots: ${rounds} rounds = ${window} events inline (${fixed + rounds * 13} distributed)`);
+      expect(window).toBeLessThan(20_100);
+      expect(rounds).toBeGreaterThanOrEqual(parallelism >= 64 ? 43 : 48); // a window spans at least ~10 hours of 13-minute rounds
+    }
+  });
+
+  it('one copy window costs 12 events in the parent; the windows of a 30-day copy fit with room to spare', async () => {
+    const count = async (copyRounds: number) => {
+      const stubs = stubHandlers({ caughtUpAt: 1, copyRounds });
+      stubs.handlers.validateInput = async (raw) => {
+        const input = validateMigrationInput(raw);
+        input.derived = { ...input.derived, copyRoundsPerWindow: 1 };
+        return { input, accounts: { source: null, target: null, sameAccount: true, sourceRegion: null, targetRegion: null } };
+      };
+      const events: RunEvent[] = [];
+      const result = await runStateMachineLocally({ input: LOCAL_LOGICAL_INPUT, handlers: stubs.handlers, waitMs: 0, onEvent: (e) => events.push(e) });
+      expect(result.status, result.cause).toBe('SUCCEEDED');
+      expect(new Set(events.map((e) => e.execution)).has(`copy#${copyRounds}`)).toBe(true);
+      return historyEvents(events, 'migration', MAIN);
+    };
+    const [w1, w4] = [await count(1), await count(4)];
+    const perWindow = (w4 - w1) / 3;
+    expect(perWindow).toBe(12); // Pass 2 + startExecution.sync Task 6 + Pass 2 + Choice 2
+    const { maxCopyWindows } = validateMigrationInput(LOCAL_LOGICAL_INPUT).derived;
+    expect(w1 + maxCopyWindows * perWindow).toBeLessThan(HISTORY_CAP / 10);
   });
 });

@@ -51,7 +51,8 @@ beforeAll(() => {
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** The functions that open MySQL connections and so must run in the databases' VPC when one is given. */
-const MYSQL_FUNCTIONS = ['readCutoverRecord', 'runPreflight', 'checkDatabases', 'cleanupDb', 'fallBack', 'keepBinlogs', 'createReplicationUser', 'startReplication', 'checkReplication', 'cutOver', 'startReverseReplication', 'copyData', 'scheduledLagCheck', 'planDiff', 'compareChunks', 'checkDiff'];
+const MYSQL_FUNCTIONS = ['readCutoverRecord', 'runPreflight', 'checkDatabases', 'cleanupDb', 'fallBack', 'keepBinlogs', 'createReplicationUser', 'startReplication', 'checkReplication', 'cutOver', 'startReverseReplication',
+  'prepareFrozenSource', 'checkFrozenSource', 'planCopy', 'copyChunks', 'checkCopy', 'explainCopyFailure', 'finishCopy', 'scheduledLagCheck', 'planDiff', 'compareChunks', 'checkDiff'];
 
 /** Evaluates the CloudFormation condition functions the template uses (Fn::Not / Fn::Equals on literals). */
 function conditionValue(t: any, name: string): boolean {
@@ -94,14 +95,15 @@ describe('VPC of the MySQL steps (deploy-time params lambdaSubnetIds / lambdaSec
 });
 
 describe('packaged template', () => {
-  it('has the five state machines (migration, its lag-monitor and verify children, cleanup, fallback), the children named as the parent starts them', () => {
+  it('has the six state machines (migration, its lag-monitor, verify and copy children, cleanup, fallback), each child named as the parent starts it', () => {
     const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
     expect(machines.map((m) => m.Properties.StateMachineName).sort()).toEqual([
-      'crossmove-cleanup-test', 'crossmove-fallback-test', 'crossmove-lag-monitor-test', 'crossmove-migration-test', 'crossmove-verify-test',
+      'crossmove-cleanup-test', 'crossmove-copy-test', 'crossmove-fallback-test', 'crossmove-lag-monitor-test', 'crossmove-migration-test', 'crossmove-verify-test',
     ]);
     const main = JSON.stringify(template.Resources.MigrationStateMachine!.Properties.DefinitionString);
     expect(main).toContain('stateMachine:crossmove-lag-monitor-test');
     expect(main).toContain('stateMachine:crossmove-verify-test');
+    expect(main).toContain('stateMachine:crossmove-copy-test');
   });
 
   it('has every function on nodejs22.x, each with its own role', () => {
@@ -141,13 +143,14 @@ describe('packaged template', () => {
     }
   });
 
-  it('lets the migration state machine start only its two children (lag monitor, comparison window)', () => {
+  it('lets the migration state machine start only its three children (lag monitor, comparison window, copy window)', () => {
     const statements = policyStatements().filter((s) => s.where === 'MigrationStateMachineRole');
     const starts = statements.filter((s) => [s.statement.Action].flat().includes('states:StartExecution'));
     const resources = JSON.stringify(starts.map((s) => s.statement.Resource));
     expect(resources).toContain(':stateMachine:crossmove-lag-monitor-test');
     expect(resources).toContain(':stateMachine:crossmove-verify-test');
-    expect(resources.match(/:stateMachine:crossmove-[a-z-]+-test/g)!.every((m) => /lag-monitor|verify/.test(m))).toBe(true);
+    expect(resources).toContain(':stateMachine:crossmove-copy-test');
+    expect(resources.match(/:stateMachine:crossmove-[a-z-]+-test/g)!.every((m) => /lag-monitor|verify|copy/.test(m))).toBe(true);
   });
 
   it('lets the comparison window invoke exactly its three functions', () => {

@@ -53,13 +53,14 @@ export function diffSummaryStub(done: boolean, verdict: 'clean' | 'differences',
   };
 }
 
-export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: number; diffDoneAt?: number; diffVerdict?: 'clean' | 'differences' } = {}) {
+export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: number; diffDoneAt?: number; diffVerdict?: 'clean' | 'differences'; copyRounds?: number } = {}) {
   const calls: Record<string, number> = {};
   const count = (key: string, fn: LocalHandler): LocalHandler => async (event) => {
     calls[key] = (calls[key] ?? 0) + 1;
     return fn(event);
   };
   const at = () => new Date().toISOString();
+  let copyChecks = 0;
   const raw: Handlers = {
     validateInput: (raw: unknown) => {
       const input = validateMigrationInput(raw);
@@ -105,7 +106,23 @@ export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: numb
     copySnapshot: (s: MigrationState) => ({ ...snap('snapshotCopy')(s), snapshotIdentifier: 'crossmove-orders-2026-12-copy', created: true }),
     checkSnapshotCopy: (s: MigrationState) => ({ ...snap('snapshotCopy')(s), snapshotIdentifier: 'crossmove-orders-2026-12-copy' }),
     restoreSnapshot: (s: MigrationState) => ({ ...poll('clone', 2)(s), clusterIdentifier: s.input.names.targetClusterIdentifier, created: true }),
-    copyData: () => ({ position: { file: 'mysql-bin.000002', position: 4242 }, tables: 3, rows: 1200, bytes: 65536, ms: 40 }),
+    // The logical copy: the live source (no frozen copy to wait for), 4 ranges copied over `copyRounds` rounds.
+    prepareFrozenSource: (s: MigrationState) => ({ done: true, attempts: 1, status: 'live source, one snapshot', kind: 'live', endpoint: s.input.source.endpoint ?? null, position: null, fingerprint: null }),
+    checkFrozenSource: (s: MigrationState) => ({ ...s.frozenSource!, attempts: s.frozenSource!.attempts + 1 }),
+    planCopy: () => ({ job: 'copy', schemas: ['app'], tables: 3, ranges: 4, estimatedRows: 1200, estimatedBytes: 65536, wholeTables: [], reused: false }),
+    copyChunks: (e: { worker: number }) => ({ worker: e.worker, ranges: 1, subChunks: 1, rows: 300, bytes: 16384, stoppedBy: 'nothing-to-claim' }),
+    checkCopy: () => {
+      copyChecks++;
+      const done = copyChecks >= (options.copyRounds ?? 1);
+      return { job: 'copy', rangesTotal: 4, rangesDone: done ? 4 : 2, rows: done ? 1200 : 600, bytes: done ? 65536 : 32768, estimatedRows: 1200, rowsPerSec: 600, etaSeconds: done ? 0 : 1, chunksCopiedTwice: 0, done, idle: false, checkedAt: at() };
+    },
+    explainCopyFailure: (e: { failure: { Error: string; Cause: string } }) => {
+      throw Object.assign(new Error(e.failure.Cause), { name: e.failure.Error });
+    },
+    finishCopy: (s: MigrationState) => ({
+      done: true, attempts: (s.logicalCopy?.attempts ?? 0) + 1, status: 'copied', keys: { tables: 1, built: 1, building: 0 },
+      position: { file: 'mysql-bin.000002', position: 4242 }, tables: 3, rows: 1200, bytes: 65536, ms: 40,
+    }),
     createReplicationUser: (s: MigrationState) => ({ userName: s.input.replication.userName, secretRef: 'file:/tmp/crossmove/repl.json', requireSsl: false }),
     startReplication: (s: MigrationState) => ({
       sourceHost: '127.0.0.1',

@@ -46,7 +46,7 @@ import { unintended } from '../support/iam/breadth.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockNetworkCalls, placedSourceCluster, placedTarget } from '../aws/network-fixtures.js';
 import {
-  ASSUMED_KEY_ID, REGION, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, rawCrossAccountInput, resetCaches, sourceCluster, targetCluster, writerInstance, mockTargetParameterGroup } from '../aws/mock-fixtures.js';
+  ASSUMED_KEY_ID, REGION, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, rawCrossAccountInput, resetCaches, targetCluster, writerInstance, mockTargetParameterGroup } from '../aws/mock-fixtures.js';
 
 const mocks = {
   rds: mockClient(RDSClient),

@@ -115,6 +115,34 @@ describe('execution input', () => {
     expect(validateMigrationInput({ ...example(), verify: { parallelism: 8 } }).derived.diffRoundsPerWindow).toBe(Math.floor(16_000 / (13 + 7 * 8)));
   });
 
+  it('takes the logical copy\'s frozen source with each kind\'s own fields, and derives the copy window figures', () => {
+    const local = () => parse(readFileSync('examples/local.yaml', 'utf8'));
+    const defaults = validateMigrationInput(local()).initialLoad;
+    expect(defaults.frozenSource).toEqual({ kind: 'auto' });
+    expect(defaults.chunkBytes).toBe(32 * 1024 * 1024);
+    const named = { ...local(), initialLoad: { method: 'logical', parallelism: 8, frozenSource: { kind: 'named-replica', endpoint: { host: 'replica.internal' } } } };
+    const input = validateMigrationInput(named);
+    expect(input.initialLoad.frozenSource.endpoint).toEqual({ host: 'replica.internal', port: 3306 });
+    // 13 + 7 x 8 events a round: 289 rounds under 20,000; about 30 days of 15-minute rounds in windows.
+    expect(input.derived.copyRoundsPerWindow).toBe(289);
+    expect(input.derived.maxCopyWindows).toBe(Math.ceil((30 * 86_400) / (289 * 930)));
+    expect(input.derived.copyWindowTimeoutSeconds).toBe(289 * (2 * 930 + 120) + 3600);
+    // A local run's engine times a Task with a JS timer: never beyond 2^31 ms, whatever the parallelism.
+    for (const parallelism of [1, 2, 64]) {
+      const d = validateMigrationInput({ ...local(), initialLoad: { method: 'logical', parallelism } }).derived;
+      expect(d.copyWindowTimeoutSeconds * 1000).toBeLessThan(2 ** 31);
+      expect(d.copyWindowTimeoutSeconds).toBeGreaterThan(d.copyRoundsPerWindow * 930);
+    }
+
+    expect(issuesOf({ ...local(), initialLoad: { method: 'logical', frozenSource: { kind: 'named-replica' } } })).toEqual(['initialLoad.frozenSource.endpoint']);
+    expect(issuesOf({ ...local(), initialLoad: { method: 'logical', frozenSource: { kind: 'rds-replica' } } })).toEqual(['initialLoad.frozenSource.sourceInstanceArn']);
+    expect(issuesOf({ ...local(), initialLoad: { method: 'logical', frozenSource: { kind: 'rds-replica', sourceInstanceArn: 'arn:aws:rds:us-east-1:111111111111:cluster:x' } } })).toEqual(['initialLoad.frozenSource.sourceInstanceArn']);
+    expect(issuesOf({ ...local(), initialLoad: { method: 'logical', frozenSource: { kind: 'source-clone' } } })).toEqual(['source.clusterArn']);
+    expect(issuesOf({ ...local(), initialLoad: { method: 'logical', frozenSource: { kind: 'live', endpoint: { host: 'r' } } } })).toEqual(['initialLoad.frozenSource.endpoint']);
+    expect(issuesOf({ ...example(), initialLoad: { method: 'clone', frozenSource: { kind: 'source-clone' } } })).toEqual(['initialLoad.frozenSource']);
+    expect(issuesOf({ ...local(), initialLoad: { method: 'logical', chunkBytes: 1000 } })).toEqual(['initialLoad.chunkBytes']);
+  });
+
   it('accepts host names, IPv4 and IPv6 addresses; refuses anything that could leave a quoted SQL string or a URL', () => {
     const local = () => parse(readFileSync('examples/local.yaml', 'utf8'));
     for (const host of ['127.0.0.1', 'localhost', 'db-1.cluster-abc.eu-west-1.rds.amazonaws.com', 'db.example.com.', '::1', 'fd00::12:1', 'my_host']) {

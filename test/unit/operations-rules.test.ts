@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ApprovalExpiredError, InputValidationError, MigrationNotFoundError } from '../../shared/errors.js';
 import { caller, jsonBody, migrationIdParam, optionalReason } from '../../shared/http/request.js';
 import { errorResponse } from '../../shared/http/response.js';
-import { digestHistory, phaseOfState } from '../../shared/operations/history-digest.js';
+import { digestHistory, newestCopyCheck, phaseOfState } from '../../shared/operations/history-digest.js';
 import { evaluateWatch, isAboveLimit, type ReplicationSample } from '../../shared/operations/lag-rules.js';
 import { executionArnFor, parseExecutionName, runExecutionName } from '../../shared/operations/executions.js';
 import { apiEvent, CALLER_ARN } from '../support/api-event.js';
+import { formatStatus } from '../../cli/operations/format.js';
 
 const t = (s: number) => new Date(Date.UTC(2026, 10, 24, 9, 0, s));
 const entered = (id: number, s: number, name: string, input: object = {}): HistoryEvent => ({
@@ -65,6 +66,26 @@ describe('history digest', () => {
     expect(digestHistory(gate, 'RUNNING').waitingForApprovalSince).toBe(t(0).toISOString());
     expect(digestHistory(gate, 'ABORTED')).toMatchObject({ waitingForApprovalSince: null, phase: 'failed' });
     expect(digestHistory([], 'RUNNING').phase).toBe('starting');
+  });
+
+  it("the logical copy's progress: from the parent's newest copy payload, and the running copy window's child execution", () => {
+    const progress = (rangesDone: number, rows: number) => ({ job: 'copy', rangesTotal: 40, rangesDone, rows, bytes: rows * 100, estimatedRows: 4_000_000, rowsPerSec: 5000, etaSeconds: 600, chunksCopiedTwice: 0, done: false, idle: false, checkedAt: `t${rangesDone}` });
+    const events: HistoryEvent[] = [
+      entered(1, 0, 'Plan the copy'),
+      entered(2, 1, 'Keep the copy progress'),
+      exited(3, 2, 'Keep the copy progress', { copy: progress(10, 1_000_000) }),
+      entered(4, 3, 'Copy the data for one window'),
+      { id: 5, timestamp: t(4), type: 'TaskSubmitted', taskSubmittedEventDetails: { resource: 'startExecution.sync:2', resourceType: 'states', output: JSON.stringify({ ExecutionArn: 'arn:aws:states:us-east-1:1:execution:crossmove-copy-test:w2' }) } },
+    ];
+    const d = digestHistory(events, 'RUNNING');
+    expect(d).toMatchObject({ phase: 'initial-load', copy: { rangesDone: 10, rows: 1_000_000, etaSeconds: 600 }, childExecutionArn: 'arn:aws:states:us-east-1:1:execution:crossmove-copy-test:w2' });
+    // The child's newest "Check the copy", whatever order the events come in.
+    const child = [exited(9, 9, 'Check the copy', { copy: progress(30, 3_000_000) }), exited(8, 5, 'Check the copy', { copy: progress(20, 2_000_000) })];
+    expect(newestCopyCheck(child)).toMatchObject({ rangesDone: 30 });
+    expect(newestCopyCheck([...child].reverse())).toMatchObject({ rangesDone: 30 });
+    expect(digestHistory([entered(1, 0, 'Validate the input')], 'RUNNING').copy).toBeNull();
+    const text = formatStatus({ migrationId: 'm1', executionName: 'm1', executionArn: 'arn', run: 1, executionStatus: 'RUNNING', startedAt: null, stoppedAt: null, phase: d.phase, currentState: d.currentState, currentStateSince: null, phases: d.phases, waitingForApprovalSince: null, lag: null, replication: d.replication, copy: newestCopyCheck(child)!, approval: null, failure: null, afterCutover: null, verification: null });
+    expect(text).toContain('copy:         3,000,000 of ~4,000,000 rows, 286.1 MiB, chunks 30/40, 5,000 rows/s, ETA 600 s');
   });
 
   it('maps the failure states of migration.asl.yaml to failed', () => {

@@ -8,7 +8,7 @@ import { redact } from '../../redact.js';
 import type { CutoverResult, MigrationState } from '../../state.js';
 import { closeQuietly, type Conn } from '../connection.js';
 import { connectSource } from '../connect.js';
-import { readCutoverMarker } from '../cutover-marker.js';
+import { readCutoverMarker } from '../switch-log.js';
 import { finishCutoverWithoutSource, runCutover } from '../cutover.js';
 import { assertAttemptEnded } from '../switch-plan.js';
 import type { Dialect } from '../dialect.js';
@@ -43,8 +43,6 @@ export const defaultSgBlocker: SgBlockerFactory = async (state) => {
   const port = state.preflight?.sourceEndpoint?.port ?? state.input.source.endpoint?.port ?? 3306;
   return new SecurityGroupBlocker(new EC2Client({ ...config }), wb.securityGroupId, port, keepSecurityGroupIds(state));
 };
-
-export const defaultBlocker: BlockerFactory = (state, source, dialect) => chooseBlocker(state, source, dialect, defaultSgBlocker);
 
 /** The write block the input asks for; without one, what the source's engine allows (read by the dialect, or from the input's engine). */
 function blockMethod(state: MigrationState, dialect?: Dialect): 'read-only' | 'security-group' {

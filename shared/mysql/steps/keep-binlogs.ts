@@ -4,7 +4,7 @@
 import { logStep } from '../../logger.js';
 import type { BinlogSettings, MigrationState } from '../../state.js';
 import { keepBinlogs } from '../binlog-settings.js';
-import { ensureCutoverTable } from '../cutover-marker.js';
+import { ensureCutoverTable } from '../switch-log.js';
 import { ensureHeartbeatTable } from '../heartbeat.js';
 import { withSides } from './sides.js';
 

@@ -1,6 +1,6 @@
 // "Read the cutover record on the target" (first state after the input is validated) and "Check how far
 // the cutover got" (after "Cut over" failed): has this migration's target become the primary? The
-// target's cutover marker rows (cutover-marker.ts) are the source of truth: a cutover that passed its
+// target's cutover marker rows (switch-log.ts) are the source of truth: a cutover that passed its
 // point of no return recorded it there before it forgot the external source. Read-only on both
 // servers. A re-run of a migration whose target took over then resumes after the cutover (DNS, reverse
 // replication) instead of starting replication into the target again.
@@ -15,8 +15,7 @@ import { logStep } from '../../logger.js';
 import { redact, registerSecretValue } from '../../redact.js';
 import type { MigrationState, PriorCutover, TargetAdminReset } from '../../state.js';
 import { closeQuietly, openConnection } from '../connection.js';
-import { readCutoverMarker } from '../cutover-marker.js';
-import { readFallbackMarker } from '../fallback-marker.js';
+import { readCutoverMarker, readFallbackMarker } from '../switch-log.js';
 
 type Found = { endpoint: Endpoint } | { none: string };
 
@@ -92,7 +91,7 @@ async function crossmoveTargetAdmin(state: MigrationState): Promise<TargetAdminR
 
 /**
  * A target that took over may have handed the writes back since: a fallback records itself on the
- * source (fallback-marker.ts). Resuming DNS and reverse replication then would point the name at the
+ * source (switch-log.ts). Resuming DNS and reverse replication then would point the name at the
  * blocked target and replicate its old binlog into the new primary, so the run is refused before any
  * change. A source out of reach cannot be asked; the resume goes on (its DNS step cannot lose data: a
  * target blocked by a fallback refuses writes, and reverse replication needs the source).

@@ -2,7 +2,7 @@
 import { ReplicationSslUnsupportedError, ResourceNotFoundError, TargetIsPrimaryError } from '../../errors.js';
 import { sourceEndpointForTarget, targetEndpoint } from '../../endpoints.js';
 import type { Conn } from '../connection.js';
-import { readCutoverMarker } from '../cutover-marker.js';
+import { readCutoverMarker } from '../switch-log.js';
 import { logStep } from '../../logger.js';
 import type { MigrationState, ReplicationStartResult } from '../../state.js';
 import { ensureHeartbeatTable } from '../heartbeat.js';

@@ -18,6 +18,6 @@ export async function startReverseReplicationStep(state: MigrationState): Promis
     checkSslSupport(state, source!.dialect);
     logStep('start reverse replication (source follows the target)', { host: at.host, port: at.port, from });
     const r = await startReverse(source!.conn, target!.conn, source!.dialect, target!.dialect, state.input, at, from);
-    return { started: r.started, from: r.from, skipped: false, userSecretRef: r.userSecretRef } as ReverseReplicationResult;
+    return { started: r.started, from: r.from, skipped: false, userSecretRef: r.userSecretRef };
   });
 }

@@ -169,6 +169,13 @@ const RDS_RULES: Record<string, (types: Set<string>) => Rule> = {
     ...(call.input.OptionGroupName ? [] : [req('rds:CreateDBInstance', rdsArn(call, facts, 'og', defaultOptionGroup(call.input)))]),
     ...rdsTagsOnCreate(call, facts, 'db', call.input.DBInstanceIdentifier),
   ],
+  // Authorised on the new replica and its groups (generic) and on the source instance it is made of
+  // (RDS User Guide, "Working with DB instance read replicas": the caller needs the action on both).
+  CreateDBInstanceReadReplica: (types) => (call, facts) => [
+    ...rdsGeneric(types, call, facts),
+    req('rds:CreateDBInstanceReadReplica', rdsArn(call, facts, 'db', call.input.SourceDBInstanceIdentifier)),
+    ...rdsTagsOnCreate(call, facts, 'db', call.input.DBInstanceIdentifier),
+  ],
   CreateDBClusterSnapshot: (types) => (call, facts) => [...rdsGeneric(types, call, facts), ...rdsTagsOnCreate(call, facts, 'cluster-snapshot', call.input.DBClusterSnapshotIdentifier)],
   CopyDBClusterSnapshot: (types) => (call, facts) => [
     ...rdsGeneric(types, call, facts),
