@@ -398,7 +398,7 @@ describe('approval gate', () => {
     expect(stubs.calls.cutOver).toBeUndefined();
     expect(stubs.calls.switchDns).toBeUndefined();
     const report = events.find((e) => e.type === 'StateExited' && e.state === 'Report that approval was not given')!.payload as any;
-    expect(report.failureReport).toMatchObject({ outcome: 'approval-not-given', lastCompletedStep: 'Check replication' });
+    expect(report.failureReport).toMatchObject({ outcome: 'approval-not-given', lastCompletedStep: 'Compare source and target for one window' }); // the comparison ran after the last lag check
   });
 
   it('an approval that times out ends the same way with ApprovalTimedOutError', async () => {
