@@ -67,6 +67,19 @@ export async function idleTransaction(endpoint: Endpoint, tableSize: number, row
 }
 
 /**
+ * A client queued behind `holder`: one autocommit UPDATE of the first row the holder locked, which
+ * waits for the holder's row lock. The sysbench clients queue there too, but only by chance; this one
+ * always does. Whether it commits depends on when the block releases the holder's lock.
+ */
+export async function queuedWrite(endpoint: Endpoint, tableSize: number, holderRows = 10): Promise<Actor> {
+  const { conn, id } = await connect(endpoint);
+  const marker = `queued-write-${id}`;
+  const first = Math.floor(tableSize / 2) - Math.floor(holderRows / 2);
+  const outcome = settle(conn.query('UPDATE sbtest1 SET c = ? WHERE id = ?', [marker, first])).finally(() => conn.destroy());
+  return { name: 'queued write', marker, connectionId: id, outcome: () => outcome };
+}
+
+/**
  * A write statement that runs for about `seconds` (it paces itself row by row with SLEEP, holding each
  * row it has changed): `update` rewrites sbtest2, `insert-select` copies sbtest3 into sbtest_batch.
  */

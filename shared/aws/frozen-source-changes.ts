@@ -3,7 +3,6 @@
 // one instance, each named crossmove-<migrationId>-frozen and tagged with the migration, and their
 // deletion by cleanup. Reads are rds.ts's; callers look first, so a retried step reuses what it made.
 import {
-  CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
@@ -15,6 +14,7 @@ import {
   type RestoreDBClusterToPointInTimeCommandInput,
 } from '@aws-sdk/client-rds';
 import { awsCall } from './call.js';
+import { createWriterInstance } from './rds-changes.js';
 import { migrationTags } from './rds.js';
 
 export interface ReadReplicaSpec {
@@ -85,21 +85,9 @@ export async function restoreSourceClone(client: RDSClient, spec: SourceCloneSpe
   return out.DBCluster!;
 }
 
+/** The source-account clone's one instance: made like the target's writer (private, tagged with the migration). */
 export async function createCloneInstance(client: RDSClient, spec: { identifier: string; clusterIdentifier: string; instanceClass: string; migrationId: string }): Promise<DBInstance> {
-  const out = await awsCall(`RDS CreateDBInstance ${spec.identifier}`, () =>
-    client.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: spec.identifier,
-        DBClusterIdentifier: spec.clusterIdentifier,
-        Engine: 'aurora-mysql',
-        DBInstanceClass: spec.instanceClass,
-        // Reached from inside the VPC like the source.
-        PubliclyAccessible: false,
-        Tags: migrationTags(spec.migrationId),
-      }),
-    ),
-  );
-  return out.DBInstance!;
+  return createWriterInstance(client, { instanceIdentifier: spec.identifier, clusterIdentifier: spec.clusterIdentifier, instanceClass: spec.instanceClass, migrationId: spec.migrationId });
 }
 
 /** Deletes a frozen source's instance: no final snapshot, no automated backups kept (it is a throwaway copy). */
