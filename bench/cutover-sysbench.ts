@@ -1,5 +1,5 @@
 // `npm run bench:cutover -- --workload sysbench [--json] [--threads 64] [--runs 1] [--script
-// oltp_write_only|oltp_read_write] [--rate 400] [--scenarios a,b] [--verify checksum|counts|none]`:
+// oltp_write_only|oltp_read_write] [--rate 400] [--scenarios a,b] [--verify diff|none]`:
 // the cutover and the fallback under sysbench's stock OLTP transactions, in each scenario of
 // local/sysbench-scenarios.ts, on fresh servers each run. Per scenario: the write-unavailability window
 // each client thread saw (its last acknowledged transaction before the switch to its first after;
@@ -32,7 +32,7 @@ export async function benchSysbench(argv: string[]): Promise<void> {
   // Not full rate by default: the target's replication must keep up for a cutover to be allowed at
   // all, and at full rate (or 1,000 tx/s on a shared 2-core machine) it does not; --rate 0 tries it.
   const rate = Number(arg('rate', String(DEFAULT_RATE)));
-  const verify = arg('verify', 'checksum');
+  const verify = arg('verify', 'diff');
   const names = arg('scenarios', SCENARIO_NAMES.join(',')).split(',') as ScenarioName[];
   for (const n of names) if (!SCENARIO_NAMES.includes(n)) throw new Error(`unknown scenario ${n} (one of ${SCENARIO_NAMES.join(', ')})`);
   const out = (line: string) => (json ? console.error(line) : console.log(line));

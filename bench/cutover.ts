@@ -1,6 +1,8 @@
-// `npm run bench:cutover [-- --json] [-- --runs N]`: the write-unavailability window of the cutover,
-// measured from the writer's side (last acknowledged source write -> first acknowledged target write)
-// over N runs (default 5) at ~200 writes/s, and the acknowledged writes missing on the target.
+// `npm run bench:cutover [-- --json] [-- --runs N] [-- --rows N]`: the write-unavailability window of
+// the cutover, measured from the writer's side (last acknowledged source write -> first acknowledged
+// target write) over N runs (default 5) at ~200 writes/s, and the acknowledged writes missing on the
+// target. --rows adds a dataset of that many rows; the data comparison runs before each cutover
+// (outside the window), so the window shows what the write block costs at that size.
 // With --json the last stdout line is one JSON object {runs, writesPerSec, p50Ms, maxMs, lostRows}.
 // `--workload sysbench`: the same under sysbench's OLTP load, per scenario (bench/cutover-sysbench.ts).
 export {};
@@ -23,18 +25,26 @@ if (workload !== 'writes') {
 const json = process.argv.includes('--json');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+// --rows N: a dataset of N more rows (2 tables) on both sides; the data is compared before each cutover.
+const rowsArg = process.argv.indexOf('--rows');
+const ROWS = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 0;
 
 const { replicatedPair, percentile } = await import('./replicated-pair.js');
 const { cutOverStep } = await import('../shared/mysql/steps/cut-over.js');
+const { runDiffLocally } = await import('../shared/verify/steps.js');
 
 const windows: number[] = [];
 const rates: number[] = [];
 let lostRows = 0;
 for (let run = 1; run <= RUNS; run++) {
-  const pair = await replicatedPair(run);
+  const pair = await replicatedPair(run, { rows: ROWS });
   try {
     await new Promise((r) => setTimeout(r, 1500)); // steady load before the switch
-    const result = await cutOverStep(pair.state);
+    // As the state machine does: the data is compared before the gate, outside the write block.
+    const t = performance.now();
+    const { summary } = await runDiffLocally(pair.state);
+    const compared = `compared ${summary.rowsCompared} rows in ${((performance.now() - t) / 1000).toFixed(1)} s (${summary.verdict})`;
+    const result = await cutOverStep({ ...pair.state, diff: summary });
     pair.load.repoint({ host: pair.target.host, port: pair.target.port, name: 'target' });
     for (let i = 0; i < 200 && pair.load.ackedIds('target').length < 40; i++) await new Promise((r) => setTimeout(r, 25));
     await pair.load.stop();
@@ -47,7 +57,7 @@ for (let run = 1; run <= RUNS; run++) {
     lostRows += lost;
     windows.push(window);
     rates.push(pair.load.writesPerSec());
-    const line = `run ${run}: unavailable ${window.toFixed(1)} ms (critical section ${result.writeBlockedMs} ms), ${pair.load.writesPerSec().toFixed(0)} writes/s, ${pair.load.acked.length} acked, ${lost} lost, checksums ${result.checksumsMatch ? 'equal' : 'DIFFER'}`;
+    const line = `run ${run}: unavailable ${window.toFixed(1)} ms (critical section ${result.writeBlockedMs} ms), ${pair.load.writesPerSec().toFixed(0)} writes/s, ${pair.load.acked.length} acked, ${lost} lost, ${compared}, in the block: ${result.steps.find((x) => x.step === 'verify the data')?.ms ?? '?'} ms`;
     if (json) console.error(line);
     else console.log(line);
   } finally {

@@ -12,6 +12,7 @@ import { createReplicationUserStep } from '../shared/mysql/steps/create-replicat
 import { startReplicationStep } from '../shared/mysql/steps/start-replication.js';
 import { checkReplicationStep } from '../shared/mysql/steps/check-replication.js';
 import { prepareLoadSchema, WriteLoad } from '../local/write-load.js';
+import { createDataset } from './dataset.js';
 
 export interface Pair {
   source: MariaDbServer;
@@ -38,15 +39,21 @@ function dumpAndLoad(source: MariaDbServer, target: MariaDbServer, dbs: string[]
   });
 }
 
-export async function replicatedPair(run: number, opts: { ratePerSec?: number; cutover?: Record<string, unknown> } = {}): Promise<Pair> {
+/**
+ * `rows`: a dataset of that many rows (schema bulk, bench/dataset.ts) on both sides before replication
+ * starts, so the comparison and the cutover run on a database of that size.
+ */
+export async function replicatedPair(run: number, opts: { ratePerSec?: number; cutover?: Record<string, unknown>; rows?: number } = {}): Promise<Pair> {
   process.env.CROSSMOVE_BENCH_ADMIN = JSON.stringify({ username: ADMIN_USER, password: ADMIN_PASSWORD });
   process.env.CROSSMOVE_SECRET_STORE ??= `local:${mkdtempSync(join(tmpdir(), 'crossmove-bench-secrets-'))}`;
-  const [source, target] = await Promise.all([startMariaDb({ serverId: 100 + run * 2 }), startMariaDb({ serverId: 101 + run * 2 })]);
+  const config = opts.rows ? { innodb_buffer_pool_size: '256M', innodb_log_file_size: '256M' } : undefined;
+  const [source, target] = await Promise.all([startMariaDb({ serverId: 100 + run * 2, config }), startMariaDb({ serverId: 101 + run * 2, config })]);
+  if (opts.rows) await createDataset([source, target], 'bulk', opts.rows, 2);
   const input = validateMigrationInput({
     migrationId: `bench-${run}`,
     source: { endpoint: { host: source.host, port: source.port }, adminSecret: 'env:CROSSMOVE_BENCH_ADMIN' },
     target: { endpoint: { host: target.host, port: target.port }, adminSecret: 'env:CROSSMOVE_BENCH_ADMIN' },
-    initialLoad: { method: 'logical', schemas: ['app'] },
+    initialLoad: { method: 'logical', schemas: opts.rows ? ['app', 'bulk'] : ['app'] },
     replication: { ssl: false, maxLagSeconds: 1 },
     cutover: { approval: 'auto', catchUpTimeoutSeconds: 30, ...(opts.cutover ?? {}) },
   });

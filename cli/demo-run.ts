@@ -82,7 +82,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       target: { endpoint: { host: target.host, port: target.port }, adminSecret: `file:${join(secrets, 'target-admin.json')}`, engine: 'mariadb' },
       initialLoad: { method: 'logical', parallelism: 4, chunkRows: 20_000 },
       replication: { ssl: false, pollSeconds: 1, maxLagSeconds: 1, requiredConsecutiveChecks: 3, binlogRetentionHours: 24 },
-      cutover: { approval: 'manual', writeBlock: { method: 'read-only' }, verify: 'checksum', catchUpTimeoutSeconds: 10, reverseReplication: true },
+      cutover: { approval: 'manual', writeBlock: { method: 'read-only' }, verify: 'diff', catchUpTimeoutSeconds: 10, reverseReplication: true },
     };
 
     const loadRef = load;

@@ -26,6 +26,18 @@ export function copyLine(t: RunTracker): string | null {
   return `${p.phase} · ${n(p.rowsCopied)}/${n(p.rowsEstimated)} rows · ${n(p.rowsPerSec)} rows/s · ${mb} MiB · ${n(p.chunksDone)}/${n(p.chunksTotal)} chunks · ${p.tablesDone}/${p.tablesTotal} tables${eta}`;
 }
 
+export function diffLine(t: RunTracker): string | null {
+  const d = t.diff;
+  if (!d && !t.diffRowsSinceCheck) return null;
+  const rows = (d?.rowsCompared ?? 0) + (d?.done ? 0 : t.diffRowsSinceCheck);
+  if (d?.done) {
+    return d.verdict === 'clean'
+      ? `clean · ${n(d.tablesCompared)} tables · ${n(rows)} rows · ${n(d.rowsPerSec)} rows/s`
+      : `DIFFERENCES · ${d.differences.tables} tables · ${d.differences.missing} missing, ${d.differences.extra} extra, ${d.differences.different} different rows`;
+  }
+  return `${n(rows)} rows compared${d ? ` · ${n(d.rowsPerSec)} rows/s · ${d.differences.rows} differing${d.etaSeconds !== null ? ` · ETA ${d.etaSeconds} s` : ''}` : ''}`;
+}
+
 export function lagLine(t: RunTracker): string | null {
   const l = t.lag.at(-1);
   if (!l) return null;
@@ -55,6 +67,7 @@ function ttyDisplay(t: RunTracker, stream: NodeJS.WriteStream, title: string): D
       let extra = '';
       if (p.id === 'initialLoad' && t.copy) extra = copyLine(t)!;
       if (p.id === 'catchUp' && t.lag.length) extra = lagLine(t)!;
+      if (p.id === 'verify') extra = diffLine(t) ?? '';
       lines.push(` ${mark} ${p.label.padEnd(13)} ${seconds(ms).padStart(7)}  ${pc.dim(extra)}`);
     }
     if (t.currentState) lines.push(pc.dim(`   ${t.currentState}`));
@@ -93,6 +106,7 @@ function plainDisplay(t: RunTracker, stream: NodeJS.WriteStream): Display {
   let lastCopy = 0;
   let lagCount = 0;
   let lastPhase: string | null = null;
+  let lastDiff = '';
   return {
     update: () => {
       if (t.phase !== lastPhase && t.phase) {
@@ -106,6 +120,11 @@ function plainDisplay(t: RunTracker, stream: NodeJS.WriteStream): Display {
       if (t.copy && (Date.now() - lastCopy > 2000 || t.copy.phase === 'done') && lastCopy !== -1) {
         lastCopy = t.copy.phase === 'done' ? -1 : Date.now();
         write(`  copy: ${copyLine(t)}`);
+      }
+      const dl = diffLine(t);
+      if (dl && (t.diff?.checkedAt ?? '') !== lastDiff && t.diff) {
+        lastDiff = t.diff.checkedAt;
+        write(`  comparison: ${dl}`);
       }
       if (t.lag.length !== lagCount) {
         lagCount = t.lag.length;

@@ -9,6 +9,7 @@ import { askApproval } from './prompt.js';
 import { runMigrationLocally } from './run.js';
 import { buildPlan, formatPlan } from './plan.js';
 import { registerFollowUpCommands } from './follow-up.js';
+import { registerVerifyCommand, saveInput } from './verify.js';
 import { join } from 'node:path';
 
 export function buildProgram(): Command {
@@ -24,6 +25,9 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON report as the last line of stdout (progress goes to stderr)', false)
     .action(async (opts: { local: string; autoApprove: boolean; json: boolean }) => {
       const input = await readInputFile(opts.local);
+      // For `crossmove verify <id> --local` while this run replicates or waits at the gate.
+      const id = (input as { migrationId?: unknown } | null)?.migrationId;
+      if (typeof id === 'string' && /^[a-z0-9-]{1,40}$/.test(id)) saveInput(join(process.cwd(), '.crossmove'), id, input);
       const progress = opts.json ? process.stderr : process.stdout;
       // Ctrl-C: stop after the running step (the cutover's critical section finishes or rolls back itself).
       const aborter = new AbortController();
@@ -57,6 +61,7 @@ export function buildProgram(): Command {
       process.stdout.write(opts.json ? `${redact(JSON.stringify(plan))}\n` : `${formatPlan(plan)}\n`);
       process.exitCode = plan.ok ? 0 : 1;
     });
+  registerVerifyCommand(program);
   registerFollowUpCommands(program);
   registerOperationsCommands(program);
   return program;
@@ -86,9 +91,13 @@ function printSummary(report: Awaited<ReturnType<typeof runMigrationLocally>>, o
   if (report.initialLoad?.rows !== null && report.initialLoad?.rows !== undefined) {
     lines.push(`  initial load: ${report.initialLoad.rows} rows in ${report.initialLoad.tables} tables (${report.phases.initialLoadMs} ms)`);
   }
+  if (report.verification) {
+    const v = report.verification;
+    lines.push(`  comparison: ${v.verdict}, ${v.tablesCompared} tables, ${v.rowsCompared} rows, ${v.rowsPerSec} rows/s${v.verdict === 'differences' ? ` (${v.differences.tables} tables, ${v.differences.rows} rows differ: crossmove verify ${report.migrationId} --local <input> shows them)` : ''}`);
+  }
   if (report.lag.samples) lines.push(`  lag (${report.lag.method}): p50 ${report.lag.p50Ms} ms, max ${report.lag.maxMs} ms over ${report.lag.samples} checks`);
   if (report.cutover) {
-    lines.push(`  cutover: writes blocked ${report.cutover.writeBlockedMs} ms, ${report.cutover.tablesVerified} tables verified, checksums ${report.cutover.checksumsMatch === null ? 'not compared' : report.cutover.checksumsMatch ? 'match' : 'DIFFER'}`);
+    lines.push(`  cutover: writes blocked ${report.cutover.writeBlockedMs} ms, ${report.cutover.tablesVerified} tables verified, data ${report.cutover.checksumsMatch === null ? 'not compared' : report.cutover.checksumsMatch ? 'compared clean before the gate' : 'DIFFERED at the comparison (approved anyway)'}`);
   }
   out.write(`${redact(lines.join('\n'))}\n`);
 }

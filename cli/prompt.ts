@@ -15,6 +15,9 @@ export function describeRequest(request: ApprovalRequest): string {
     [
       pc.bold(`Cutover approval for ${request.migrationId}`),
       `  ${lag}`,
+      ...(request.verification
+        ? request.verification.summary.split('\n').map((line, i) => (i === 0 ? `  ${request.verification!.verdict === 'clean' ? pc.green(line) : pc.red(line)}` : `  ${line}`))
+        : []),
       '  The cutover will:',
       ...request.plan.map((step, i) => `    ${i + 1}. ${step}`),
       `  The gate waits until ${request.expiresAt}.`,

@@ -6,6 +6,7 @@ import { runStateMachineLocally, type ApprovalDecision, type RunEvent } from '..
 import { FUNCTION_KEYS, handlerRegistry } from '../handlers/index.js';
 import type { ApprovalRequest } from '../shared/approval/request.js';
 import { copyProgressEvents, type CopyProgress } from '../shared/initial-load/index.js';
+import { diffProgressEvents, type DiffProgressEvent } from '../shared/verify/diff-worker.js';
 import { redactDeep } from '../shared/redact.js';
 import type { MigrationState } from '../shared/state.js';
 import { createDisplay } from './display.js';
@@ -44,9 +45,11 @@ export interface LocalRunReport {
   error?: string;
   cause?: string;
   elapsedMs: number;
-  phases: { checksMs: number | null; initialLoadMs: number | null; catchUpMs: number | null; approvalMs: number | null; cutoverMs: number | null };
+  phases: { checksMs: number | null; initialLoadMs: number | null; catchUpMs: number | null; verifyMs: number | null; approvalMs: number | null; cutoverMs: number | null };
   initialLoad: { method: string; rows: number | null; tables: number | null; bytes: number | null; ms: number | null; position: unknown } | null;
   lag: ReturnType<RunTracker['lagSummary']>;
+  /** The data comparison's verdict before the gate (null: cutover.verify none, or not reached). */
+  verification: MigrationState['diff'] | null;
   approval: MigrationState['approval'] | null;
   cutover: MigrationState['cutover'] | null;
   dns: MigrationState['dns'] | null;
@@ -56,6 +59,19 @@ export interface LocalRunReport {
   unfinished: UnfinishedStep[];
   /** Where the final state was saved (whenever the target became the primary), else null. */
   finalStatePath: string | null;
+}
+
+/**
+ * Why --auto-approve must not approve this request (null: it may). The state machine auto-approves
+ * only a clean comparison itself; a request reaching the gate with any other verdict: differences,
+ * rows left unsettled, an unfinished comparison; it carries the report for the person deciding.
+ */
+export function autoApprovalRefusal(request: ApprovalRequest): string | null {
+  const v = request.verification;
+  if (!v || v.verdict === 'clean') return null;
+  const d = v.differences;
+  const found = v.verdict === 'differences' ? `found differences in ${d.tables} table(s) (${d.missing} missing, ${d.extra} extra, ${d.different} different rows)` : `ended ${v.verdict}`;
+  return `the data comparison ${found}; --auto-approve approves only a clean comparison. Look at the report above ("crossmove verify" compares again), then run without --auto-approve to decide at the prompt`;
 }
 
 export async function runMigrationLocally(options: LocalRunOptions): Promise<LocalRunReport> {
@@ -68,6 +84,11 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
     display.update();
   };
   copyProgressEvents.on('progress', onCopy);
+  const onDiff = (p: DiffProgressEvent) => {
+    tracker.diffRowsSinceCheck += p.rows;
+    display.update();
+  };
+  diffProgressEvents.on('progress', onDiff);
   try {
     // Every handler is loaded before the run (as warm Lambdas would be): a module imported lazily
     // between "Cut over" and "Switch DNS" would lengthen the application's write-unavailability window.
@@ -85,7 +106,13 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
       },
       approve: async (request, { signal }) => {
         if (options.autoApprove) {
-          // The gate is only reached once the lag stayed under the limit for the required checks.
+          // The gate is only reached once the lag stayed under the limit for the required checks, but
+          // a comparison that was not clean is for a person to judge: --auto-approve never approves it.
+          const refused = autoApprovalRefusal(request);
+          if (refused) {
+            display.line(`approval: NOT auto-approved: ${refused}`);
+            return { approved: false, by: 'cli --auto-approve', reason: refused };
+          }
           display.line('approval: auto-approved (target caught up)');
           return { approved: true, by: 'cli --auto-approve', reason: 'lag under the limit for the required consecutive checks' };
         }
@@ -109,6 +136,7 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
     return redactDeep(buildReport(tracker, state, result, migrationId, finalStatePath));
   } finally {
     copyProgressEvents.off('progress', onCopy);
+    diffProgressEvents.off('progress', onDiff);
     display.stop();
   }
 }
@@ -136,6 +164,7 @@ function buildReport(
       checksMs: t.phaseMs('checks'),
       initialLoadMs: t.phaseMs('initialLoad'),
       catchUpMs: t.phaseMs('catchUp'),
+      verifyMs: t.phaseMs('verify'),
       approvalMs: t.phaseMs('approval'),
       cutoverMs: t.stateDuration('Cut over') ?? t.stateDuration('Resume after the cutover'),
     },
@@ -150,6 +179,7 @@ function buildReport(
         }
       : null,
     lag: t.lagSummary(),
+    verification: state.diff ?? null,
     approval: state.approval ?? null,
     cutover: state.cutover ?? null,
     dns: state.dns ?? null,

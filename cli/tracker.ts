@@ -4,6 +4,7 @@
 import type { RunEvent } from '../local/run-state-machine.js';
 import type { CopyProgress } from '../shared/initial-load/index.js';
 import type { MigrationState, ReplicationCheck } from '../shared/state.js';
+import type { DiffSummary } from '../shared/verify/diff-report.js';
 import { pipelineState, STAGES, type Stage } from '../shared/pipeline.js';
 
 /** The local run's time buckets (shared/pipeline.ts). */
@@ -29,6 +30,9 @@ export class RunTracker {
   private readonly entered = new Map<string, number>();
   readonly lag: LagSample[] = [];
   copy: CopyProgress | null = null;
+  /** The comparison's last check (rounds), and rows compared since it (live, from the workers). */
+  diff: DiffSummary | null = null;
+  diffRowsSinceCheck = 0;
   lastState: Partial<MigrationState> | null = null;
   finishedAt: number | null = null;
   /** Listeners for named moments (the demo repoints its application when "Switch DNS" completes). */
@@ -39,6 +43,13 @@ export class RunTracker {
       if (ev.type === 'StateExited' && ev.state === 'Check replication') {
         const lag = (ev.payload as { lag?: ReplicationCheck } | undefined)?.lag;
         if (lag) this.addLag(lag, ev.timestamp);
+      }
+      if (ev.type === 'StateExited' && ev.state === 'Check the comparison') {
+        const diff = (ev.payload as { diff?: DiffSummary } | undefined)?.diff;
+        if (diff) {
+          this.diff = diff;
+          this.diffRowsSinceCheck = 0;
+        }
       }
       return;
     }

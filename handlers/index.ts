@@ -49,6 +49,10 @@ export const handlerRegistry = {
   createReplicationUser: entry('create-replication-user', () => import('./create-replication-user.js')),
   startReplication: entry('start-replication', () => import('./start-replication.js')),
   checkReplication: entry('check-replication', () => import('./check-replication.js')),
+  // The data comparison: statemachine/verify.asl.yaml (one window, also run on demand by `crossmove verify`).
+  planDiff: entry('plan-diff', () => import('./plan-diff.js')),
+  compareChunks: entry('compare-chunks', () => import('./compare-chunks.js')),
+  checkDiff: entry('check-diff', () => import('./check-diff.js')),
   requestApproval: entry('request-approval', () => import('./request-approval.js')),
   cutOver: entry('cut-over', () => import('./cut-over.js')),
   switchDns: entry('switch-dns', () => import('./switch-dns.js')),

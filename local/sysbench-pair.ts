@@ -14,6 +14,7 @@ import { keepBinlogsStep } from '../shared/mysql/steps/keep-binlogs.js';
 import { createReplicationUserStep } from '../shared/mysql/steps/create-replication-user.js';
 import { startReplicationStep } from '../shared/mysql/steps/start-replication.js';
 import { checkReplicationStep } from '../shared/mysql/steps/check-replication.js';
+import { runDiffLocally } from '../shared/verify/steps.js';
 import { backendOf, SwitchableEndpoint, type Backend } from './switchable-endpoint.js';
 import { createSysbenchUser, DEFAULT_DATA, prepareSysbench, SYSBENCH_SCHEMA, SYSBENCH_USER, SysbenchLoad, type SysbenchData, type SysbenchLoadOptions, type SysbenchRun } from './sysbench.js';
 import { checkLedger, clientWindows, errorsByKind, ledgerKeys, tpsBetween, type LedgerCheck } from './sysbench-ledger.js';
@@ -128,6 +129,13 @@ export async function sysbenchPair(opts: SysbenchPairOptions): Promise<SysbenchP
           `(lag ${state.lag?.secondsBehind ?? 'unknown'} s, limit ${input.replication.maxLagSeconds} s): the target applies slower than the clients write on this machine; ` +
           `give a lower --rate (or fewer --threads), or measure when the machine is quiet`,
       );
+    }
+    // As the state machine does before the approval (cutover.verify diff, the default): the data compared
+    // under the load, so that the block re-checks only the rows still changing then.
+    if (input.cutover.verify === 'diff') {
+      const { summary } = await runDiffLocally(state);
+      if (summary.verdict !== 'clean') throw new Error(`the comparison before the cutover found differences on a fresh pair: ${JSON.stringify(summary).slice(0, 500)}`);
+      state = { ...state, diff: summary };
     }
     return { source, target, endpoint, backends, state, load, startLoad, stop };
   } catch (err) {

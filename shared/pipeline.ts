@@ -12,6 +12,7 @@ export type StatusPhase =
   | 'validating'
   | 'initial-load'
   | 'replicating'
+  | 'comparing'
   | 'awaiting-approval'
   | 'cutting-over'
   | 'finishing'
@@ -21,11 +22,12 @@ export type StatusPhase =
   | 'failed';
 
 /** The local run's time buckets, in display order (cli/tracker.ts). */
-export type Stage = 'checks' | 'initialLoad' | 'catchUp' | 'approval' | 'cutover' | 'finish';
+export type Stage = 'checks' | 'initialLoad' | 'catchUp' | 'verify' | 'approval' | 'cutover' | 'finish';
 export const STAGES: { id: Stage; label: string }[] = [
   { id: 'checks', label: 'checks' },
   { id: 'initialLoad', label: 'initial load' },
   { id: 'catchUp', label: 'catch-up' },
+  { id: 'verify', label: 'comparison' },
   { id: 'approval', label: 'approval' },
   { id: 'cutover', label: 'cutover' },
   { id: 'finish', label: 'report' },
@@ -134,6 +136,18 @@ export const PIPELINE: readonly PipelineState[] = [
     'Is it caught up?',
   ),
   ...failing('catchUp')('Replication is broken', 'Replication did not catch up in time'),
+  // The chunked data comparison (statemachine/verify.asl.yaml windows), once per execution, before the gate.
+  ...group('comparing', 'verify')(
+    'Has the data been compared?',
+    ['Plan the comparison', { fills: 'diffPlan' }],
+    'Start comparing',
+    'Count the comparison window',
+    'Compare source and target for one window',
+    ["Keep the comparison's verdict", { fills: 'diff', words: 'Compare source and target for one window' }],
+    'Is the comparison done?',
+  ),
+  ...failing('verify')('Comparison did not finish in time'),
+  ...group('comparing', 'verify')('Did the comparison find differences?'),
   ...group('awaiting-approval', 'approval')('Is the approval manual?', ['Approve automatically', { fills: 'approval', words: 'Ask for cutover approval' }], ['Ask for cutover approval', { fills: 'approval' }]),
   ...failing('finish')('Report that approval was not given', 'Approval not given', 'Approval not given (unreported)'),
   ...group('cutting-over', 'cutover')(['Cut over', { fills: 'cutover' }], 'Check how far the cutover got', 'Did the cutover pass its point of no return?'),

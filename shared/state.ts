@@ -4,6 +4,8 @@
 // Nothing in here is ever a secret: credentials travel as references (ARN, env:NAME, file:PATH).
 import type { MigrationInput } from './input/validate.js';
 import type { Engine } from './input/schema.js';
+import type { DiffSummary } from './verify/diff-report.js';
+import type { DiffPlanState } from './verify/steps.js';
 import type { GrantDifferenceCounts } from './mysql/grant-report.js';
 import type { UnfinishedStep } from './after-cutover.js';
 
@@ -438,6 +440,9 @@ export interface MigrationState {
   replicationUser?: ReplicationUserResult;
   replication?: ReplicationStartResult;
   lag?: ReplicationCheck;
+  /** The data comparison: its plan (job in the target's cursor store) and its last verdict. */
+  diffPlan?: DiffPlanState;
+  diff?: DiffSummary;
   approval?: ApprovalResult;
   cutover?: CutoverResult;
   dns?: DnsResult;
@@ -459,6 +464,11 @@ export interface MigrationState {
   monitor?: { windows: number; cutoverRefusals?: number };
   /** The last window's result ({ lag }), copied to `lag`. */
   lagWindow?: { lag: ReplicationCheck };
+  /** Comparison windows (verify child executions) started so far, and the last one's result. */
+  diffWindows?: { windows: number };
+  diffWindow?: { diff: DiffSummary };
+  /** An on-demand comparison (`crossmove verify`): which tables. */
+  verifyRequest?: { tables?: string[] };
   /** Rounds within the current window (lag-monitor.asl.yaml and copy.asl.yaml); the copy's also lists its worker slots. */
   window?: { rounds: number; workers?: number[] };
   /** Copy windows (copy.asl.yaml child executions) started so far. */

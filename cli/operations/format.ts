@@ -39,6 +39,7 @@ export function formatStatus(s: MigrationStatus, now = new Date()): string {
   }
   const health = s.replication.health === 'running' ? pc.green('running') : s.replication.health === 'broken' ? pc.red('BROKEN') : 'not checked yet';
   lines.push(`  replication:  ${health}${s.replication.health === 'broken' ? ` (IO ${s.replication.ioRunning}, SQL ${s.replication.sqlRunning})` : ''}`);
+  if (s.verification) lines.push(...verificationLines(s.verification));
   if (s.waitingForApprovalSince) {
     lines.push(pc.yellow(`  waiting for cutover approval since ${s.waitingForApprovalSince} (${ago(s.waitingForApprovalSince, now)})`));
     if (s.approval?.expiresAt) lines.push(`  the request expires at ${s.approval.expiresAt}`);
@@ -59,6 +60,24 @@ export function formatStatus(s: MigrationStatus, now = new Date()): string {
   lines.push('  phases:');
   for (const p of s.phases) lines.push(`    ${p.since}  ${p.phase}`);
   return lines.join('\n');
+}
+
+/** The comparison's verdict, or its progress, and the first differing tables with their rows by key. */
+export function verificationLines(v: NonNullable<MigrationStatus['verification']>): string[] {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const head =
+    v.verdict === 'clean'
+      ? pc.green(`clean: ${v.tablesCompared} tables, ${n(v.rowsCompared)} rows identical`)
+      : v.verdict === 'differences'
+        ? pc.red(`DIFFERENCES in ${v.differences.tables} table(s): ${v.differences.missing} missing, ${v.differences.extra} extra, ${v.differences.different} different row(s)`)
+        : `running: ${n(v.rowsCompared)} rows compared, ${n(v.rowsPerSec)} rows/s${v.etaSeconds !== null ? `, about ${v.etaSeconds} s left` : ''}`;
+  const lines = [`  comparison:   ${head}  (${v.job}, ${v.mode})`];
+  for (const t of v.tables.slice(0, 5)) {
+    const rows = t.rows.slice(0, 5).map((r) => `${r.kind} ${r.key}`).join(', ');
+    lines.push(`    ${t.table}: ${t.missing} missing, ${t.extra} extra, ${t.different} different${rows ? ` (${rows}${t.rows.length > 5 ? ', ...' : ''})` : t.detail ? ` (${t.detail})` : ''}`);
+  }
+  if (v.notVerifiable.length) lines.push(`    not verifiable by rows: ${v.notVerifiable.map((x) => `${x.table} (${x.reason})`).join(', ')}`);
+  return lines;
 }
 
 export function formatList(list: MigrationSummary[]): string {

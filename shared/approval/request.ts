@@ -2,6 +2,7 @@
 // when the gate waits, and how to answer. Built from the state only (no secrets in the state).
 import type { MigrationState, ReplicationCheck } from '../state.js';
 import type { MigrationInput } from '../input/validate.js';
+import { formatDiffSummary, type DiffSummary } from '../verify/diff-report.js';
 
 export interface ApprovalRequest {
   migrationId: string;
@@ -13,9 +14,21 @@ export interface ApprovalRequest {
   lag: Pick<ReplicationCheck, 'heartbeatLagMs' | 'byteLag' | 'secondsBehind' | 'healthy' | 'caughtUp' | 'checkedAt'> | null;
   /** The cutover's steps, in order, as the operator will see them. */
   plan: string[];
+  /** The data comparison's verdict; null: cutover.verify none. In short and in words. */
+  verification?: ApprovalVerification | null;
   commands: { approve: string; reject: string };
   /** The HTTP API's approve/reject routes (IAM-authorised), when the stack has an API (CROSSMOVE_API_URL). */
   urls?: { approve: string; reject: string };
+}
+
+export interface ApprovalVerification {
+  verdict: DiffSummary['verdict'];
+  tablesCompared: number;
+  rowsCompared: number;
+  differences: DiffSummary['differences'];
+  notVerifiableByRows: number;
+  /** The report in words: tables and rows that differ by primary key, tables not verifiable by rows. */
+  summary: string;
 }
 
 /** The event of the "Ask for cutover approval" task (lambda:invoke.waitForTaskToken Payload). */
@@ -44,6 +57,7 @@ export function buildApprovalRequest(state: MigrationState, taskToken: string, n
         }
       : null,
     plan: describeCutoverPlan(input),
+    verification: verificationOf(state),
     commands: {
       approve: `crossmove approve ${input.migrationId}`,
       reject: `crossmove reject ${input.migrationId} --reason "<why>"`,
@@ -71,10 +85,25 @@ export function describeCutoverPlan(input: MigrationInput): string[] {
     `Kill the application sessions on the source${c.writeBlock?.keepUsers?.length ? ` (except ${c.writeBlock.keepUsers.join(', ')})` : ''}`,
     `Wait up to ${c.catchUpTimeoutSeconds} s until the target executed the source's last binlog position (else roll back: source writable again)`,
     'Stop replication on the target',
-    c.verify === 'none' ? 'Skip data verification (cutover.verify is none)' : `Verify the data (${c.verify} of every table)`,
+    c.verify === 'none'
+      ? 'No data check (cutover.verify is none)'
+      : 'Re-check by key the rows the comparison left unsettled and that the applier stopped cleanly (no table scan)',
     'Make the target writable',
   ];
   if (c.dns) steps.push(`Point ${c.dns.recordName} (zone ${c.dns.hostedZoneId}, TTL ${c.dns.ttl} s) at the target`);
   if (c.reverseReplication) steps.push('Start reverse replication target -> source (fallback)');
   return steps;
+}
+
+function verificationOf(state: MigrationState): ApprovalVerification | null {
+  const d = state.diff;
+  if (!d || state.input.cutover.verify === 'none') return null;
+  return {
+    verdict: d.verdict,
+    tablesCompared: d.tablesCompared,
+    rowsCompared: d.rowsCompared,
+    differences: d.differences,
+    notVerifiableByRows: d.notVerifiable.length,
+    summary: formatDiffSummary(d),
+  };
 }

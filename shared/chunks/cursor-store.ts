@@ -114,6 +114,15 @@ export class CursorStore {
     return new CursorStore(conn, migrationId);
   }
 
+  /**
+   * Read-only access to a store that may not exist (null then): no DDL, no session change, so it can
+   * run where nothing may reach the binlog (inside the cutover's write block).
+   */
+  static async attach(conn: Conn, migrationId: string): Promise<CursorStore | null> {
+    const rows = await q(conn, 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?)', [STORE_SCHEMA, ['chunk_jobs', 'chunk_ranges']]);
+    return rows.length === 2 ? new CursorStore(conn, migrationId) : null;
+  }
+
   /** Creates a job, or returns the existing one of that name (a retried planner). */
   async createJob(job: string, kind: JobKind, plan: Record<string, unknown>): Promise<Job> {
     await q(this.conn, `INSERT IGNORE INTO ${JOBS} (migration_id, job, kind, state, plan_json) VALUES (?, ?, ?, 'planning', ?)`, [

@@ -191,7 +191,20 @@ export const cutoverSchema = z.strictObject({
       keepSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id sg-...')).default([]),
     })
     .optional(),
-  verify: z.enum(['checksum', 'counts', 'none']).default('checksum'),
+  /**
+   * What the cutover relies on besides the exact position: diff (default) compares the data before the
+   * approval, while replicating (the top-level verify section), and inside the write block re-checks
+   * only what that comparison left open; none skips the comparison. The old checksum/counts scanned
+   * every table inside the write block (time growing with the data) and are rejected.
+   */
+  verify: z
+    .enum(['diff', 'none'], {
+      error: (issue) =>
+        issue.input === 'checksum' || issue.input === 'counts'
+          ? `${String(issue.input)} is no longer supported: it scanned every table inside the write block, so the cutover grew with the data. Use diff (the default: rows compared before the approval while replicating, only what is left re-checked in the block) or none`
+          : 'must be diff or none',
+    })
+    .default('diff'),
   dns: z
     .strictObject({
       hostedZoneId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a Route 53 hosted zone id'),
@@ -202,6 +215,27 @@ export const cutoverSchema = z.strictObject({
   reverseReplication: z.boolean().default(true),
   /** Create on the target the users/grants that exist only on the source (Aurora 3 does not replicate DCL). */
   applyMissingGrants: z.boolean().default(false),
+});
+
+/** The data comparison (chunked diff at one binlog position on both sides, while replicating). */
+export const verifySchema = z.strictObject({
+  /** Comparison workers at once (a Map over worker slots; inline Maps run at most 40). */
+  parallelism: z.number().int().min(1).max(40).default(4),
+  /** Rows read per second on each side by all workers together; 0 = no limit. */
+  maxRowsPerSecond: z.number().int().min(0).default(0),
+  /** Pause while the replica's heartbeat lag is above this. */
+  maxLagSeconds: z.number().positive().max(3600).default(5),
+  /** Longest one consistent read is kept open before a new sync point is taken. */
+  maxSnapshotSeconds: z.number().int().min(5).max(3600).default(300),
+  /** Target time of one sub-chunk's hash query (sizes adapt to it). */
+  chunkSeconds: z.number().positive().max(30).default(0.5),
+  maxRowsPerChunk: z.number().int().min(100).max(200_000).default(20_000),
+  /** Differing rows kept with their primary key per table and kind (all are counted). */
+  reportRows: z.number().int().min(1).max(1000).default(20),
+  /** Rows still changing during the comparison that the cutover re-checks by key inside its write block. */
+  maxRecheckInBlock: z.number().int().min(0).max(100_000).default(10_000),
+  /** Only these tables: schema.table or schema.* (default: every table the migration moves). */
+  tables: z.array(z.string().regex(/^[^.\s]+\.([^.\s]+|\*)$/, 'must be schema.table or schema.*')).optional(),
 });
 
 export const migrationInputSchema = z
@@ -215,6 +249,7 @@ export const migrationInputSchema = z
     initialLoad: initialLoadSchema.optional(),
     replication: replicationSchema.default(replicationSchema.parse({})),
     cutover: cutoverSchema.default(cutoverSchema.parse({})),
+    verify: verifySchema.default(verifySchema.parse({})),
     notify: z.strictObject({ topicArn: snsTopicArn }).optional(),
   });
 

@@ -30,8 +30,16 @@ export interface DerivedFigures {
   maxMonitorWindows: number;
   /** TimeoutSecondsPath of one monitoring window (child execution): rounds x (poll + a check's worst case) + slack. */
   monitorWindowTimeoutSeconds: number;
+  /** Rounds of the comparison's Map per child execution (a round is about 13 + 7 x parallelism events). */
+  diffRoundsPerWindow: number;
+  /** Comparison windows before the parent gives up. */
+  maxDiffWindows: number;
+  /** TimeoutSecondsPath of one comparison window: rounds x (a worker's 15 minutes + retries) + slack. */
+  diffWindowTimeoutSeconds: number;
 }
 
+/** Events per round of the comparison window: Map 4 + 7 per worker, the check 5, Choice 2, Pass 2. */
+export const diffEventsPerRound = (workers: number) => 13 + 7 * workers;
 /** Events per round of the copy window: Map 4, 7 per worker slot (inline, as locally), the check 5, Choice 2, Pass 2. */
 export const copyEventsPerRound = (workers: number) => 13 + 7 * workers;
 
@@ -77,7 +85,12 @@ export function validateMigrationInput(raw: unknown): MigrationInput {
     maxMonitorWindows: Math.max(1, Math.ceil((input.replication.maxCatchUpHours * 3600) / (input.replication.pollSeconds * rounds))),
     // A check is a Lambda with a 60 s timeout retried up to 6 times with backoff capped at 60 s: ~12 min worst case.
     monitorWindowTimeoutSeconds: rounds * (input.replication.pollSeconds + 120) + 3600,
+    // 16,000 of the 25,000 events: room for every worker to be retried once in every round.
+    diffRoundsPerWindow: Math.max(1, Math.floor(16_000 / diffEventsPerRound(input.verify.parallelism))),
+    maxDiffWindows: 20,
+    diffWindowTimeoutSeconds: 0,
   };
+  derived.diffWindowTimeoutSeconds = Math.min(31_536_000, derived.diffRoundsPerWindow * (930 + 300) + 3600);
   return { ...input, initialLoad, names: deriveNames(input.migrationId, input), derived };
 }
 

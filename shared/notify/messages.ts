@@ -14,10 +14,16 @@ export function approvalNeeded(request: ApprovalRequest): Notification {
   return {
     kind: 'approval-needed',
     migrationId: request.migrationId,
-    subject: `crossmove ${request.migrationId}: cutover approval needed`,
+    subject:
+      request.verification && request.verification.verdict !== 'clean'
+        ? `crossmove ${request.migrationId}: the data comparison found differences; cutover approval needed`
+        : `crossmove ${request.migrationId}: cutover approval needed`,
     text: [
       `Migration ${request.migrationId} has caught up and waits for your approval to cut over (until ${request.expiresAt}).`,
       lagLine,
+      ...(request.verification
+        ? ['', request.verification.summary, ...(request.verification.verdict === 'clean' ? [] : ['Approving cuts over with these differences; rejecting leaves replication running so they can be fixed and compared again (crossmove verify).'])]
+        : []),
       '',
       'The cutover will:',
       ...request.plan.map((step, i) => `  ${i + 1}. ${step}`),

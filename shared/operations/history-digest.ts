@@ -3,6 +3,7 @@
 // approval waiting. Pure: no AWS calls, so it is unit-tested with histories shaped like the API's.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { CopyProgressState, MigrationState, ReplicationCheck } from '../state.js';
+import type { DiffSummary } from '../verify/diff-report.js';
 import { targetIsPrimary, unfinishedSteps, type UnfinishedStep } from '../after-cutover.js';
 import { MIGRATED_WITH_UNFINISHED_STEPS } from '../errors.js';
 import { pipelineState, type StatusPhase } from '../pipeline.js';
@@ -13,6 +14,7 @@ const APPROVAL_STATE = 'Ask for cutover approval';
 export const WATCH_STATE = 'Watch replication for one window';
 /** The logical copy's window (a child execution of copy.asl.yaml): its "Check the copy" is fresher than the parent's. */
 export const COPY_WINDOW_STATE = 'Copy the data for one window';
+export const COMPARE_STATE = 'Compare source and target for one window';
 
 /** The phase of a state of statemachine/migration.asl.yaml; unknown names (a newer definition) keep the phase they follow. */
 export function phaseOfState(name: string): Phase | undefined {
@@ -51,6 +53,10 @@ export interface HistoryDigest {
   copy: CopyProgressState | null;
   /** The running child execution of "Watch replication for one window" or "Copy the data for one window", when that is the current state. */
   childExecutionArn: string | null;
+  /** The data comparison's newest verdict seen in the history. */
+  diff: DiffSummary | null;
+  /** The running comparison window (child execution), when that is the current state. */
+  compareExecutionArn: string | null;
   /** Past the cutover's point of no return (null before it): what is left once the execution ended. */
   afterCutover: AfterCutover | null;
 }
@@ -105,6 +111,8 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
   let lagCheck: Partial<ReplicationCheck> | undefined;
   let copy: CopyProgressState | null = null;
   let childExecutionArn: string | null = null;
+  let compareExecutionArn: string | null = null;
+  let diff: DiffSummary | null = null;
   let failure: HistoryDigest['failure'] = null;
 
   for (const e of events) {
@@ -115,6 +123,7 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
       currentState = entered.name;
       currentStateSince = at;
       childExecutionArn = null;
+      compareExecutionArn = null;
       const phase = phaseOfState(entered.name);
       if (phase && phases.at(-1)?.phase !== phase) phases.push({ phase, since: at });
       const input = parse(entered.input);
@@ -125,10 +134,14 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
       const output = parse(exited.output);
       if (isMigrationState(output)) state = output;
       if (output?.lag && typeof output.lag === 'object') lagCheck = output.lag;
+      if (isDiffSummary(output?.diff)) diff = output.diff;
       if (isCopyProgress(output?.copy)) copy = output.copy;
     }
     if (e.type === 'TaskSubmitted' && (currentState === WATCH_STATE || currentState === COPY_WINDOW_STATE)) {
       childExecutionArn = parse(e.taskSubmittedEventDetails?.output)?.ExecutionArn ?? null;
+    }
+    if (e.type === 'TaskSubmitted' && currentState === COMPARE_STATE) {
+      compareExecutionArn = parse(e.taskSubmittedEventDetails?.output)?.ExecutionArn ?? null;
     }
     const failed = e.executionFailedEventDetails ?? e.executionTimedOutEventDetails ?? e.executionAbortedEventDetails;
     if (failed) failure = { error: failed.error ?? e.type ?? 'Failed', cause: failed.cause ?? '' };
@@ -155,6 +168,8 @@ export function digestHistory(events: HistoryEvent[], executionStatus: string): 
     failure,
     state,
     childExecutionArn: running ? childExecutionArn : null,
+    diff,
+    compareExecutionArn: running ? compareExecutionArn : null,
     afterCutover,
   };
 }
@@ -177,6 +192,25 @@ function afterCutoverOf(state: MigrationState, failure: HistoryDigest['failure']
       ? `start the migration again with the same input (\`crossmove start\`): it resumes at ${unfinished[0]!.step}; never make the source writable by hand (\`crossmove fallback ${id}\` once reverse replication runs)`
       : `\`crossmove cleanup ${id}\` when the application is happy on the target`,
   };
+}
+
+function isDiffSummary(v: any): v is DiffSummary {
+  return !!v && typeof v === 'object' && typeof v.job === 'string' && typeof v.verdict === 'string' && typeof v.done === 'boolean';
+}
+
+/** The newest comparison check ($.diff of "Check the comparison") in a verify child's history. */
+export function newestDiffCheck(events: HistoryEvent[]): DiffSummary | null {
+  let best: DiffSummary | null = null;
+  let bestAt = -Infinity;
+  for (const e of events) {
+    const out = parse(e.stateExitedEventDetails?.output);
+    const at = e.timestamp ? new Date(e.timestamp).getTime() : 0;
+    if (isDiffSummary(out?.diff) && at >= bestAt) {
+      best = out.diff;
+      bestAt = at;
+    }
+  }
+  return best;
 }
 
 function isCopyProgress(v: unknown): v is CopyProgressState {

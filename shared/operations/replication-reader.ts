@@ -7,6 +7,7 @@ import { defaultActiveWaitMs } from '../mysql/check.js';
 import { measureLag } from '../mysql/lag.js';
 import { isReconnecting, replicationError } from '../mysql/replication-errors.js';
 import { readReplicaStatus } from '../mysql/status.js';
+import { purposefulPause } from '../mysql/pause-lease.js';
 import { withSides } from '../mysql/steps/sides.js';
 import { redact } from '../redact.js';
 import type { MigrationState } from '../state.js';
@@ -24,6 +25,9 @@ export async function readReplicationSample(state: MigrationState): Promise<Repl
     });
     if (!error && isReconnecting(status)) {
       throw new TransientError('The target is reconnecting to the source (source restarting or unreachable); checking again next minute');
+    }
+    if (!error && (await purposefulPause(target!.conn, state.input.migrationId, status)) === 'live') {
+      throw new TransientError('Replication is paused for a moment by the data comparison (a sync point); checking again next minute');
     }
     const running = status.ioRunning && status.sqlRunning && !error;
     const lag = running

@@ -5,7 +5,8 @@
 import { MigrationNotFoundError } from '../errors.js';
 import type { ApprovalTable, ApprovalStatus } from './approval-table.js';
 import { describeExecution, executionHistory, runsOf } from './executions.js';
-import { COPY_WINDOW_STATE, digestHistory, healthOf, lagOf, newestCopyCheck, newestLagCheck, type HistoryDigest } from './history-digest.js';
+import { COPY_WINDOW_STATE, digestHistory, healthOf, lagOf, newestCopyCheck, newestDiffCheck, newestLagCheck, type HistoryDigest } from './history-digest.js';
+import type { DiffSummary } from '../verify/diff-report.js';
 
 export interface MigrationStatus {
   migrationId: string;
@@ -34,8 +35,18 @@ export interface MigrationStatus {
     commands?: { approve: string; reject: string };
   } | null;
   failure: HistoryDigest['failure'];
+  /** The data comparison: its newest verdict or progress (null: not started, or cutover.verify none). */
+  verification: VerificationStatus | null;
   /** Past the cutover's point of no return: the target is the primary, and what is left to do. */
   afterCutover: HistoryDigest['afterCutover'];
+}
+
+export type VerificationStatus = Pick<DiffSummary, 'job' | 'done' | 'verdict' | 'mode' | 'tablesTotal' | 'tablesCompared' | 'rowsCompared' | 'rowsPerSec' | 'etaSeconds' | 'differences' | 'tables' | 'notVerifiable' | 'positions' | 'checkedAt'>;
+
+function verificationOf(d: DiffSummary | null): VerificationStatus | null {
+  if (!d) return null;
+  const { job, done, verdict, mode, tablesTotal, tablesCompared, rowsCompared, rowsPerSec, etaSeconds, differences, tables, notVerifiable, positions, checkedAt } = d;
+  return { job, done, verdict, mode, tablesTotal, tablesCompared, rowsCompared, rowsPerSec, etaSeconds, differences, tables, notVerifiable, positions, checkedAt };
 }
 
 export function notFound(migrationId: string): MigrationNotFoundError {
@@ -66,6 +77,9 @@ export async function migrationStatus(migrationId: string, stateMachineArn: stri
       replication = healthOf(check);
     }
   }
+  // A comparison window runs in a child execution: its newest check is the live progress.
+  let diff = digest.diff;
+  if (digest.compareExecutionArn) diff = newestDiffCheck(await executionHistory(digest.compareExecutionArn, { newestFirst: true, limit: 100 })) ?? diff;
   // The scheduled lag check reads replication every minute, also while the gate waits: use it when newer.
   if (watch && watch.executionName === latest.name && digest.executionStatus === 'RUNNING' && watch.lastCheckedAt > (lag?.checkedAt ?? '')) {
     const l = watch.lastLag;
@@ -102,6 +116,7 @@ export async function migrationStatus(migrationId: string, stateMachineArn: stri
     copy,
     approval,
     failure: digest.failure ?? (described.error ? { error: described.error, cause: described.cause ?? '' } : null),
+    verification: verificationOf(diff),
     afterCutover: digest.afterCutover,
   };
 }

@@ -6,6 +6,7 @@ import mysql from 'mysql2/promise';
 import type { Engine } from '../input/schema.js';
 import type { MigrationInput } from '../input/validate.js';
 import { dialectFor, type Dialect } from '../mysql/dialect.js';
+import { startApplier, startApplierUntil, stopApplier } from '../mysql/applier.js';
 import type { Conn } from '../mysql/connection.js';
 import type { Accounts } from '../state.js';
 import { STORE_SCHEMA } from '../chunks/cursor-store.js';
@@ -154,6 +155,19 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
     },
     { state: 'Watch replication for one window', where: 'both', changes: [`heartbeat row in ${n.heartbeatSchema}.heartbeat on the source each check (until lag < ${input.replication.maxLagSeconds} s for ${input.replication.requiredConsecutiveChecks} checks)`] },
     {
+      state: 'Compare source and target for one window',
+      where: 'both',
+      changes:
+        input.cutover.verify === 'none'
+          ? ['skipped: cutover.verify none']
+          : [
+              `compare every table${input.verify.tables?.length ? ` of ${input.verify.tables.join(', ')}` : ''} in key-ordered chunks at one binlog position on both sides, ${input.verify.parallelism} workers, while replicating`,
+              `target: bookkeeping rows in crossmove_load (jobs, ranges, verdicts); replication paused for milliseconds per sync point (${await applierSql(target)})`,
+              `source: consistent reads only${source.engine === 'mariadb' ? ' (no lock: the snapshot reports its binlog position)' : '; LOCK TABLES <table> READ for the milliseconds it takes to read the position and open the read'}`,
+              'a difference stops at the approval gate (never approved automatically)',
+            ],
+    },
+    {
       state: 'Ask for cutover approval',
       where: 'none',
       changes: input.cutover.approval === 'manual' ? [`waits up to ${input.cutover.approvalTimeoutHours} h for approve/reject`] : ['skipped: cutover.approval auto'],
@@ -168,7 +182,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
           ? `block source writes: remove the MySQL inbound rules of ${input.cutover.writeBlock?.securityGroupId ?? '<security group>'} and kill application sessions`
           : `block source writes: SET GLOBAL read_only = ON and kill application sessions`,
         `wait until the target executed the source's last position; ${(await recordSql(async (c) => { await target.stop(c); await target.reset(c); }, [])).join('; ')}`,
-        `verify: ${input.cutover.verify}; compare users and grants${input.cutover.applyMissingGrants ? ' and create the missing ones on the target' : ''}`,
+        `${input.cutover.verify === 'diff' ? 're-check by key the rows the comparison left unsettled, check the applier stopped cleanly (nothing scanned: no time growing with the data)' : 'no data check (cutover.verify none)'}; compare users and grants${input.cutover.applyMissingGrants ? ' and create the missing ones on the target' : ''}`,
         'make the target writable (point of no return: after this the application may write to the target; any later failure ends "migrated, with unfinished steps", resumed by running the same input again)',
       ],
     },
@@ -190,6 +204,16 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
     { state: 'Report success', where: 'none', changes: input.notify ? [`publish to ${input.notify.topicArn}`] : [] },
   );
   return steps;
+}
+
+/** The applier statements a sync point sends, as the dialect would. */
+async function applierSql(dialect: Dialect): Promise<string> {
+  const sent = await recordSql(async (conn) => {
+    await stopApplier(conn, dialect);
+    await startApplierUntil(conn, dialect, { file: '<file>', position: 0 });
+    await startApplier(conn, dialect);
+  }, []);
+  return sent.join('; ');
 }
 
 /** The logical path's steps: what each frozen source kind makes, then the copy into the target's cursor store. */

@@ -24,6 +24,7 @@ import { detectServer } from '../../shared/mysql/detect.js';
 import type { WriteBlocker } from '../../shared/mysql/write-block.js';
 import type { BinlogSettings, CutoverResult, MigrationState, ReplicationCheck, ReplicationStartResult } from '../../shared/state.js';
 import { AURORA_ADMIN, installAuroraEmulation, masterPrivileges, useAuroraAdminSecret } from '../support/aurora-emulation.js';
+import { runDiffLocally } from '../../shared/verify/steps.js';
 import { APP_PASSWORD, APP_USER, prepareLoadSchema, WriteLoad } from '../support/write-load.js';
 import { consistentCopy, invoke, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
@@ -152,6 +153,11 @@ describe('Aurora dialects (emulated rds_* procedures)', () => {
   it('cuts over with an injected network block: sessions killed with rds_kill, nothing lost, replication reset', async () => {
     await until(async () => load.acked.length > 300, 20_000);
     // The emulated "security group": the application cannot log in again, like a closed network.
+    // Compared first, under the write load. The target is Aurora MySQL 3.06: its applier stops at the
+    // source's position with mysql.rds_start_replication_until, so every read is exact.
+    const { summary, workers } = await runDiffLocally(state);
+    expect(summary).toMatchObject({ verdict: 'clean', mode: 'exact' });
+    expect(workers.reduce((n, w) => n + w.exactSyncPoints, 0)).toBeGreaterThan(0);
     const result = await cutOverStep(state, { blocker: async () => accountLock(source) });
     // The kill-only path: read_only was never used.
     expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);

@@ -10,6 +10,7 @@ import { describeSchemaTables, describeTable, sameWalk, type WalkKey } from '../
 import { displayTuple, keySelectList, tupleFromRow, type KeyTuple } from '../../shared/chunks/key-values.js';
 import { forceIndex, orderByKey, rangeWhere, type KeyRange } from '../../shared/chunks/range-sql.js';
 import { nextUpperBound, planRanges, SubChunkSizer, tableSql } from '../../shared/chunks/planner.js';
+import { SubChunkBounds } from '../../shared/chunks/sub-chunks.js';
 
 let server: MariaDbServer;
 let conn: Conn;
@@ -216,6 +217,50 @@ describe('ranges and sub-chunks', () => {
     const key = await keyOf('composite');
     const [rows] = await conn.query(`EXPLAIN SELECT * FROM ${tableSql({ schema: 'kt', name: 'composite' })} ${forceIndex(key)} WHERE ${rangeWhere(key, { lo: ['50', Buffer.from('b3').toString('hex')], hi: ['60'] })}`);
     expect((rows as { type: string; key: string }[])[0]).toMatchObject({ type: 'range', key: 'PRIMARY' });
+  });
+});
+
+describe('sub-chunk bounds by arithmetic (single integer key)', () => {
+  it.each(['ints', 'uints'])('%s: walked from an open start to an open end with rows far apart, every row once, in order, with few boundary queries', async (name) => {
+    const key = await keyOf(name);
+    const bounds = new SubChunkBounds({ schema: 'kt', name }, key, { lo: null, hi: null }, [conn]);
+    expect(bounds.arithmetic).toBe(true);
+    const seen: KeyTuple[] = [];
+    let from: KeyTuple | null = null;
+    let subChunks = 0;
+    for (;;) {
+      const hi = await bounds.next(from, 300);
+      const part = await keysIn(name, key, { lo: from, hi });
+      bounds.observe(from, hi, part.length);
+      seen.push(...part);
+      subChunks++;
+      if (!hi) break;
+      from = hi;
+    }
+    expect(seen).toEqual(await allKeys(name, key));
+    expect(subChunks).toBeGreaterThan(5);
+  });
+
+  it('a bounded range ends at its own upper bound, never past it', async () => {
+    const key = await keyOf('uints');
+    const range = { lo: ['100'], hi: ['2100'] };
+    const bounds = new SubChunkBounds({ schema: 'kt', name: 'uints' }, key, range, [conn]);
+    const seen: KeyTuple[] = [];
+    let from: KeyTuple | null = range.lo;
+    for (;;) {
+      const hi = await bounds.next(from, 170);
+      const part = await keysIn('uints', key, { lo: from, hi: hi ?? range.hi });
+      bounds.observe(from, hi, part.length);
+      seen.push(...part);
+      if (!hi) break;
+      from = hi;
+    }
+    expect(seen).toEqual(await keysIn('uints', key, range));
+  });
+
+  it('composite and text keys keep the boundary query', async () => {
+    expect(new SubChunkBounds({ schema: 'kt', name: 'composite' }, await keyOf('composite'), { lo: null, hi: null }, [conn]).arithmetic).toBe(false);
+    expect(new SubChunkBounds({ schema: 'kt', name: 'ci' }, await keyOf('ci'), { lo: null, hi: null }, [conn]).arithmetic).toBe(false);
   });
 });
 

@@ -66,8 +66,10 @@ async function ranges(): Promise<{ seq: number; state: string; cursor: string | 
   const c = await target.connect();
   try {
     const [rows] = (await c.query(
-      'SELECT seq, state, cursor_json, rows_done, subchunks_done, commits, CAST(updated_at AS CHAR) AS updated FROM crossmove_load.chunk_ranges WHERE migration_id = ? ORDER BY seq',
-      [MIGRATION],
+      'SELECT seq, state, cursor_json, rows_done, subchunks_done, commits, CAST(updated_at AS CHAR) AS updated FROM crossmove_load.chunk_ranges ' +
+        // The copy's ranges only: the comparison before the gate keeps its own in the same store.
+        "WHERE migration_id = ? AND job IN (SELECT job FROM crossmove_load.chunk_jobs WHERE migration_id = ? AND kind = 'copy') ORDER BY seq",
+      [MIGRATION, MIGRATION],
     )) as any;
     return rows.map((r: any) => ({ seq: r.seq, state: r.state, cursor: r.cursor_json, rows: Number(r.rows_done), subchunks: r.subchunks_done, commits: r.commits, updated: r.updated }));
   } catch {

@@ -46,7 +46,7 @@ beforeAll(async () => {
   useLocalSecrets();
   r53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C123', Status: 'PENDING', SubmittedAt: new Date() } });
   [source, target] = await startServers(2, 71);
-  state = stateFor(source, target, { cutover: { verify: 'checksum', dns: { hostedZoneId: 'Z0FALLBACK', recordName: 'db.example.com', ttl: 5 } } });
+  state = stateFor(source, target, { cutover: { dns: { hostedZoneId: 'Z0FALLBACK', recordName: 'db.example.com', ttl: 5 } } });
   await prepareApp(source, target, [
     'CREATE TABLE app.accounts (id INT PRIMARY KEY, balance DECIMAL(12,2), note TEXT)',
     "INSERT INTO app.accounts VALUES (1, 10.50, 'a'), (2, 99.99, NULL)",
@@ -207,7 +207,8 @@ describe('fallback through reverse replication', () => {
     await until(async () => load.ackedIds('source-again').length > 100, 20_000);
     await load.stop();
 
-    expect(result).toMatchObject({ ok: true, rolledBack: false, tablesVerified: 2, checksumsMatch: true });
+    // The fallback checks positions and the applier inside its block, never the data (no scan that grows with it).
+    expect(result).toMatchObject({ ok: true, rolledBack: false, tablesVerified: 0, checksumsMatch: null });
     expect(result.steps.map((s) => s.step)).toEqual(
       expect.arrayContaining(['block writes on the target', 'wait until the source executed that position', 'stop reverse replication on the source', 'make the source writable']),
     );

@@ -1,6 +1,7 @@
 // Faults, each with its clear, typed error and nothing lost: binlogs purged before replication starts,
 // a catch-up that cannot finish within the budget (automatic rollback), a duplicate key on the target,
-// the replication user locked out. Real MariaDB servers; the write load keeps running throughout.
+// the replication user locked out, a difference found by the comparison before the cutover, replication
+// settings that could drop changes. Real MariaDB servers; the write load keeps running throughout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { handler as createReplicationUser } from '../../handlers/create-replication-user.js';
@@ -12,6 +13,7 @@ import { ReadOnlyBlocker } from '../../shared/mysql/write-block.js';
 import { writeCutoverMarker } from '../../shared/mysql/switch-log.js';
 import type { CutoverResult } from '../../shared/state.js';
 import type { MigrationState, ReplicationCheck } from '../../shared/state.js';
+import { runDiffLocally } from '../../shared/verify/steps.js';
 import { WriteLoad } from '../support/write-load.js';
 import { beforeCopy, invoke, prepareApp, purgeBinlogsPast, recopy, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets, ageMarkers } from './fixtures.js';
 
@@ -127,19 +129,26 @@ describe('replication faults', () => {
     await until(async () => (await invoke<ReplicationCheck>(checkReplication, state)).healthy, 30_000, 200);
   });
 
-  it('a checksum difference at verification rolls back: VerificationFailedError names the table', async () => {
-    // Same row count, different content: only the checksum can see it.
+  it('a difference on the target is found before the cutover, by primary key; the cutover then re-checks only what changed', async () => {
+    // Same row count, different content: a row-level comparison sees it, while replicating.
     const victim = Math.min(...load.ackedIds());
     await sql(target, "SET sql_log_bin=0; UPDATE app.writes SET payload = 'tampered' WHERE id = ?; SET sql_log_bin=1", [victim]);
-    const err = await invoke(cutOver, state).then(() => null, (e: Error) => e);
-    expect(err?.name).toBe('CutoverRolledBackError');
-    expect(err?.message).toMatch(/VerificationFailedError: source and target differ: app\.writes: rows (\d+) on the source vs \1 on the target, checksum/);
-    expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
-    await until(async () => {
-      const st = (await slaveStatus(target))!;
-      return st.Slave_IO_Running === 'Yes' && st.Slave_SQL_Running === 'Yes';
-    }, 20_000);
+    const found = (await runDiffLocally(state)).summary;
+    expect(found).toMatchObject({ verdict: 'differences', differences: { tables: 1, different: 1 } });
+    expect(found.tables[0]).toMatchObject({ table: 'app.writes', rows: [{ kind: 'different', key: `id=${victim}`, columns: ['payload'] }] });
     await sql(target, "SET sql_log_bin=0; UPDATE app.writes SET payload = CONCAT('w', id) WHERE id = ?; SET sql_log_bin=1", [victim]);
+    expect((await runDiffLocally(state)).summary).toMatchObject({ verdict: 'clean' });
+  });
+
+  it('replication that may drop changes (exec mode IDEMPOTENT) refuses the cutover before anything changes', async () => {
+    await sql(target, 'STOP SLAVE; SET GLOBAL slave_exec_mode = IDEMPOTENT; START SLAVE');
+    try {
+      const err = await invoke(cutOver, state).then(() => null, (e: Error) => e);
+      expect(err).toMatchObject({ name: 'CutoverNotReadyError', message: expect.stringContaining('exec mode is IDEMPOTENT') });
+      expect(Number(await scalar(source, 'SELECT @@global.read_only'))).toBe(0);
+    } finally {
+      await sql(target, 'STOP SLAVE; SET GLOBAL slave_exec_mode = STRICT; START SLAVE');
+    }
   });
 
   it('a rollback that fails is CutoverRollbackFailedError, telling a human to act', async () => {

@@ -121,6 +121,10 @@ it('every AWS call of every step of a migration, its fallback and its cleanup is
       'checkDatabases secretsmanager:GetSecretValue',
       'createReplicationUser secretsmanager:CreateSecret',
       'cutOver secretsmanager:GetSecretValue',
+      // The data comparison before the gate: planner, Map workers, the check.
+      'planDiff secretsmanager:GetSecretValue',
+      'compareChunks secretsmanager:GetSecretValue',
+      'checkDiff secretsmanager:GetSecretValue',
       'switchDns route53:ChangeResourceRecordSets',
       'reportSuccess sns:Publish',
       'fallBack secretsmanager:GetSecretValue',

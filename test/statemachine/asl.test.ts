@@ -13,8 +13,9 @@ const aslValidator = require('asl-validator') as (def: unknown, opts?: unknown) 
 const load = (file: string) => parse(readFileSync(new URL(`../../statemachine/${file}`, import.meta.url), 'utf8'));
 const MAIN = load('migration.asl.yaml');
 const CHILD = load('lag-monitor.asl.yaml');
+const VERIFY = load('verify.asl.yaml');
 const COPY = load('copy.asl.yaml');
-const DEFINITIONS = { 'migration.asl.yaml': MAIN, 'lag-monitor.asl.yaml': CHILD, 'copy.asl.yaml': COPY } as Record<string, any>;
+const DEFINITIONS = { 'migration.asl.yaml': MAIN, 'lag-monitor.asl.yaml': CHILD, 'verify.asl.yaml': VERIFY, 'copy.asl.yaml': COPY } as Record<string, any>;
 
 /** Every Task of a definition, those inside Map iterations and Parallel branches included. */
 const tasksOf = (def: any): [string, any][] => allStates(def).filter(([, s]) => s.Type === 'Task');
@@ -151,10 +152,11 @@ describe('the Task rules reach into Map iterations', () => {
 describe('migration.asl.yaml', () => {
   it('has the loops the design names: clone, writer, master password, binlog position, monitoring windows, the copy', () => {
     const sets = loops(MAIN).map((l) => l.sort().join('|'));
-    expect(sets).toHaveLength(11); // the cutover-refusal path joins the monitoring loop
+    expect(sets).toHaveLength(11); // the cutover-refusal path joins the monitoring loop, and so the comparison windows
     expect(sets.some((s) => s.includes('Check the frozen source'))).toBe(true);
     expect(sets.some((s) => s.includes('Copy the data for one window'))).toBe(true);
     expect(sets.some((s) => s.includes('Wait for the secondary keys'))).toBe(true);
+    expect(sets.some((s) => s.includes('Compare source and target for one window'))).toBe(true);
     expect(sets.some((s) => s.includes('Check the clone'))).toBe(true);
     expect(sets.some((s) => s.includes('Check the source snapshot'))).toBe(true);
     expect(sets.some((s) => s.includes('Check the snapshot copy'))).toBe(true);
@@ -164,6 +166,7 @@ describe('migration.asl.yaml', () => {
     expect(sets.some((s) => s.includes('Check the master password'))).toBe(true);
     expect(sets.some((s) => s.includes("Read the clone's binlog position"))).toBe(true);
     expect(sets.some((s) => s.includes('Watch replication for one window'))).toBe(true);
+    expect(sets.find((s) => s.includes('Compare source and target for one window'))).toContain('Is the comparison done?');
   });
 
   it('every Task catches into a state that reports the failure: before the cutover "Report the failure", after it "Report the unfinished migration"', () => {
@@ -228,10 +231,21 @@ describe('migration.asl.yaml', () => {
     expect(MAIN.States['Approval not given'].Type).toBe('Fail');
   });
 
+  it('the comparison runs after the target caught up and before the gate; only a clean verdict reaches "Approve automatically"', () => {
+    expect(MAIN.States['Is it caught up?'].Choices.find((c: any) => c.Variable === '$.lag.caughtUp').Next).toBe('Has the data been compared?');
+    const verdict = MAIN.States['Did the comparison find differences?'];
+    expect(verdict.Choices).toEqual([{ Variable: '$.diff.verdict', StringEquals: 'clean', Next: 'Is the approval manual?' }]);
+    expect(verdict.Default).toBe('Ask for cutover approval');
+    // Without going through the verdict, "Approve automatically" is reached only with cutover.verify none.
+    const intoManual = Object.entries<any>(MAIN.States).filter(([, st]) => nextStates(st).includes('Is the approval manual?')).map(([n]) => n).sort();
+    expect(intoManual).toEqual(['Did the comparison find differences?', 'Has the data been compared?']);
+    expect(MAIN.States['Has the data been compared?'].Choices.find((c: any) => c.Next === 'Is the approval manual?')).toEqual({ Variable: '$.input.cutover.verify', StringEquals: 'none', Next: 'Is the approval manual?' });
+  });
+
   it('every step of the design is a state, in the agreed order on the clone path', () => {
     const order = ['Validate the input', 'Run preflight checks', 'Keep binlogs long enough', 'Share the cluster', 'Accept the share',
       'Let the target use the KMS key', 'Clone the cluster', 'Create the writer', "Read the clone's binlog position",
-      'Create the replication user', 'Start replication on the target', 'Ask for cutover approval', 'Cut over', 'Switch DNS',
+      'Create the replication user', 'Start replication on the target', 'Compare source and target for one window', 'Ask for cutover approval', 'Cut over', 'Switch DNS',
       'Start reverse replication', 'Report success'];
     for (let i = 1; i < order.length; i++) expect(reachable(MAIN, order[i - 1]!).has(order[i]!), `${order[i - 1]} -> ${order[i]}`).toBe(true);
   });

@@ -12,7 +12,7 @@ import { loadDefinition, runStateMachineLocally, taskBindings } from '../../loca
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const serverless = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'));
-const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml', 'cleanup.asl.yaml', 'fallback.asl.yaml', 'copy.asl.yaml'].map((f) => join(root, 'statemachine', f));
+const definitions = ['migration.asl.yaml', 'lag-monitor.asl.yaml', 'cleanup.asl.yaml', 'fallback.asl.yaml', 'verify.asl.yaml', 'copy.asl.yaml'].map((f) => join(root, 'statemachine', f));
 
 const boundKeys = () =>
   definitions.flatMap((path) =>
@@ -35,11 +35,20 @@ describe('bindings', () => {
     expect(serverless.stepFunctions.stateMachines.lagMonitor.name).toBe('crossmove-lag-monitor-${sls:stage}');
   });
 
+  it('the comparison window Task runs the verify definition, whose Map workers bind to compareChunks', () => {
+    const path = definitions[0]!;
+    const b = taskBindings(loadDefinition(path), path).get('Compare source and target for one window');
+    expect(b).toEqual({ kind: 'child-execution', stateMachineName: 'verify', definitionPath: definitions[4] });
+    expect(serverless.stepFunctions.stateMachines.verify.name).toBe('crossmove-verify-${sls:stage}');
+    const child = taskBindings(loadDefinition(definitions[4]!), definitions[4]!);
+    expect(child.get('Compare chunks until the time budget')).toEqual({ kind: 'lambda', functionKey: 'compareChunks' });
+  });
+
   it('the copy window Task runs the copy definition, whose Map slots bind to the chunk worker', () => {
     const main = definitions[0]!;
-    expect(taskBindings(loadDefinition(main), main).get('Copy the data for one window')).toEqual({ kind: 'child-execution', stateMachineName: 'copy', definitionPath: definitions[4] });
+    expect(taskBindings(loadDefinition(main), main).get('Copy the data for one window')).toEqual({ kind: 'child-execution', stateMachineName: 'copy', definitionPath: definitions[5] });
     expect(serverless.stepFunctions.stateMachines.copy.name).toBe('crossmove-copy-${sls:stage}');
-    expect(taskBindings(loadDefinition(definitions[4]!), definitions[4]!).get('Copy chunks until the time budget')).toEqual({ kind: 'lambda', functionKey: 'copyChunks' });
+    expect(taskBindings(loadDefinition(definitions[5]!), definitions[5]!).get('Copy chunks until the time budget')).toEqual({ kind: 'lambda', functionKey: 'copyChunks' });
   });
 
   it('every registry entry is used by a Task and matches its serverless.yml function and role', () => {

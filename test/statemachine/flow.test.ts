@@ -235,6 +235,93 @@ describe('failures', () => {
   });
 });
 
+describe('data comparison before the gate', () => {
+  const workerCalls = (events: RunEvent[]) => events.filter((e) => e.type === 'StateEntered' && e.state === 'Compare chunks until the time budget');
+
+  it('plans once, fans out one worker per verify.parallelism slot per round in a child window, loops rounds until done, then auto-approves a clean verdict', async () => {
+    const stubs = stubHandlers({ caughtUpAt: 2, diffDoneAt: 3 });
+    const seen: unknown[] = [];
+    const worker = stubs.handlers.compareChunks!;
+    stubs.handlers.compareChunks = async (e) => (seen.push(e), worker(e));
+    const { result, entered, events, output } = await run({ ...LOCAL_LOGICAL_INPUT, verify: { parallelism: 3 } }, stubs, { approve: undefined });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const i = entered.indexOf('Has the data been compared?');
+    expect(entered.slice(i, i + 8)).toEqual([
+      'Has the data been compared?', 'Plan the comparison', 'Start comparing', 'Count the comparison window', 'Compare source and target for one window',
+      "Keep the comparison's verdict", 'Is the comparison done?', 'Did the comparison find differences?',
+    ]);
+    expect(entered.indexOf('Approve automatically')).toBeGreaterThan(i);
+    expect(stubs.calls.planDiff).toBe(1);
+    expect(stubs.calls.checkDiff).toBe(3);
+    expect(workerCalls(events)).toHaveLength(9); // 3 rounds x 3 workers, inside the verify child
+    const windows = new Set(workerCalls(events).map((e) => e.execution));
+    expect(windows.size).toBe(1); // one child window: rounds loop inside it
+    expect([...windows][0]).toMatch(/^verify#\d+$/);
+    expect(seen[0]).toEqual({ worker: 1, job: 'gate-1', input: expect.objectContaining({ migrationId: 'local-demo' }), accounts: expect.any(Object), diffPlan: { endpoints: expect.any(Object) } });
+    expect(output.diff).toMatchObject({ done: true, verdict: 'clean' });
+    expect(output.approval).toMatchObject({ by: 'auto' });
+  });
+
+  it('a difference stops at the gate even with approval auto, and the request carries the verdict with the rows by key', async () => {
+    const stubs = stubHandlers({ caughtUpAt: 1, diffVerdict: 'differences' });
+    const requests: any[] = [];
+    const { result, entered, output } = await run(LOCAL_LOGICAL_INPUT, stubs, {
+      approve: async (request) => {
+        requests.push(request);
+        return { approved: false, reason: 'the comparison found differences' };
+      },
+    });
+    expect(entered).not.toContain('Approve automatically');
+    expect(entered).toContain('Ask for cutover approval');
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ApprovalRejected' });
+    expect(stubs.calls.cutOver).toBeUndefined();
+    expect(requests[0].verification).toMatchObject({ verdict: 'differences', differences: { tables: 1, missing: 1, different: 1 } });
+    expect(requests[0].verification.summary).toContain('missing   id=7');
+    expect(requests[0].verification.summary).toContain('different id=9 (columns total)');
+    expect(output).toBeUndefined();
+  });
+
+  it('a comparison that does not finish within maxDiffWindows ends in ComparisonNotFinishedError; nothing cut over', async () => {
+    const stubs = stubHandlers({ caughtUpAt: 1, diffDoneAt: Number.POSITIVE_INFINITY });
+    const validate = stubs.handlers.validateInput!;
+    stubs.handlers.validateInput = async (raw) => {
+      const out = (await validate(raw)) as { input: { derived: Record<string, number> } };
+      out.input.derived = { ...out.input.derived, diffRoundsPerWindow: 2, maxDiffWindows: 3 };
+      return out;
+    };
+    const { result, events } = await run(LOCAL_LOGICAL_INPUT, stubs);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ComparisonNotFinishedError' });
+    expect(result.cause).toContain('resume it from its cursor');
+    expect(stubs.calls.checkDiff).toBe(6);
+    expect(new Set(workerCalls(events).map((e) => e.execution)).size).toBe(3);
+    expect(stubs.calls.cutOver).toBeUndefined();
+  });
+
+  it('cutover.verify none skips the comparison; a cutover refusal does not compare again', async () => {
+    const none = stubHandlers({ caughtUpAt: 1 });
+    const skipped = await run({ ...LOCAL_LOGICAL_INPUT, cutover: { approval: 'auto', verify: 'none' } }, none);
+    expect(skipped.result.status).toBe('SUCCEEDED');
+    expect(none.calls.planDiff).toBeUndefined();
+
+    const stubs = stubHandlers({ caughtUpAt: 1 });
+    const real = stubs.handlers.cutOver!;
+    let cutovers = 0;
+    stubs.handlers.cutOver = async (s) => (++cutovers === 1 ? failing('CutoverNotReadyError', 'lag grew; nothing changed')(s) : real(s));
+    const again = await run(LOCAL_LOGICAL_INPUT, stubs);
+    expect(again.result.status).toBe('SUCCEEDED');
+    expect(cutovers).toBe(2);
+    expect(stubs.calls.planDiff).toBe(1);
+  });
+
+  it('a worker that fails for good fails the window and the migration, naming its error', async () => {
+    const stubs = stubHandlers({ caughtUpAt: 1 });
+    stubs.handlers.compareChunks = failing('ComparisonNotPossibleError', 'the target does not replicate from the source');
+    const { result } = await run(LOCAL_LOGICAL_INPUT, stubs);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ComparisonNotPossibleError', cause: 'the target does not replicate from the source' });
+    expect(stubs.calls.cutOver).toBeUndefined();
+  });
+});
+
 describe('cutover not ready', () => {
   it('goes back to watching replication and asks again; nothing failed', async () => {
     const stubs = stubHandlers({ caughtUpAt: 2 });
@@ -311,7 +398,7 @@ describe('approval gate', () => {
     expect(stubs.calls.cutOver).toBeUndefined();
     expect(stubs.calls.switchDns).toBeUndefined();
     const report = events.find((e) => e.type === 'StateExited' && e.state === 'Report that approval was not given')!.payload as any;
-    expect(report.failureReport).toMatchObject({ outcome: 'approval-not-given', lastCompletedStep: 'Check replication' });
+    expect(report.failureReport).toMatchObject({ outcome: 'approval-not-given', lastCompletedStep: 'Compare source and target for one window' }); // the comparison ran after the last lag check
   });
 
   it('an approval that times out ends the same way with ApprovalTimedOutError', async () => {

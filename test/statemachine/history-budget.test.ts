@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadDefinition, runStateMachineLocally, taskBindings, type RunEvent } from '../../local/run-state-machine.js';
-import { copyEventsPerRound, validateMigrationInput } from '../../shared/input/validate.js';
+import { copyEventsPerRound, diffEventsPerRound, validateMigrationInput } from '../../shared/input/validate.js';
 import { LOCAL_LOGICAL_INPUT, stubHandlers } from './stubs.js';
 
 const HISTORY_CAP = 25_000;
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(root, 'statemachine', 'migration.asl.yaml');
 const CHILD = join(root, 'statemachine', 'lag-monitor.asl.yaml');
+const VERIFY = join(root, 'statemachine', 'verify.asl.yaml');
 const COPY = join(root, 'statemachine', 'copy.asl.yaml');
 
 /**
@@ -118,6 +119,34 @@ describe('history budget of the replica-lag loop', () => {
     console.log(`[history] parent: ${perWindow} events/window, ${fixed} for the rest of the run; 30 days = ${maxMonitorWindows} windows = ${parent30Days} events (one flat loop would need ${naive})`);
     expect(parent30Days).toBeLessThan(HISTORY_CAP / 10);
     expect(naive).toBeGreaterThan(HISTORY_CAP);
+  });
+});
+
+describe('history budget of the comparison window', () => {
+  async function windowEvents(workers: number, rounds: number): Promise<number> {
+    const stubs = stubHandlers({ diffDoneAt: Number.POSITIVE_INFINITY });
+    const state = (await stubs.handlers.validateInput!({ ...LOCAL_LOGICAL_INPUT, verify: { parallelism: workers } })) as { input: any };
+    state.input.derived = { ...state.input.derived, diffRoundsPerWindow: rounds };
+    const plan = await stubs.handlers.planDiff!(state);
+    const events: RunEvent[] = [];
+    const result = await runStateMachineLocally({ definitionPath: VERIFY, input: { ...state, diffPlan: plan }, handlers: stubs.handlers, waitMs: 0, onEvent: (e) => events.push(e) });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(stubs.calls.compareChunks).toBe(workers * rounds);
+    return historyEvents(events, 'migration', VERIFY);
+  }
+
+  it('a round costs 13 + 7 events per worker; a default window stays far below 25,000 at any parallelism', async () => {
+    for (const workers of [2, 4]) {
+      const [r3, r6] = [await windowEvents(workers, 3), await windowEvents(workers, 6)];
+      expect((r6 - r3) / 3).toBe(diffEventsPerRound(workers)); // Map 4 + 7 per worker, check 5, Choice 2, Pass 2
+    }
+    for (const parallelism of [1, 4, 16, 40]) {
+      const input = validateMigrationInput({ ...LOCAL_LOGICAL_INPUT, verify: { parallelism } });
+      const window = 10 + input.derived.diffRoundsPerWindow * diffEventsPerRound(parallelism);
+      // Even if every worker were retried once in every round (3 events each).
+      expect(window + input.derived.diffRoundsPerWindow * parallelism * 3, `parallelism ${parallelism}`).toBeLessThan(HISTORY_CAP);
+      expect(input.derived.diffRoundsPerWindow).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -52,7 +52,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** The functions that open MySQL connections and so must run in the databases' VPC when one is given. */
 const MYSQL_FUNCTIONS = ['readCutoverRecord', 'runPreflight', 'checkDatabases', 'cleanupDb', 'fallBack', 'keepBinlogs', 'createReplicationUser', 'startReplication', 'checkReplication', 'cutOver', 'startReverseReplication',
-  'prepareFrozenSource', 'checkFrozenSource', 'planCopy', 'copyChunks', 'checkCopy', 'explainCopyFailure', 'finishCopy', 'scheduledLagCheck'];
+  'prepareFrozenSource', 'checkFrozenSource', 'planCopy', 'copyChunks', 'checkCopy', 'explainCopyFailure', 'finishCopy', 'scheduledLagCheck', 'planDiff', 'compareChunks', 'checkDiff'];
 
 /** Evaluates the CloudFormation condition functions the template uses (Fn::Not / Fn::Equals on literals). */
 function conditionValue(t: any, name: string): boolean {
@@ -95,13 +95,14 @@ describe('VPC of the MySQL steps (deploy-time params lambdaSubnetIds / lambdaSec
 });
 
 describe('packaged template', () => {
-  it('has the five state machines (migration, its lag-monitor and copy children, cleanup, fallback), each child named as the parent starts it', () => {
+  it('has the six state machines (migration, its lag-monitor, verify and copy children, cleanup, fallback), each child named as the parent starts it', () => {
     const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
     expect(machines.map((m) => m.Properties.StateMachineName).sort()).toEqual([
-      'crossmove-cleanup-test', 'crossmove-copy-test', 'crossmove-fallback-test', 'crossmove-lag-monitor-test', 'crossmove-migration-test',
+      'crossmove-cleanup-test', 'crossmove-copy-test', 'crossmove-fallback-test', 'crossmove-lag-monitor-test', 'crossmove-migration-test', 'crossmove-verify-test',
     ]);
     const main = JSON.stringify(template.Resources.MigrationStateMachine!.Properties.DefinitionString);
     expect(main).toContain('stateMachine:crossmove-lag-monitor-test');
+    expect(main).toContain('stateMachine:crossmove-verify-test');
     expect(main).toContain('stateMachine:crossmove-copy-test');
   });
 
@@ -142,10 +143,22 @@ describe('packaged template', () => {
     }
   });
 
-  it('lets the migration state machine start only the lag monitor', () => {
+  it('lets the migration state machine start only its three children (lag monitor, comparison window, copy window)', () => {
     const statements = policyStatements().filter((s) => s.where === 'MigrationStateMachineRole');
-    const start = statements.find((s) => [s.statement.Action].flat().includes('states:StartExecution'));
-    expect(JSON.stringify(start?.statement.Resource)).toContain(':stateMachine:crossmove-lag-monitor-test');
+    const starts = statements.filter((s) => [s.statement.Action].flat().includes('states:StartExecution'));
+    const resources = JSON.stringify(starts.map((s) => s.statement.Resource));
+    expect(resources).toContain(':stateMachine:crossmove-lag-monitor-test');
+    expect(resources).toContain(':stateMachine:crossmove-verify-test');
+    expect(resources).toContain(':stateMachine:crossmove-copy-test');
+    expect(resources.match(/:stateMachine:crossmove-[a-z-]+-test/g)!.every((m) => /lag-monitor|verify|copy/.test(m))).toBe(true);
+  });
+
+  it('lets the comparison window invoke exactly its three functions', () => {
+    const statements = policyStatements().filter((s) => s.where === 'VerifyStateMachineRole');
+    const invoke = statements.filter((s) => [s.statement.Action].flat().includes('lambda:InvokeFunction'));
+    const text = JSON.stringify(invoke.map((s) => s.statement.Resource));
+    for (const fn of ['PlanDiff', 'CompareChunks', 'CheckDiff']) expect(text).toContain(`${fn}LambdaFunction`);
+    expect(text).not.toContain('CutOverLambdaFunction');
   });
 });
 

@@ -37,7 +37,7 @@ function allStates(states: Record<string, AslState>, out: [string, AslState][] =
 }
 
 // ResultPaths that are bookkeeping of the state machine itself, not a step's output.
-const BOOKKEEPING = new Set(['failure', 'failureReport', 'monitor', 'lagWindow', 'priorCutover', 'cutoverRecord', 'report', 'copyMonitor', 'copyWindow']);
+const BOOKKEEPING = new Set(['failure', 'failureReport', 'monitor', 'lagWindow', 'priorCutover', 'cutoverRecord', 'report', 'copyMonitor', 'copyWindow', 'diffWindows', 'diffWindow']);
 
 describe('pipeline table', () => {
   const states = allStates(definition.States);

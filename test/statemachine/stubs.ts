@@ -41,7 +41,19 @@ const snap = (key: 'sourceSnapshot' | 'snapshotCopy') => (state: MigrationState)
 };
 
 /** Every step handler except the reports, succeeding; `calls` counts invocations per function key. */
-export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: number; copyRounds?: number } = {}) {
+/** A comparison summary shaped like shared/verify/diff-report.ts DiffSummary. */
+export function diffSummaryStub(done: boolean, verdict: 'clean' | 'differences', rows = 1200): Record<string, unknown> {
+  const differs = verdict === 'differences';
+  return {
+    job: 'gate-1', done, verdict: done ? verdict : 'incomplete', mode: 'exact', tablesTotal: 3, tablesCompared: done ? 3 : 1, rowsCompared: rows, chunks: 12,
+    rowsPerSec: 50_000, elapsedSeconds: 2, etaSeconds: done ? 0 : 10,
+    differences: { tables: differs ? 1 : 0, rows: differs ? 2 : 0, missing: differs ? 1 : 0, extra: 0, different: differs ? 1 : 0, unsettled: 0 },
+    tables: differs ? [{ table: 'app.orders', missing: 1, extra: 0, different: 1, unsettled: 0, rows: [{ kind: 'missing', key: 'id=7' }, { kind: 'different', key: 'id=9', columns: ['total'] }] }] : [],
+    moreTables: 0, notVerifiable: [], positions: { first: 'mysql-bin.000002:4300', last: 'mysql-bin.000002:9100' }, checkedAt: new Date().toISOString(),
+  };
+}
+
+export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: number; diffDoneAt?: number; diffVerdict?: 'clean' | 'differences'; copyRounds?: number } = {}) {
   const calls: Record<string, number> = {};
   const count = (key: string, fn: LocalHandler): LocalHandler => async (event) => {
     calls[key] = (calls[key] ?? 0) + 1;
@@ -128,12 +140,21 @@ export function stubHandlers(options: { cloneReadyAt?: number; caughtUpAt?: numb
         consecutiveUnderLimit: caughtUp ? 3 : 0, caughtUp, checkedAt: at(), attempts,
       };
     },
+    planDiff: () => ({
+      job: 'gate-1', purpose: 'gate', tables: 3, ranges: 5, notVerifiableByRows: 0, mode: 'exact', resumed: false,
+      endpoints: { source: { host: '127.0.0.1', port: 3306 }, target: { host: '127.0.0.1', port: 3307 } },
+    }),
+    compareChunks: (e: { worker: number }) => ({ worker: e.worker, ranges: 1, subChunks: 3, rows: 400, differences: 0, syncPoints: 1, exactSyncPoints: 1, maxPausedMs: 20, maxLockMs: 0, stoppedBy: 'budget' }),
+    checkDiff: () => {
+      const n = (calls.checkDiff ?? 0);
+      return diffSummaryStub(n >= (options.diffDoneAt ?? 1), options.diffVerdict ?? 'clean');
+    },
     requestApproval: () => ({ requested: true }),
     cutOver: (s: MigrationState) => ({
       ok: true, rolledBack: false, writeBlockedMs: 31,
       finalSourcePosition: { file: 'mysql-bin.000002', position: 9000 },
       targetPositionAtSwitch: { file: 'mysql-bin.000001', position: 800 },
-      tablesVerified: 3, checksumsMatch: s.input.cutover.verify === 'checksum' ? true : null, grantDifferences: [], steps: [],
+      tablesVerified: 3, checksumsMatch: s.input.cutover.verify === 'diff' ? true : null, grantDifferences: [], steps: [],
     }),
     switchDns: () => ({ recordName: '', value: '', changeId: null, skipped: true }),
     startReverseReplication: (s: MigrationState) => ({ started: s.input.cutover.reverseReplication, from: s.cutover!.targetPositionAtSwitch, skipped: !s.input.cutover.reverseReplication }),

@@ -35,6 +35,9 @@ import { handler as readBinlogPosition } from '../../handlers/read-binlog-positi
 import { handler as resetMasterPassword } from '../../handlers/reset-master-password.js';
 import { handler as checkMasterPassword } from '../../handlers/check-master-password.js';
 import { handler as switchDns } from '../../handlers/switch-dns.js';
+import { handler as planDiff } from '../../handlers/plan-diff.js';
+import { handler as compareChunks } from '../../handlers/compare-chunks.js';
+import { handler as checkDiff } from '../../handlers/check-diff.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
 import { TARGET_KEY_GRANT_ACTIONS, TARGET_KEY_USE_ACTIONS } from '../../shared/aws/key-policy.js';
 import { testDeployment, type Deployment } from '../support/iam/fixtures.js';
@@ -183,11 +186,38 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
     });
     return readBinlogPosition(state({ clone, writer }), ctx);
   },
+  // The comparison's functions read the admin secrets (the source's through the assumed role), then
+  // connect to MySQL: nothing listens here, so each stops at its first connection, every AWS call sent.
+  planDiff: async () => {
+    mockAdminSecrets();
+    return expectNoDatabase(planDiff(state({ preflight: { ...preflight, sourceEndpoint: NO_DB } }, { target: { endpoint: NO_DB } }), ctx));
+  },
+  compareChunks: async () => {
+    mockAdminSecrets();
+    const s = state();
+    return expectNoDatabase(compareChunks({ worker: 1, job: 'gate-1', input: s.input, accounts: s.accounts, diffPlan: { endpoints: { source: NO_DB, target: NO_DB } } }, ctx));
+  },
+  checkDiff: async () => {
+    mockAdminSecrets();
+    const s = state();
+    return expectNoDatabase(checkDiff({ ...s, diffPlan: { job: 'gate-1', purpose: 'gate', tables: 1, ranges: 1, notVerifiableByRows: 0, mode: 'exact', resumed: false, endpoints: { source: NO_DB, target: NO_DB } } }, ctx));
+  },
   switchDns: async () => {
     mocks.route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C2682N5HXP0BZ4', Status: 'PENDING', SubmittedAt: new Date() } });
     return switchDns(state({ clone }, { cutover: { dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', recordName: 'orders-db.internal.example.com', ttl: 5 } } }), ctx);
   },
 };
+
+const NO_DB = { host: '127.0.0.1', port: 1 };
+function mockAdminSecrets(): void {
+  mocks.secretsmanager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'admin', password: 'iam-test-pw-2' }) });
+}
+/** The handler got as far as connecting to MySQL (its AWS calls are all sent by then). */
+async function expectNoDatabase(run: Promise<unknown>): Promise<unknown> {
+  const err = await run.then(() => null, (e: Error) => e);
+  if (!err || !/ECONNREFUSED|connect/i.test(err.message)) throw new Error(`expected a refused MySQL connection, got ${err ? err.message : 'success'}`);
+  return err;
+}
 
 beforeEach(() => {
   Object.values(mocks).forEach((m) => m.reset());

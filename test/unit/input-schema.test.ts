@@ -89,6 +89,32 @@ describe('execution input', () => {
     expect(issuesOf(raw)).toEqual(['source.clusterArn']);
   });
 
+  it('cutover.verify: diff by default, none accepted; the old in-block scans are rejected with what to use', () => {
+    const input = validateMigrationInput(example());
+    expect(input.cutover.verify).toBe('diff');
+    expect(input.verify).toMatchObject({ parallelism: 4, maxRowsPerSecond: 0, maxLagSeconds: 5, maxRowsPerChunk: 20_000, reportRows: 20, maxRecheckInBlock: 10_000 });
+    expect(validateMigrationInput({ ...example(), cutover: { verify: 'none' } }).cutover.verify).toBe('none');
+    for (const old of ['checksum', 'counts']) {
+      const err = (() => {
+        try {
+          validateMigrationInput({ ...example(), cutover: { verify: old } });
+        } catch (e) {
+          return e as InputValidationError;
+        }
+        throw new Error('accepted');
+      })();
+      expect(err.issues).toEqual([{ field: 'cutover.verify', message: expect.stringMatching(new RegExp(`^${old} is no longer supported: .*Use diff .* or none$`)) }]);
+    }
+    expect(issuesOf({ ...example(), cutover: { verify: 'rows' } })).toEqual(['cutover.verify']);
+  });
+
+  it('verify: bounded parallelism (an inline Map runs at most 40), tables as schema.table or schema.*', () => {
+    expect(issuesOf({ ...example(), verify: { parallelism: 41 } })).toEqual(['verify.parallelism']);
+    expect(issuesOf({ ...example(), verify: { tables: ['orders'] } })).toEqual(['verify.tables.0']);
+    expect(validateMigrationInput({ ...example(), verify: { tables: ['shop.orders', 'audit.*'] } }).verify.tables).toEqual(['shop.orders', 'audit.*']);
+    expect(validateMigrationInput({ ...example(), verify: { parallelism: 8 } }).derived.diffRoundsPerWindow).toBe(Math.floor(16_000 / (13 + 7 * 8)));
+  });
+
   it('takes the logical copy\'s frozen source with each kind\'s own fields, and derives the copy window figures', () => {
     const local = () => parse(readFileSync('examples/local.yaml', 'utf8'));
     const defaults = validateMigrationInput(local()).initialLoad;

@@ -73,7 +73,7 @@ describe('status past the point of no return', () => {
     expect(d.afterCutover!.next).toContain('start the migration again with the same input');
     expect(d.afterCutover!.next).toContain('it resumes at Switch DNS');
 
-    const text = formatStatus({ migrationId: 'orders-2026-12', executionName: 'orders-2026-12', executionArn: 'arn', run: 1, executionStatus: 'FAILED', startedAt: null, stoppedAt: null, phase: d.phase, currentState: d.currentState, currentStateSince: d.currentStateSince, phases: d.phases, waitingForApprovalSince: null, lag: null, replication: d.replication, copy: null, approval: null, failure: d.failure, afterCutover: d.afterCutover } satisfies MigrationStatus);
+    const text = formatStatus({ migrationId: 'orders-2026-12', executionName: 'orders-2026-12', executionArn: 'arn', run: 1, executionStatus: 'FAILED', startedAt: null, stoppedAt: null, phase: d.phase, currentState: d.currentState, currentStateSince: d.currentStateSince, phases: d.phases, waitingForApprovalSince: null, lag: null, replication: d.replication, copy: null, approval: null, failure: d.failure, afterCutover: d.afterCutover, verification: null } satisfies MigrationStatus);
     expect(text).toContain('migrated-unfinished');
     expect(text).toContain('the PRIMARY');
     expect(text).toContain('1. Switch DNS (failed: AccessDenied');

@@ -84,7 +84,7 @@ describe('history digest', () => {
     expect(newestCopyCheck(child)).toMatchObject({ rangesDone: 30 });
     expect(newestCopyCheck([...child].reverse())).toMatchObject({ rangesDone: 30 });
     expect(digestHistory([entered(1, 0, 'Validate the input')], 'RUNNING').copy).toBeNull();
-    const text = formatStatus({ migrationId: 'm1', executionName: 'm1', executionArn: 'arn', run: 1, executionStatus: 'RUNNING', startedAt: null, stoppedAt: null, phase: d.phase, currentState: d.currentState, currentStateSince: null, phases: d.phases, waitingForApprovalSince: null, lag: null, replication: d.replication, copy: newestCopyCheck(child)!, approval: null, failure: null, afterCutover: null });
+    const text = formatStatus({ migrationId: 'm1', executionName: 'm1', executionArn: 'arn', run: 1, executionStatus: 'RUNNING', startedAt: null, stoppedAt: null, phase: d.phase, currentState: d.currentState, currentStateSince: null, phases: d.phases, waitingForApprovalSince: null, lag: null, replication: d.replication, copy: newestCopyCheck(child)!, approval: null, failure: null, afterCutover: null, verification: null });
     expect(text).toContain('copy:         3,000,000 of ~4,000,000 rows, 286.1 MiB, chunks 30/40, 5,000 rows/s, ETA 600 s');
   });
 

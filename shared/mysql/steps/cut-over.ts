@@ -16,6 +16,9 @@ import { reverseUserName } from '../replication-user.js';
 import { SecurityGroupBlocker } from '../write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
 import { openSource, openTarget, type Side } from './sides.js';
+import { q } from '../connection.js';
+import { applierIntegrityProblems, unsettledBeyondRecheck } from '../../verify/cutover-check.js';
+import { applierLockName } from '../../verify/sync-point.js';
 import { sideAddresses } from '../../endpoints.js';
 import { assertNoOtherWritablePrimary } from '../primary-guard.js';
 
@@ -123,6 +126,7 @@ export async function cutOverStep(
       if (finished) return finished;
       throw err;
     }
+    await beforeTheBlock(state, target);
     const blocker = opts.blocker ? await opts.blocker(state, source.conn, source.dialect) : await chooseBlocker(state, source.conn, source.dialect, sg);
     return await runCutover({
       source: source.conn,
@@ -139,5 +143,35 @@ export async function cutOverStep(
   } finally {
     await closeQuietly(source?.conn);
     await closeQuietly(target?.conn);
+  }
+}
+
+/**
+ * The data comparison's side of the cutover, before anything changes: the applier lock (a comparison
+ * worker pausing replication for a sync point never overlaps the critical section; held until this
+ * step's target connection closes) and, with cutover.verify diff, the replication settings under which
+ * the replica could have dropped a change since the comparison (a refusal: fix and retry). A cutover
+ * that already passed its point of no return is finished whatever these say.
+ */
+async function beforeTheBlock(state: MigrationState, target: Side): Promise<void> {
+  const marker = await readCutoverMarker(target.conn, state.input.names.heartbeatSchema, state.input.migrationId);
+  // An attempt that died midway (in-progress) is undone or finished by runCutover first: a refusal here
+  // would leave the source blocked and could not say "nothing changed". The retry after it checks these.
+  if (marker?.phase === 'past-point-of-no-return' || marker?.phase === 'done' || marker?.phase === 'in-progress') return;
+  const lock = applierLockName(state.input.migrationId);
+  const [got] = await q<{ got: number | null }>(target.conn, 'SELECT GET_LOCK(?, 30) AS got', [lock]);
+  if (Number(got?.got) !== 1) throw new CutoverNotReadyError(`Cutover refused, nothing changed: another crossmove session holds ${lock} for more than 30 s (a data comparison pausing replication?)`);
+  if (state.input.cutover.verify !== 'diff') return;
+  const problems = await applierIntegrityProblems(target.conn, target.dialect);
+  if (problems.length) {
+    throw new CutoverNotReadyError(
+      `Cutover refused, nothing changed: the target's replication may have skipped or rewritten changes since the data comparison (${problems.join('; ')}). Remove these settings, compare again (crossmove verify) and retry.`,
+    );
+  }
+  const unsettled = await unsettledBeyondRecheck(target.conn, state.input);
+  if (unsettled !== null) {
+    throw new CutoverNotReadyError(
+      `Cutover refused, nothing changed: ${unsettled} rows were still changing while the data was compared, more than the write block re-checks (verify.maxRecheckInBlock ${state.input.verify.maxRecheckInBlock}). Raise verify.maxRecheckInBlock or start the migration again when the writes are calmer, so the comparison settles them.`,
+    );
   }
 }
