@@ -1,5 +1,5 @@
 // `npm run bench:cutover -- --workload sysbench [--json] [--threads 64] [--runs 1] [--script
-// oltp_write_only|oltp_read_write] [--rate 400] [--scenarios a,b] [--verify diff|none]`:
+// oltp_write_only|oltp_read_write] [--rate 400] [--scenarios a,b] [--verify diff|none] [--clients-nice N]`:
 // the cutover and the fallback under sysbench's stock OLTP transactions, in each scenario of
 // local/sysbench-scenarios.ts, on fresh servers each run. Per scenario: the write-unavailability window
 // each client thread saw (its last acknowledged transaction before the switch to its first after;
@@ -33,16 +33,17 @@ export async function benchSysbench(argv: string[]): Promise<void> {
   // all, and at full rate (or 1,000 tx/s on a shared 2-core machine) it does not; --rate 0 tries it.
   const rate = Number(arg('rate', String(DEFAULT_RATE)));
   const verify = arg('verify', 'diff');
+  const nice = Number(arg('clients-nice', '0'));
   const names = arg('scenarios', SCENARIO_NAMES.join(',')).split(',') as ScenarioName[];
   for (const n of names) if (!SCENARIO_NAMES.includes(n)) throw new Error(`unknown scenario ${n} (one of ${SCENARIO_NAMES.join(', ')})`);
   const out = (line: string) => (json ? console.error(line) : console.log(line));
-  out(`sysbench ${script}, ${threads} threads${rate ? ` at ${rate} tx/s` : ' at full rate'}, verify ${verify}, ${runs} run(s) per scenario`);
+  out(`sysbench ${script}, ${threads} threads${rate ? ` at ${rate} tx/s` : ' at full rate'}, verify ${verify}, ${runs} run(s) per scenario${nice ? `, clients at nice ${nice}` : ''}`);
 
   const reports = new Map<ScenarioName, ScenarioReport[]>();
   let pairNumber = 40;
   for (const name of names) {
     for (let run = 1; run <= runs; run++) {
-      const r = await runScenario(name, { threads, script, rate, n: pairNumber++, cutover: { verify } });
+      const r = await runScenario(name, { threads, script, rate, nice, n: pairNumber++, cutover: { verify } });
       reports.set(name, [...(reports.get(name) ?? []), r]);
       out(describe(r, run));
     }

@@ -1,4 +1,4 @@
-// `npm run bench:cutover [-- --json] [-- --runs N] [-- --rows N]`: the write-unavailability window of
+// `npm run bench:cutover [-- --json] [-- --runs N] [-- --rows N] [-- --steps]`: the write-unavailability window of
 // the cutover, measured from the writer's side (last acknowledged source write -> first acknowledged
 // target write) over N runs (default 5) at ~200 writes/s, and the acknowledged writes missing on the
 // target. --rows adds a dataset of that many rows; the data comparison runs before each cutover
@@ -58,8 +58,10 @@ for (let run = 1; run <= RUNS; run++) {
     windows.push(window);
     rates.push(pair.load.writesPerSec());
     const line = `run ${run}: unavailable ${window.toFixed(1)} ms (critical section ${result.writeBlockedMs} ms), ${pair.load.writesPerSec().toFixed(0)} writes/s, ${pair.load.acked.length} acked, ${lost} lost, ${compared}, in the block: ${result.steps.find((x) => x.step === 'verify the data')?.ms ?? '?'} ms`;
-    if (json) console.error(line);
-    else console.log(line);
+    // --steps: where the critical section's time went, step by step (the write block starts at 'block writes').
+    const steps = process.argv.includes('--steps') ? `\n  ${result.steps.map((x) => `${x.step}: ${x.ms} ms`).join('\n  ')}` : '';
+    if (json) console.error(line + steps);
+    else console.log(line + steps);
   } finally {
     await pair.stop();
   }

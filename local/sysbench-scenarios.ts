@@ -51,6 +51,8 @@ export interface ScenarioOptions {
   data?: SysbenchData;
   /** Pair number (server ids), distinct per run. */
   n: number;
+  /** The clients' CPU priority (SysbenchLoadOptions.nice). */
+  nice?: number;
   /** Input overrides for every scenario (e.g. verify). */
   cutover?: Record<string, unknown>;
 }
@@ -85,7 +87,7 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions): Pr
     n: opts.n,
     threads: opts.threads,
     data,
-    load: { script: opts.script, rate: opts.rate, ...sc.load },
+    load: { script: opts.script, rate: opts.rate, nice: opts.nice, ...sc.load },
     cutover: { ...opts.cutover, ...sc.cutover },
   });
   try {

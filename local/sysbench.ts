@@ -6,7 +6,7 @@
 // script's own parent watch), nor its run's time limit, even when its server is gone.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type mysql from 'mysql2/promise';
@@ -107,6 +107,12 @@ export interface SysbenchLoadOptions {
   data?: SysbenchData;
   /** Ledger run number (one per load on the same tables). */
   run?: number;
+  /**
+   * CPU priority of the client process (os.setPriority: 1-19 lower than the servers'). On one shared
+   * machine the clients' retries while writes are blocked take the CPU the servers' switch needs; in
+   * production they run on other hosts. 0 (default): same priority as the servers.
+   */
+  nice?: number;
   /** MySQL errors after which a client replaces its connection, or 'all' (a connection storm when blocked). */
   replaceConnectionOn?: string;
   /** Pause before a failed transaction is retried. */
@@ -171,6 +177,7 @@ export class SysbenchLoad {
       env: { ...process.env, CROSSMOVE_OLTP: options.script ?? 'oltp_write_only' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (options.nice && this.child.pid) setPriority(this.child.pid, options.nice);
     // Not even a hung sysbench outlives its limit (unref: this timer keeps nothing alive).
     const overrun = setTimeout(() => this.child.kill('SIGKILL'), maxSeconds * 1000 + OVERRUN_MS);
     overrun.unref();

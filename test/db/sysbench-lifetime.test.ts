@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -126,5 +126,15 @@ describe('a sysbench load whose server is gone', () => {
     expect(attempts).toBeLessThanOrEqual(threads * (downMs / 100 + 10));
     const run = await load.stop();
     expect(run.exitCode, run.output.slice(-1000)).toBe(0);
+  });
+  it('runs the clients at the CPU priority asked for (--clients-nice), and at the servers\' otherwise', async () => {
+    const endpoint = await SwitchableEndpoint.start(backendOf('up', server), SYSBENCH_USER);
+    cleanups.push(() => endpoint.close());
+    const niced = SysbenchLoad.start({ endpoint, threads: 1, data: DATA, nice: 10, maxSeconds: 4 });
+    const plain = SysbenchLoad.start({ endpoint, threads: 1, data: DATA, maxSeconds: 4, run: 2 });
+    cleanups.push(async () => void (await niced.stop(1000)), async () => void (await plain.stop(1000)));
+    await Promise.all([niced.untilAcked(5), plain.untilAcked(5)]);
+    expect(getPriority(niced.pid!)).toBe(10);
+    expect(getPriority(plain.pid!)).toBe(getPriority(process.pid));
   });
 });
