@@ -70,7 +70,8 @@ async function sourceAccountActions(): Promise<string[]> {
 function frozenStatementActions(kind: 'rds-replica' | 'source-clone'): string[] {
   const template = parse(readFileSync(new URL('../../source-account/role.yaml', import.meta.url), 'utf8'));
   const conditions = kind === 'rds-replica' ? ['FrozenSourceMade', 'FrozenReadReplica'] : ['FrozenSourceMade', 'FrozenClone', 'FrozenCloneOfEncrypted'];
-  const statements = template.Resources.SourceAccessRole.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).filter((s: any) => s['Fn::If'] && conditions.includes(s['Fn::If'][0]));
+  const policies = template.Resources.SourceAccessRole.Properties.Policies['Fn::If'][1];
+  const statements = policies.flatMap((p: any) => p.PolicyDocument.Statement).filter((s: any) => s['Fn::If'] && conditions.includes(s['Fn::If'][0]));
   // Authorised for the calls, not calls themselves: tags given at creation (rds:AddTagsToResource) and
   // RDS encrypting the clone with the caller's permissions (kms:*).
   const onBehalf = (a: string) => a === 'rds:AddTagsToResource' || a.startsWith('kms:');
@@ -80,7 +81,12 @@ function frozenStatementActions(kind: 'rds-replica' | 'source-clone'): string[] 
 async function simulate(kind: 'rds-replica' | 'source-clone') {
   // Without AllowSourceShutdown: its grant on every instance (the old cluster's members) would hide a
   // frozen-source statement wider than crossmove-* names.
-  const deployed = sourceAccessRole(SRC, REGION, { ...SOURCE_ROLE_PARAMETERS, AllowSourceShutdown: 'false', FrozenSource: kind, SourceInstanceArn: kind === 'rds-replica' ? INSTANCE_ARN : '' });
+  // An RDS MySQL source has no cluster: its role is deployed without SourceClusterArn.
+  const { SourceClusterArn, SourceKmsKeyArn, ...withoutCluster } = SOURCE_ROLE_PARAMETERS;
+  const aurora = { ...SOURCE_ROLE_PARAMETERS, SnapshotKmsKeyArn: '' };
+  const deployed = sourceAccessRole(SRC, REGION, kind === 'rds-replica' ? { ...withoutCluster, SnapshotKmsKeyArn: '', AllowSourceShutdown: 'false', FrozenSource: kind, SourceInstanceArn: INSTANCE_ARN } : { ...aurora, AllowSourceShutdown: 'false', FrozenSource: kind });
+  void SourceClusterArn;
+  void SourceKmsKeyArn;
   const setup: SimulationSetup = { principalFor: () => deployed.principal, facts: FACTS, resourcePolicy: crossAccountResources(deployed) };
   const calls = (await recordedCalls({ rds }, (key) => (key === ASSUMED_KEY_ID ? SRC : TGT), () => '(source role)')).filter((c) => c.account === SRC);
   const none = sourceAccessRole(SRC, REGION, { ...SOURCE_ROLE_PARAMETERS, FrozenSource: 'none', AllowSourceShutdown: 'false', SnapshotKmsKeyArn: '' });
