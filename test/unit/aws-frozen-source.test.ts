@@ -24,7 +24,8 @@ import { FACTS, SOURCE_ROLE_PARAMETERS, crossAccountResources } from '../support
 import { recordedCalls, sourceAccessRole } from '../support/iam/roles.js';
 import { allowedMutants, deniedCalls, type SimulationSetup } from '../support/iam/simulate.js';
 import { unintended } from '../support/iam/breadth.js';
-import { ASSUMED_KEY_ID, REGION, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
+import { ASSUMED_KEY_ID, REGION, ROLE_ARN, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
+import { rdsAccessDenied } from '../aws/rds-access-denied.js';
 
 const rds = mockClient(RDSClient);
 const sts = mockClient(STSClient);
@@ -257,8 +258,60 @@ describe('frozen source cleanup when the input says auto', () => {
     const state = crossAccountState({ initialLoad: { method: 'logical' } });
     rds.on(DescribeDBInstancesCommand).rejects(Object.assign(new Error('User is not authorized to perform: rds:DescribeDBInstances'), { name: 'AccessDenied' }));
     expect(await removeFrozenSource(state)).toEqual([expect.objectContaining({ kind: 'frozen-source-cluster', id: FROZEN, outcome: 'skipped' })]);
-    // An explicit kind is not guessed: the same refusal is an error that names the missing permission.
-    await expect(removeFrozenSource(cloneState())).rejects.toMatchObject({ name: 'AccessDenied' });
+    // An explicit kind is not guessed: the same refusal is an error that names the missing permission and the redeployment.
+    await expect(removeFrozenSource(cloneState())).rejects.toMatchObject({ name: 'FrozenSourceAccessDeniedError', message: expect.stringContaining('FrozenSource=source-clone and SourceClusterArn=') });
   });
 });
 
+
+describe('frozen source: a refusal of the source role (AccessDenied) names the call, the resource, the role and the redeployment', () => {
+  const SESSION = `arn:aws:sts::${SRC}:assumed-role/crossmove-source-access/crossmove-orders-2026-12`;
+  const REPLICA_ARN = `arn:aws:rds:${REGION}:${SRC}:db:${FROZEN}`;
+
+  it('rds-replica: the create refused by a role deployed for another kind; the AWS error stays the cause; not a TransientError', async () => {
+    const state = replicaState();
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: FROZEN }).rejects(notFound('DBInstanceNotFoundFault'));
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: INSTANCE_ARN }).resolves({ DBInstances: [sourceInstance()] });
+    const denied = await rdsAccessDenied(new CreateDBInstanceReadReplicaCommand({ DBInstanceIdentifier: FROZEN, SourceDBInstanceIdentifier: INSTANCE_ARN }), SESSION, REPLICA_ARN);
+    expect(denied).toMatchObject({ name: 'AccessDenied', Code: 'AccessDenied', Type: 'Sender', $fault: 'client', $metadata: expect.objectContaining({ httpStatusCode: 403 }) });
+    rds.on(CreateDBInstanceReadReplicaCommand).rejects(denied);
+
+    const err = await prepareRdsReplica(state).catch((e) => e);
+    expect(err.name).toBe('FrozenSourceAccessDeniedError');
+    for (const part of ['rds:CreateDBInstanceReadReplica', `on ${REPLICA_ARN}`, `the source-account role ${ROLE_ARN}`, `redeploy source-account/role.yaml with FrozenSource=rds-replica and SourceInstanceArn=${INSTANCE_ARN}`]) {
+      expect(err.message).toContain(part);
+    }
+    expect(err.cause).toBe(denied);
+  });
+
+  it('rds-replica: a read refused while the replica is followed names DescribeDBInstances and the replica', async () => {
+    const state = replicaState();
+    const frozenSource: FrozenSourceState = { done: false, attempts: 1, kind: 'rds-replica', identifier: FROZEN, status: 'creating', endpoint: null, position: null, fingerprint: null };
+    rds.on(DescribeDBInstancesCommand).rejects(await rdsAccessDenied(new DescribeDBInstancesCommand({ DBInstanceIdentifier: FROZEN }), SESSION, REPLICA_ARN));
+    await expect(checkRdsReplica({ ...state, frozenSource }, 2)).rejects.toMatchObject({
+      name: 'FrozenSourceAccessDeniedError',
+      message: expect.stringMatching(new RegExp(`may not call rds:DescribeDBInstances on ${REPLICA_ARN}.*FrozenSource=rds-replica`)),
+    });
+  });
+
+  it('source-clone: the clone refused names RestoreDBClusterToPointInTime, the source cluster, and SourceClusterArn', async () => {
+    const state = cloneState();
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: FROZEN }).rejects(notFound('DBClusterNotFoundFault'));
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
+    rds.on(RestoreDBClusterToPointInTimeCommand).rejects(await rdsAccessDenied(new RestoreDBClusterToPointInTimeCommand({ DBClusterIdentifier: FROZEN, SourceDBClusterIdentifier: SOURCE_ARN }), SESSION, SOURCE_ARN));
+    await expect(prepareSourceClone(state)).rejects.toMatchObject({
+      name: 'FrozenSourceAccessDeniedError',
+      message: expect.stringContaining(`may not call rds:RestoreDBClusterToPointInTime on ${SOURCE_ARN}`),
+    });
+    await expect(prepareSourceClone(state)).rejects.toThrow(`redeploy source-account/role.yaml with FrozenSource=source-clone and SourceClusterArn=${SOURCE_ARN}`);
+  });
+
+  it('cleanup: a delete refused names DeleteDBInstance; other faults keep their AWS name', async () => {
+    const state = replicaState();
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: FROZEN }).resolves({ DBInstances: [{ ...sourceInstance(), DBInstanceIdentifier: FROZEN, TagList: TAGS }] });
+    rds.on(DeleteDBInstanceCommand).rejectsOnce(await rdsAccessDenied(new DeleteDBInstanceCommand({ DBInstanceIdentifier: FROZEN }), SESSION, REPLICA_ARN));
+    await expect(removeFrozenSource(state)).rejects.toMatchObject({ name: 'FrozenSourceAccessDeniedError', message: expect.stringContaining(`rds:DeleteDBInstance on ${REPLICA_ARN}`) });
+    rds.on(DeleteDBInstanceCommand).rejects(Object.assign(new Error('Instance is not in available state'), { name: 'InvalidDBInstanceStateFault' }));
+    await expect(removeFrozenSource(state)).rejects.toMatchObject({ name: 'InvalidDBInstanceStateFault' });
+  });
+});
