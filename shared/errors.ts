@@ -241,3 +241,11 @@ export class FellBackToSourceError extends CrossmoveError {}
  * states give it, and status/follow-up actions look for it.
  */
 export const MIGRATED_WITH_UNFINISHED_STEPS = 'MigratedWithUnfinishedSteps';
+
+/**
+ * The source-account role refused a call of the logical copy's frozen source (AccessDenied): it was
+ * deployed without that kind's statements (another FrozenSource, or without the ARN the kind needs).
+ * Names the call, the resource, the role and the redeployment that fixes it. Not retried: the same
+ * call is refused until the role changes.
+ */
+export class FrozenSourceAccessDeniedError extends CrossmoveError {}

@@ -8,9 +8,9 @@
 import { logStep } from '../logger.js';
 import { errorName } from '../aws/call.js';
 import type { CleanupItem } from '../state.js';
-import { findCluster, findInstance, madeByMigration, sourceRdsClient } from '../aws/rds.js';
+import { findCluster, findInstance, madeByMigration } from '../aws/rds.js';
+import { frozenSourceRdsClient } from '../aws/frozen-source-access.js';
 import { deleteFrozenCluster, deleteFrozenInstance } from '../aws/frozen-source-changes.js';
-import { regionOfArn } from '../aws/source-account.js';
 import { item, type CleanupState } from './types.js';
 
 const GOING = new Set(['deleting']);
@@ -47,7 +47,7 @@ export async function removeFrozenSource(state: CleanupState): Promise<CleanupIt
 async function removeKinds(state: CleanupState, kinds: { replica: boolean; clone: boolean }): Promise<CleanupItem[]> {
   const { input, accounts } = state;
   const names = input.names;
-  const rds = await sourceRdsClient(input, kinds.replica ? regionOfArn(input.initialLoad.frozenSource.sourceInstanceArn) : undefined);
+  const rds = await frozenSourceRdsClient(input, kinds.replica ? 'rds-replica' : 'source-clone');
   const instanceId = kinds.replica ? names.frozenSourceIdentifier : names.frozenSourceInstanceIdentifier;
   const kindName = kinds.replica ? 'read replica' : "clone's instance";
   const items: CleanupItem[] = [];

@@ -8,8 +8,8 @@ import { DescribeAccountAttributesCommand, type RDSClient } from '@aws-sdk/clien
 import type { MigrationInput } from '../input/validate.js';
 import type { Accounts } from '../state.js';
 import { awsCall } from '../aws/call.js';
-import { findCluster, findInstance, madeByMigration, sourceRdsClient } from '../aws/rds.js';
-import { regionOfArn } from '../aws/source-account.js';
+import { findCluster, findInstance, madeByMigration } from '../aws/rds.js';
+import { frozenSourceRdsClient } from '../aws/frozen-source-access.js';
 import { describeSchemaTables } from '../chunks/keys.js';
 import { chooseFrozenSource, ESTIMATED_BYTES_PER_SECOND_PER_WORKER, formatSeconds, LIVE_COPY_LIMIT_SECONDS } from '../initial-load/frozen-source/choose.js';
 import { closeQuietly, openConnection, q, type Conn } from '../mysql/connection.js';
@@ -128,7 +128,7 @@ export async function frozenSourceAwsChecks(input: MigrationInput, accounts: Acc
 async function rdsReplicaChecks(input: MigrationInput, accounts: Accounts): Promise<CheckOutcome[]> {
   const arn = input.initialLoad.frozenSource.sourceInstanceArn!;
   const id = 'frozen-rds-replica';
-  const rds = await sourceRdsClient(input, regionOfArn(arn));
+  const rds = await frozenSourceRdsClient(input, 'rds-replica');
   const source = await findInstance(rds, arn);
   if (!source) return [fail(id, `initialLoad.frozenSource.sourceInstanceArn ${arn} does not exist or is not visible to ${input.source.accessRoleArn ?? 'the pipeline role'}.`, 'Check the ARN and that source-account/role.yaml was deployed with SourceInstanceArn and FrozenSource rds-replica.', 'ResourceNotFoundError')];
   const problems = instanceProblems(source, arn);
@@ -161,7 +161,7 @@ function instanceProblems(source: DBInstance, arn: string): string[] {
 
 async function sourceCloneChecks(input: MigrationInput, accounts: Accounts, onlyIfLarge: boolean): Promise<CheckOutcome[]> {
   const id = 'frozen-source-clone';
-  const rds = await sourceRdsClient(input);
+  const rds = await frozenSourceRdsClient(input, 'source-clone');
   const name = input.names.frozenSourceIdentifier;
   const existing = await findCluster(rds, name);
   const problems: string[] = [];

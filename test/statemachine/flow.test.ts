@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runStateMachineLocally, type RunEvent, type RunOptions } from '../../local/run-state-machine.js';
 import { validateMigrationInput } from '../../shared/input/validate.js';
 import { CROSS_ACCOUNT_CLONE_INPUT, LOCAL_LOGICAL_INPUT, failing, stubHandlers } from './stubs.js';
+import { FrozenSourceAccessDeniedError, TransientError } from '../../shared/errors.js';
 
 type Stubs = ReturnType<typeof stubHandlers>;
 
@@ -172,6 +173,31 @@ describe('failures', () => {
     expect(calls).toBe(1);
     expect(events.some((e) => e.type === 'StateRetried')).toBe(false);
     expect(result).toMatchObject({ status: 'FAILED', error: 'DefaultKmsKeyError' });
+  });
+
+  it("the source role's refusal of the frozen source (FrozenSourceAccessDeniedError) is not retried: one attempt, then Report the failure with the redeployment in the cause", async () => {
+    // Retried names do retry here (a TransientError twice, then it succeeds), so one attempt is the ASL's choice, not the harness's.
+    const transient = stubHandlers();
+    const prepare = transient.handlers.prepareFrozenSource!;
+    let attempts = 0;
+    transient.handlers.prepareFrozenSource = (...args: unknown[]) => {
+      if (++attempts <= 2) throw new TransientError('RDS DescribeDBInstances failed temporarily');
+      return (prepare as (...a: unknown[]) => unknown)(...args);
+    };
+    expect((await run(LOCAL_LOGICAL_INPUT, transient)).result.status).toBe('SUCCEEDED');
+    expect(attempts).toBe(3);
+
+    const stubs = stubHandlers();
+    let denied = 0;
+    const message = 'initialLoad.frozenSource kind rds-replica: the source-account role arn:aws:iam::111111111111:role/crossmove-source-access may not call rds:CreateDBInstanceReadReplica on arn:aws:rds:us-east-1:111111111111:db:crossmove-local-demo-frozen (AccessDenied: ...). Nothing was changed by this call; redeploy source-account/role.yaml with FrozenSource=rds-replica and SourceInstanceArn=arn:aws:rds:us-east-1:111111111111:db:orders-mysql';
+    stubs.handlers.prepareFrozenSource = () => {
+      denied++;
+      throw new FrozenSourceAccessDeniedError(message);
+    };
+    const { result, entered } = await run(LOCAL_LOGICAL_INPUT, stubs);
+    expect(denied).toBe(1);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'FrozenSourceAccessDeniedError', cause: expect.stringContaining('FrozenSource=rds-replica and SourceInstanceArn=') });
+    expect(entered.slice(entered.indexOf('Prepare the frozen source'))).toEqual(['Prepare the frozen source', 'Report the failure', 'Fail']);
   });
 
   it('invalid input fails in the first state with every field named, before any other step', async () => {

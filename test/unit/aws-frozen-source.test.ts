@@ -24,7 +24,8 @@ import { FACTS, SOURCE_ROLE_PARAMETERS, crossAccountResources } from '../support
 import { recordedCalls, sourceAccessRole } from '../support/iam/roles.js';
 import { allowedMutants, deniedCalls, type SimulationSetup } from '../support/iam/simulate.js';
 import { unintended } from '../support/iam/breadth.js';
-import { ASSUMED_KEY_ID, REGION, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
+import { ASSUMED_KEY_ID, REGION, ROLE_ARN, SOURCE_ARN, SOURCE_KEY, SRC, TGT, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster } from '../aws/mock-fixtures.js';
+import { rdsAccessDenied } from '../aws/rds-access-denied.js';
 
 const rds = mockClient(RDSClient);
 const sts = mockClient(STSClient);
@@ -70,7 +71,8 @@ async function sourceAccountActions(): Promise<string[]> {
 function frozenStatementActions(kind: 'rds-replica' | 'source-clone'): string[] {
   const template = parse(readFileSync(new URL('../../source-account/role.yaml', import.meta.url), 'utf8'));
   const conditions = kind === 'rds-replica' ? ['FrozenSourceMade', 'FrozenReadReplica'] : ['FrozenSourceMade', 'FrozenClone', 'FrozenCloneOfEncrypted'];
-  const statements = template.Resources.SourceAccessRole.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).filter((s: any) => s['Fn::If'] && conditions.includes(s['Fn::If'][0]));
+  const policies = template.Resources.SourceAccessRole.Properties.Policies['Fn::If'][1];
+  const statements = policies.flatMap((p: any) => p.PolicyDocument.Statement).filter((s: any) => s['Fn::If'] && conditions.includes(s['Fn::If'][0]));
   // Authorised for the calls, not calls themselves: tags given at creation (rds:AddTagsToResource) and
   // RDS encrypting the clone with the caller's permissions (kms:*).
   const onBehalf = (a: string) => a === 'rds:AddTagsToResource' || a.startsWith('kms:');
@@ -80,7 +82,12 @@ function frozenStatementActions(kind: 'rds-replica' | 'source-clone'): string[] 
 async function simulate(kind: 'rds-replica' | 'source-clone') {
   // Without AllowSourceShutdown: its grant on every instance (the old cluster's members) would hide a
   // frozen-source statement wider than crossmove-* names.
-  const deployed = sourceAccessRole(SRC, REGION, { ...SOURCE_ROLE_PARAMETERS, AllowSourceShutdown: 'false', FrozenSource: kind, SourceInstanceArn: kind === 'rds-replica' ? INSTANCE_ARN : '' });
+  // An RDS MySQL source has no cluster: its role is deployed without SourceClusterArn.
+  const { SourceClusterArn, SourceKmsKeyArn, ...withoutCluster } = SOURCE_ROLE_PARAMETERS;
+  const aurora = { ...SOURCE_ROLE_PARAMETERS, SnapshotKmsKeyArn: '' };
+  const deployed = sourceAccessRole(SRC, REGION, kind === 'rds-replica' ? { ...withoutCluster, SnapshotKmsKeyArn: '', AllowSourceShutdown: 'false', FrozenSource: kind, SourceInstanceArn: INSTANCE_ARN } : { ...aurora, AllowSourceShutdown: 'false', FrozenSource: kind });
+  void SourceClusterArn;
+  void SourceKmsKeyArn;
   const setup: SimulationSetup = { principalFor: () => deployed.principal, facts: FACTS, resourcePolicy: crossAccountResources(deployed) };
   const calls = (await recordedCalls({ rds }, (key) => (key === ASSUMED_KEY_ID ? SRC : TGT), () => '(source role)')).filter((c) => c.account === SRC);
   const none = sourceAccessRole(SRC, REGION, { ...SOURCE_ROLE_PARAMETERS, FrozenSource: 'none', AllowSourceShutdown: 'false', SnapshotKmsKeyArn: '' });
@@ -251,8 +258,60 @@ describe('frozen source cleanup when the input says auto', () => {
     const state = crossAccountState({ initialLoad: { method: 'logical' } });
     rds.on(DescribeDBInstancesCommand).rejects(Object.assign(new Error('User is not authorized to perform: rds:DescribeDBInstances'), { name: 'AccessDenied' }));
     expect(await removeFrozenSource(state)).toEqual([expect.objectContaining({ kind: 'frozen-source-cluster', id: FROZEN, outcome: 'skipped' })]);
-    // An explicit kind is not guessed: the same refusal is an error that names the missing permission.
-    await expect(removeFrozenSource(cloneState())).rejects.toMatchObject({ name: 'AccessDenied' });
+    // An explicit kind is not guessed: the same refusal is an error that names the missing permission and the redeployment.
+    await expect(removeFrozenSource(cloneState())).rejects.toMatchObject({ name: 'FrozenSourceAccessDeniedError', message: expect.stringContaining('FrozenSource=source-clone and SourceClusterArn=') });
   });
 });
 
+
+describe('frozen source: a refusal of the source role (AccessDenied) names the call, the resource, the role and the redeployment', () => {
+  const SESSION = `arn:aws:sts::${SRC}:assumed-role/crossmove-source-access/crossmove-orders-2026-12`;
+  const REPLICA_ARN = `arn:aws:rds:${REGION}:${SRC}:db:${FROZEN}`;
+
+  it('rds-replica: the create refused by a role deployed for another kind; the AWS error stays the cause; not a TransientError', async () => {
+    const state = replicaState();
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: FROZEN }).rejects(notFound('DBInstanceNotFoundFault'));
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: INSTANCE_ARN }).resolves({ DBInstances: [sourceInstance()] });
+    const denied = await rdsAccessDenied(new CreateDBInstanceReadReplicaCommand({ DBInstanceIdentifier: FROZEN, SourceDBInstanceIdentifier: INSTANCE_ARN }), SESSION, REPLICA_ARN);
+    expect(denied).toMatchObject({ name: 'AccessDenied', Code: 'AccessDenied', Type: 'Sender', $fault: 'client', $metadata: expect.objectContaining({ httpStatusCode: 403 }) });
+    rds.on(CreateDBInstanceReadReplicaCommand).rejects(denied);
+
+    const err = await prepareRdsReplica(state).catch((e) => e);
+    expect(err.name).toBe('FrozenSourceAccessDeniedError');
+    for (const part of ['rds:CreateDBInstanceReadReplica', `on ${REPLICA_ARN}`, `the source-account role ${ROLE_ARN}`, `redeploy source-account/role.yaml with FrozenSource=rds-replica and SourceInstanceArn=${INSTANCE_ARN}`]) {
+      expect(err.message).toContain(part);
+    }
+    expect(err.cause).toBe(denied);
+  });
+
+  it('rds-replica: a read refused while the replica is followed names DescribeDBInstances and the replica', async () => {
+    const state = replicaState();
+    const frozenSource: FrozenSourceState = { done: false, attempts: 1, kind: 'rds-replica', identifier: FROZEN, status: 'creating', endpoint: null, position: null, fingerprint: null };
+    rds.on(DescribeDBInstancesCommand).rejects(await rdsAccessDenied(new DescribeDBInstancesCommand({ DBInstanceIdentifier: FROZEN }), SESSION, REPLICA_ARN));
+    await expect(checkRdsReplica({ ...state, frozenSource }, 2)).rejects.toMatchObject({
+      name: 'FrozenSourceAccessDeniedError',
+      message: expect.stringMatching(new RegExp(`may not call rds:DescribeDBInstances on ${REPLICA_ARN}.*FrozenSource=rds-replica`)),
+    });
+  });
+
+  it('source-clone: the clone refused names RestoreDBClusterToPointInTime, the source cluster, and SourceClusterArn', async () => {
+    const state = cloneState();
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: FROZEN }).rejects(notFound('DBClusterNotFoundFault'));
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: SOURCE_ARN }).resolves({ DBClusters: [sourceCluster()] });
+    rds.on(RestoreDBClusterToPointInTimeCommand).rejects(await rdsAccessDenied(new RestoreDBClusterToPointInTimeCommand({ DBClusterIdentifier: FROZEN, SourceDBClusterIdentifier: SOURCE_ARN }), SESSION, SOURCE_ARN));
+    await expect(prepareSourceClone(state)).rejects.toMatchObject({
+      name: 'FrozenSourceAccessDeniedError',
+      message: expect.stringContaining(`may not call rds:RestoreDBClusterToPointInTime on ${SOURCE_ARN}`),
+    });
+    await expect(prepareSourceClone(state)).rejects.toThrow(`redeploy source-account/role.yaml with FrozenSource=source-clone and SourceClusterArn=${SOURCE_ARN}`);
+  });
+
+  it('cleanup: a delete refused names DeleteDBInstance; other faults keep their AWS name', async () => {
+    const state = replicaState();
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: FROZEN }).resolves({ DBInstances: [{ ...sourceInstance(), DBInstanceIdentifier: FROZEN, TagList: TAGS }] });
+    rds.on(DeleteDBInstanceCommand).rejectsOnce(await rdsAccessDenied(new DeleteDBInstanceCommand({ DBInstanceIdentifier: FROZEN }), SESSION, REPLICA_ARN));
+    await expect(removeFrozenSource(state)).rejects.toMatchObject({ name: 'FrozenSourceAccessDeniedError', message: expect.stringContaining(`rds:DeleteDBInstance on ${REPLICA_ARN}`) });
+    rds.on(DeleteDBInstanceCommand).rejects(Object.assign(new Error('Instance is not in available state'), { name: 'InvalidDBInstanceStateFault' }));
+    await expect(removeFrozenSource(state)).rejects.toMatchObject({ name: 'InvalidDBInstanceStateFault' });
+  });
+});

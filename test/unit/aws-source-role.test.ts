@@ -31,7 +31,7 @@ import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { sourceAdminCredentials } from '../../shared/db-credentials.js';
 import { conditionKeyProblems } from './aws-iam-condition-keys.js';
 import { FACTS, SOURCE_ROLE_PARAMETERS, crossAccountResources } from '../support/iam/fixtures.js';
-import { recordedCalls, sourceAccessRole } from '../support/iam/roles.js';
+import { grantedActions, recordedCalls, sourceAccessRole } from '../support/iam/roles.js';
 import { allowedMutants, deniedCalls, type SimulationSetup } from '../support/iam/simulate.js';
 import { unintended } from '../support/iam/breadth.js';
 import { ASSUMED_KEY_ID, REGION, SOURCE_SG, TGT, SOURCE_ARN, SOURCE_KEY, SRC, assumeRoleResponse, crossAccountState, resetCaches, sourceCluster, mockTargetParameterGroup } from '../aws/mock-fixtures.js';
@@ -49,18 +49,15 @@ const ctx = localLambdaContext('test');
 const SHARE_ARN = `arn:aws:ram:us-east-1:${SRC}:resource-share/7ab63972-b505-7e2a-420d-6f5d3EXAMPLE`;
 
 interface Statement { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string; Condition?: Record<string, Record<string, unknown>> }
-/** The logical copy's frozen source statements: one FrozenSource kind per deployment, their calls recorded and simulated in aws-frozen-source.test.ts. */
-const FROZEN_CONDITIONS = new Set(['FrozenSourceMade', 'FrozenReadReplica', 'FrozenClone', 'FrozenCloneOfEncrypted']);
-function templateStatements(): { policy: Statement[]; trust: Statement[]; frozenSids: Set<string> } {
+/** Every statement of the template, whatever its condition (each is written as { Fn::If: [condition, statement, NoValue] }). */
+function templateStatements(): { policy: Statement[]; trust: Statement[] } {
   const template = parse(readFileSync(new URL('../../source-account/role.yaml', import.meta.url), 'utf8'));
   const role = template.Resources.SourceAccessRole.Properties;
-  // Conditional statements are written as { Fn::If: [condition, statement, NoValue] }.
   const unwrap = (s: any): Statement => (s['Fn::If'] ? s['Fn::If'][1] : s);
+  // The policy itself exists only when there is anything to grant (Fn::If AnythingToGrant).
+  const policies = role.Policies['Fn::If'] ? role.Policies['Fn::If'][1] : role.Policies;
   return {
-    policy: role.Policies.flatMap((p: any) => p.PolicyDocument.Statement.map(unwrap)),
-    frozenSids: new Set<string>(
-      role.Policies.flatMap((p: any) => p.PolicyDocument.Statement).filter((s: any) => s['Fn::If'] && FROZEN_CONDITIONS.has(s['Fn::If'][0])).map((s: any) => s['Fn::If'][1].Sid),
-    ),
+    policy: policies.flatMap((p: any) => p.PolicyDocument.Statement.map(unwrap)),
     trust: role.AssumeRolePolicyDocument.Statement,
   };
 }
@@ -166,16 +163,15 @@ describe('source-account/role.yaml', () => {
     await blocker.block();
     await blocker.undo(plan);
 
-    const { policy, frozenSids } = templateStatements();
+    // The role as CloudFormation deploys it for a clone or snapshot (FrozenSource none): exactly the
+    // actions these steps call. The logical copy's kinds: aws-source-role-kinds.test.ts.
+    const deployed = sourceAccessRole(SRC, REGION, SOURCE_ROLE_PARAMETERS);
     // What RDS does with the caller's KMS permissions while copying an encrypted snapshot (not an SDK call of ours).
     const onBehalf = new Set(['kms:CreateGrant']);
-    const notFrozen = policy.filter((s) => !frozenSids.has(s.Sid!));
-    expect(frozenSids.size).toBeGreaterThan(0);
-    expect([...new Set(actionsOf(notFrozen))].filter((a) => !onBehalf.has(a)).sort()).toEqual(await recordedSourceAccountActions());
+    expect(grantedActions(deployed.principal).filter((a) => !onBehalf.has(a))).toEqual(await recordedSourceAccountActions());
 
-    // The same calls simulated against the role as CloudFormation deploys it (parameters resolved): each
-    // Allowed with its real resource and context; a wrong resource or condition value Denied.
-    const deployed = sourceAccessRole(SRC, REGION, SOURCE_ROLE_PARAMETERS);
+    // The same calls simulated against that role: each Allowed with its real resource and context; a
+    // wrong resource or condition value Denied.
     const setup: SimulationSetup = { principalFor: () => deployed.principal, facts: FACTS, resourcePolicy: crossAccountResources(deployed) };
     const calls = (await recordedCalls(mocks, (key) => (key === ASSUMED_KEY_ID ? SRC : TGT), () => '(source role)')).filter((c) => c.account === SRC);
     expect(calls.length).toBeGreaterThan(30);
@@ -215,7 +211,13 @@ describe('source-account/role.yaml', () => {
     // Only calls without resource-level permissions (RAM reads, EC2 Describe; CreateResourceShare is
     // limited by conditions); changing a security group is limited to the one write-block group.
     // The frozen source's quota read and the clone's position event: RDS actions without resource types.
-    expect(star.sort()).toEqual(['FindTheShare', 'ReadTheAccountQuotasForTheFrozenSource', 'ReadTheClonesBinlogPositionEvent', 'ReadTheSourceVpc', 'ShareTheClusterWithTheTargetAccount']);
+    expect(star.sort()).toEqual(['CheckTheSharesAssociations', 'FindTheShare', 'ReadTheAccountQuotasForTheFrozenSource', 'ReadTheClonesBinlogPositionEvent', 'ReadTheSourceVpc', 'ReadTheWriteBlockGroup', 'ShareTheClusterWithTheTargetAccount']);
+    // Each of those cites the Service Authorization Reference in its comment (checked in the file's text).
+    const text = readFileSync(new URL('../../source-account/role.yaml', import.meta.url), 'utf8');
+    for (const sid of star) {
+      const block = text.slice(text.indexOf(`Sid: ${sid}`), text.indexOf('AWS::NoValue', text.indexOf(`Sid: ${sid}`)));
+      expect(block, sid).toMatch(/no resource type \(Service Authorization Reference/);
+    }
     expect(JSON.stringify(policy.find((s) => s.Sid === 'BlockAndRestoreSourceWrites')!.Resource)).toContain('security-group/${WriteBlockSecurityGroupId}');
     expect(policy.find((s) => s.Sid === 'ReadTheSourceCluster')!.Resource).toEqual({ Ref: 'SourceClusterArn' });
     expect(policy.find((s) => s.Sid === 'LetTheTargetUseTheKey')!.Resource).toEqual({ Ref: 'SourceKmsKeyArn' });

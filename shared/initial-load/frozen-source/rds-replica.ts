@@ -8,9 +8,9 @@
 // Read replicas need the source's automatic backups (BackupRetentionPeriod > 0).
 import { FrozenSourceError, ResourceConflictError, ResourceNotFoundError } from '../../errors.js';
 import { logStep } from '../../logger.js';
-import { findInstance, madeByMigration, sourceRdsClient } from '../../aws/rds.js';
+import { findInstance, madeByMigration } from '../../aws/rds.js';
+import { frozenSourceRdsClient } from '../../aws/frozen-source-access.js';
 import { createReadReplica } from '../../aws/frozen-source-changes.js';
-import { regionOfArn } from '../../aws/source-account.js';
 import { sourceAdminCredentials } from '../../db-credentials.js';
 import { sourceEndpoint } from '../../endpoints.js';
 import { closeQuietly, openConnection, q, type Conn } from '../../mysql/connection.js';
@@ -37,7 +37,8 @@ function poll(instance: DBInstance, attempts: number, created: boolean | undefin
   };
 }
 
-const client = (state: CopyState) => sourceRdsClient(state.input, regionOfArn(state.input.initialLoad.frozenSource.sourceInstanceArn));
+// A refusal of the source role names the redeployment that fixes it (FrozenSourceAccessDeniedError).
+const client = (state: CopyState) => frozenSourceRdsClient(state.input, 'rds-replica');
 
 export async function prepareRdsReplica(state: CopyState): Promise<FrozenSourceState> {
   const { input } = state;

@@ -8,7 +8,8 @@
 // costs one instance while it exists; the storage is shared with the source until pages change.
 import { ResourceConflictError, ResourceNotFoundError } from '../../errors.js';
 import { logStep } from '../../logger.js';
-import { findCluster, findInstance, instanceEvents, madeByMigration, sourceRdsClient } from '../../aws/rds.js';
+import { findCluster, findInstance, instanceEvents, madeByMigration } from '../../aws/rds.js';
+import { frozenSourceRdsClient } from '../../aws/frozen-source-access.js';
 import { createCloneInstance, restoreSourceClone } from '../../aws/frozen-source-changes.js';
 import { firstBinlogPosition } from '../../aws/binlog-events.js';
 import { sourceAdminCredentials } from '../../db-credentials.js';
@@ -42,7 +43,7 @@ function poll(cluster: DBCluster, attempts: number, created: boolean | undefined
 export async function prepareSourceClone(state: CopyState): Promise<FrozenSourceState> {
   const { input } = state;
   const id = input.names.frozenSourceIdentifier;
-  const rds = await sourceRdsClient(input);
+  const rds = await frozenSourceRdsClient(input, 'source-clone');
   const existing = await findCluster(rds, id);
   if (existing) {
     if (!madeByMigration(existing, input.migrationId)) {
@@ -61,7 +62,7 @@ export async function prepareSourceClone(state: CopyState): Promise<FrozenSource
 export async function checkSourceClone(state: CopyState & { frozenSource: FrozenSourceState }, attempts: number): Promise<FrozenSourceState> {
   const { input } = state;
   const id = state.frozenSource.identifier ?? input.names.frozenSourceIdentifier;
-  const rds = await sourceRdsClient(input);
+  const rds = await frozenSourceRdsClient(input, 'source-clone');
   const cluster = await findCluster(rds, id);
   if (!cluster) throw new ResourceNotFoundError(`The clone ${id} is gone from the source account (deleted while the migration prepared it): start the migration again to make a new one`);
   const created = state.frozenSource.created;

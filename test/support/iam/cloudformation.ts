@@ -120,6 +120,20 @@ export class TemplateResolver {
     return this.evalCondition(c);
   }
 
+  /**
+   * The AssertDescription of every template Rule whose assertion fails with these parameters: CloudFormation
+   * refuses to create such a stack before anything is made (Rules use the condition functions).
+   */
+  ruleFailures(): string[] {
+    const rules = ((this.template as any).Rules ?? {}) as Record<string, { RuleCondition?: unknown; Assertions: { Assert: unknown; AssertDescription?: string }[] }>;
+    const failures: string[] = [];
+    for (const [name, rule] of Object.entries(rules)) {
+      if (rule.RuleCondition !== undefined && !this.evalCondition(rule.RuleCondition)) continue;
+      for (const a of rule.Assertions) if (!this.evalCondition(a.Assert)) failures.push(`${name}: ${a.AssertDescription ?? 'assertion failed'}`);
+    }
+    return failures;
+  }
+
   private evalCondition(c: any): boolean {
     if (c['Fn::Equals']) {
       const [a, b] = c['Fn::Equals'].map((x: unknown) => this.walk(x));

@@ -51,10 +51,19 @@ export interface SourceRole {
   resolver: TemplateResolver;
 }
 
-/** source-account/role.yaml deployed in `account` with these parameters (every optional part switched on by default). */
+export const sourceRoleTemplate = (): Template => parse(readFileSync(new URL('../../../source-account/role.yaml', import.meta.url), 'utf8')) as Template;
+
+/** Why CloudFormation would refuse to deploy source-account/role.yaml with these parameters (its Rules); empty: it deploys. */
+export function sourceRoleRefusals(account: string, region: string, parameters: Record<string, string>): string[] {
+  return new TemplateResolver(sourceRoleTemplate(), { region, account, parameters }).ruleFailures();
+}
+
+/** source-account/role.yaml deployed in `account` with these parameters; throws what CloudFormation would refuse (its Rules). */
 export function sourceAccessRole(account: string, region: string, parameters: Record<string, string>): SourceRole {
-  const template = parse(readFileSync(new URL('../../../source-account/role.yaml', import.meta.url), 'utf8')) as Template;
+  const template = sourceRoleTemplate();
   const resolver = new TemplateResolver(template, { region, account, parameters });
+  const refused = resolver.ruleFailures();
+  if (refused.length) throw new Error(`CloudFormation would refuse source-account/role.yaml with ${JSON.stringify(parameters)}: ${refused.join('; ')}`);
   const role = rolesOf(template, resolver).SourceAccessRole!;
   const trustPolicy = resolver.resolve(template.Resources.SourceAccessRole!.Properties.AssumeRolePolicyDocument);
   return { principal: { arn: role.roleArn, account, policies: role.policies }, trustPolicy, template, resolver };
@@ -96,4 +105,10 @@ export function stackSimulation(packaged: PackagedRoles): import('./simulate.js'
     facts: { topicKeys: keyId ? { [topic]: keyId } : {} },
     resourcePolicy: (request) => (keyId && request.resource === keyId ? keyPolicy : undefined),
   };
+}
+
+/** Every action a deployed role's policies grant (sorted, once each). */
+export function grantedActions(principal: Principal): string[] {
+  const actions = principal.policies.flatMap((p) => (p.policy.Statement ?? []).flatMap((s: any) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
+  return [...new Set<string>(actions)].sort();
 }
