@@ -149,7 +149,7 @@ export async function recordSwitch<R extends { grantDifferences: string[] }>(s: 
     },
     resetReplication: async () => void note(joined(await recordSql((c) => s.newDialect.reset(c)))),
     makeWritable: async () => {
-      note(`after the two-primaries guard (the ${oldN} must be blocked): ${joined(await s.makeWritable())}`);
+      note(`once the two-primaries guard found the ${oldN} blocked: ${joined(await s.makeWritable())}`);
     },
     rollBack: never('rolls back'),
     afterSwitch: async (diff) => {

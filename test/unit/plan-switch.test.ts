@@ -99,7 +99,7 @@ describe("plan's switch is the switch's procedure, recorded", () => {
         'block writes on the source: SET SESSION lock_wait_timeout = 29; SET GLOBAL read_only = ON',
         'stop replication on the target: STOP REPLICA',
         'reset the external source on the target: RESET REPLICA ALL',
-        'make the target writable: after the two-primaries guard (the source must be blocked): SET GLOBAL read_only = OFF',
+        'make the target writable: once the two-primaries guard found the source blocked: SET GLOBAL read_only = OFF',
       ]),
     );
     const fallback = await planFallbackStep({ input, accounts, sourceEngine: 'mysql-8', targetEngine: 'mysql-8' });
