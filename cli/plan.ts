@@ -9,7 +9,7 @@ import { connectSource, connectTarget } from '../shared/mysql/connect.js';
 import { detectEngine } from '../shared/mysql/dialect.js';
 import { identityFromClusterEngineVersion } from '../shared/mysql/detect.js';
 import { inspectDatabases } from '../shared/preflight/db-checks.js';
-import { planSteps, type PlannedStep } from '../shared/plan/steps.js';
+import { planFallbackStep, planSteps, type PlannedStep } from '../shared/plan/steps.js';
 import type { Accounts, MigrationState, PreflightCheck } from '../shared/state.js';
 import { redact } from '../shared/redact.js';
 
@@ -20,6 +20,8 @@ export interface PlanReport {
   engines: { source: Engine | null; target: Engine | null };
   checks: PreflightCheck[];
   steps: PlannedStep[];
+  /** The operator's fallback after the run (crossmove fallback), as the switch would run it backwards. */
+  fallback: PlannedStep;
 }
 
 async function detect(open: () => Promise<import('mysql2/promise').Connection>): Promise<Engine | null> {
@@ -64,7 +66,9 @@ export async function buildPlan(raw: unknown): Promise<PlanReport> {
   const targetEngine = input.target.engine ?? (hasTarget ? await detect(() => connectTarget(state)) : null);
   const fromCluster = identityFromClusterEngineVersion(state.preflight?.sourceCluster?.engineVersion)?.engine;
   const assumed: Engine = fromCluster ?? (input.source.clusterArn ? 'aurora-mysql-3' : 'mysql-8');
-  const steps = await planSteps({ input, accounts, sourceEngine: sourceEngine ?? assumed, targetEngine: targetEngine ?? sourceEngine ?? assumed });
+  const ctx = { input, accounts, sourceEngine: sourceEngine ?? assumed, targetEngine: targetEngine ?? sourceEngine ?? assumed };
+  const steps = await planSteps(ctx);
+  const fallback = await planFallbackStep(ctx);
   return {
     ok: !checks.some((c) => c.status === 'fail'),
     migrationId: input.migrationId,
@@ -73,6 +77,7 @@ export async function buildPlan(raw: unknown): Promise<PlanReport> {
     engines: { source: sourceEngine, target: targetEngine ?? (input.initialLoad.method === 'logical' ? null : sourceEngine) },
     checks,
     steps,
+    fallback,
   };
 }
 
@@ -86,11 +91,14 @@ export function formatPlan(plan: PlanReport): string {
     '',
     'Steps:',
   ];
-  plan.steps.forEach((s, i) => {
-    lines.push(`  ${String(i + 1).padStart(2)}. ${s.state} [${s.where}]${s.pointOfNoReturn ? '  <- point of no return inside' : ''}`);
+  const show = (s: PlannedStep, label: string) => {
+    lines.push(`  ${label} ${s.state} [${s.where}]${s.pointOfNoReturn ? '  <- point of no return inside' : ''}`);
     if (!s.changes.length) lines.push('      reads only');
     for (const c of s.changes) lines.push(`      ${c}`);
-  });
+  };
+  plan.steps.forEach((s, i) => show(s, `${String(i + 1).padStart(2)}.`));
+  lines.push('', 'Later, only if you fall back (`crossmove fallback`, not part of the run):');
+  show(plan.fallback, '   ');
   lines.push('', plan.ok ? 'Preflight passed: `crossmove run --local` or `crossmove start` would proceed.' : 'Preflight FAILED: fix the checks above before starting.');
   return redact(lines.join('\n'));
 }

@@ -11,10 +11,10 @@ import type { Dialect } from './dialect.js';
 import type { CutoverResult } from '../state.js';
 import { CUTOVER_LOG, readCutoverMarker, switchMarkerStore, writeCutoverMarker } from './switch-log.js';
 import { enableCopiedEvents } from './events.js';
-import { applyGrantDiff, diffGrants } from './grants.js';
+import { applyGrantDiff, diffGrants, type GrantDiff } from './grants.js';
 import { withProblems } from './grant-report.js';
 import { setReadOnly } from './replication.js';
-import { sharedResult, type SwitchDeps } from './switch-plan.js';
+import { sharedResult, type AfterSwitch, type SwitchDeps, type SwitchDirection } from './switch-plan.js';
 import { switchPrimary } from './switch-primary.js';
 import { completeOnNewPrimary } from './switch-recovery.js';
 import { assertNoOtherWritablePrimary } from './primary-guard.js';
@@ -24,40 +24,64 @@ export interface CutoverDeps extends SwitchDeps {
   spareSourceIds?: number[];
 }
 
+/** The cutover's side of the switch procedure, without connections (plan records the same). */
+export function cutoverDirection(input: MigrationInput): SwitchDirection<CutoverResult> {
+  return {
+    direction: 'cutover',
+    input,
+    markerTable: CUTOVER_LOG.table,
+    // The target's replication connection: it may be between connecting and "Binlog Dump" when the
+    // sessions are killed, and the user can only replicate (REPLICATION SLAVE/CLIENT), never write.
+    keepUsers: [...(input.cutover.writeBlock?.keepUsers ?? []), input.replication.userName],
+    // Only reverse replication needs the target's binlog.
+    newPositionRequired: input.cutover.reverseReplication,
+    captureDetails: { reverseReplication: input.cutover.reverseReplication },
+    errors: { notReady: CutoverNotReadyError, rolledBack: CutoverRolledBackError, rollbackFailed: CutoverRollbackFailedError, incomplete: CutoverIncompleteError },
+    // targetPositionAtSwitch is null only when the target has no binlog and reverse replication is off.
+    result: (o) => ({ ...sharedResult(o), finalSourcePosition: o.finalPosition, targetPositionAtSwitch: o.newPositionAtSwitch }),
+  };
+}
+
+/** What the cutover's tasks after the switch act through: the two servers, or plan's recorder. */
+export interface CutoverAfterSwitchActions {
+  diffGrants(): Promise<GrantDiff>;
+  applyGrantDiff(diff: GrantDiff): Promise<void>;
+  /** Returns the events it enabled. */
+  enableCopiedEvents(): Promise<string[]>;
+}
+
+/** The cutover's tasks after the switch: the users/grants the target lacks (when asked), the copy's events. */
+export function cutoverAfterSwitch(input: MigrationInput, act: CutoverAfterSwitchActions): AfterSwitch {
+  return async (diff, timed) => {
+    const apply = input.cutover.applyMissingGrants;
+    // Recomputed when finishing a crashed attempt (never fatal: the switch is done).
+    const d = diff ?? (apply ? await act.diffGrants().catch(() => undefined) : undefined);
+    if (apply && d && (d.missingUsers.length || d.missingGrants.length)) {
+      await timed('apply missing users and grants on the target', () => act.applyGrantDiff(d));
+    }
+    if (input.initialLoad.method === 'logical') {
+      await timed('enable the events the copy created DISABLE ON SLAVE', async () => {
+        const enabled = await act.enableCopiedEvents();
+        if (enabled.length) logger.info('cutover: events enabled on the target', { events: enabled });
+      });
+    }
+  };
+}
+
 export async function runCutover(deps: CutoverDeps): Promise<CutoverResult> {
   const { source, target, input } = deps;
   const at = [target, input.names.heartbeatSchema, input.migrationId] as const;
   return switchPrimary<CutoverResult>({
     ...deps,
-    direction: 'cutover',
+    ...cutoverDirection(input),
     markers: switchMarkerStore<CutoverResult>(...at, CUTOVER_LOG),
-    // The target's replication connection: it may be between connecting and "Binlog Dump" when the
-    // sessions are killed, and the user can only replicate (REPLICATION SLAVE/CLIENT), never write.
-    keepUsers: [...(input.cutover.writeBlock?.keepUsers ?? []), input.replication.userName],
     spareIds: deps.spareSourceIds,
-    // Only reverse replication needs the target's binlog.
-    capturedPositionRequired: input.cutover.reverseReplication
-      ? 'SHOW MASTER STATUS returned nothing on the target: enable binary logging on the target for reverse replication (or set cutover.reverseReplication to false)'
-      : undefined,
-    captureDetails: { reverseReplication: input.cutover.reverseReplication },
     makeWritable: async () => void (await setReadOnly(target, deps.targetDialect, false)),
-    afterSwitch: async (diff, timed) => {
-      const apply = input.cutover.applyMissingGrants;
-      // Recomputed when finishing a crashed attempt (never fatal: the switch is done).
-      const d = diff ?? (apply ? await diffGrants(source, target, deps.crossmoveUsers).catch(() => undefined) : undefined);
-      if (apply && d && (d.missingUsers.length || d.missingGrants.length)) {
-        await timed('apply missing users and grants on the target', () => applyGrantDiff(source, target, d));
-      }
-      if (input.initialLoad.method === 'logical') {
-        await timed('enable the events the copy created DISABLE ON SLAVE', async () => {
-          const enabled = await enableCopiedEvents(source, target, input.initialLoad.schemas ?? []);
-          if (enabled.length) logger.info('cutover: events enabled on the target', { events: enabled });
-        });
-      }
-    },
-    errors: { notReady: CutoverNotReadyError, rolledBack: CutoverRolledBackError, rollbackFailed: CutoverRollbackFailedError, incomplete: CutoverIncompleteError },
-    // targetPositionAtSwitch is null only when the target has no binlog and reverse replication is off.
-    result: (o) => ({ ...sharedResult(o), finalSourcePosition: o.finalPosition, targetPositionAtSwitch: o.newPositionAtSwitch }),
+    afterSwitch: cutoverAfterSwitch(input, {
+      diffGrants: () => diffGrants(source, target, deps.crossmoveUsers),
+      applyGrantDiff: (d) => applyGrantDiff(source, target, d),
+      enableCopiedEvents: () => enableCopiedEvents(source, target, input.initialLoad.schemas ?? []),
+    }),
   });
 }
 

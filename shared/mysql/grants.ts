@@ -2,6 +2,7 @@
 // cutover the two sides are compared; the report never shows password hashes. applyMissingGrants
 // copies what is missing (SHOW CREATE USER keeps the hash, so no password is ever known to crossmove).
 import { q, type Conn } from './connection.js';
+import { CUTOVER_SIDES, type SidePair } from './switch-sides.js';
 
 const SYSTEM_USERS = new Set(['root', 'mysql.sys', 'mysql.session', 'mysql.infoschema', 'mariadb.sys', 'rdsadmin', 'rdsrepladmin', 'rds_superuser_role', 'PUBLIC', '']);
 
@@ -42,8 +43,12 @@ export interface GrantDiff {
   lines: string[];
 }
 
-export async function diffGrants(source: Conn, target: Conn, excludeUsers: string[]): Promise<GrantDiff> {
-  const [s, t] = await Promise.all([applicationGrants(source, excludeUsers), applicationGrants(target, excludeUsers)]);
+/**
+ * What the new primary (`to`) lacks of the old one's (`from`) users and grants; the lines name the sides
+ * as `sides` calls them (the cutover's by default: source -> target).
+ */
+export async function diffGrants(from: Conn, to: Conn, excludeUsers: string[], sides: SidePair = CUTOVER_SIDES): Promise<GrantDiff> {
+  const [s, t] = await Promise.all([applicationGrants(from, excludeUsers), applicationGrants(to, excludeUsers)]);
   const missingUsers: string[] = [];
   const missingGrants: { account: string; grant: string }[] = [];
   for (const [acc, ug] of s) {
@@ -52,11 +57,15 @@ export async function diffGrants(source: Conn, target: Conn, excludeUsers: strin
     const have = new Set(there?.grants ?? []);
     for (const g of ug.grants) if (!have.has(g)) missingGrants.push({ account: acc, grant: g });
   }
-  const lines = [
-    ...missingUsers.map((a) => `user ${a} exists on the source but not on the target`),
-    ...missingGrants.map((g) => `${g.account} lacks on the target: ${g.grant}`),
+  return { missingUsers, missingGrants, lines: grantDiffLines(missingUsers, missingGrants, sides) };
+}
+
+/** The report's lines of a diff, naming the sides (`sides.newSide` lacks what `sides.oldSide` has). */
+export function grantDiffLines(missingUsers: string[], missingGrants: { account: string; grant: string }[], sides: SidePair): string[] {
+  return [
+    ...missingUsers.map((a) => `user ${a} exists on the ${sides.oldSide} but not on the ${sides.newSide}`),
+    ...missingGrants.map((g) => `${g.account} lacks on the ${sides.newSide}: ${g.grant}`),
   ];
-  return { missingUsers, missingGrants, lines };
 }
 
 /** Creates the missing users (with their password hashes) and grants on the target. */

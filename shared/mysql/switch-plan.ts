@@ -81,25 +81,37 @@ export interface SwitchDeps {
   addresses?: { source: string | null; target: string | null };
 }
 
-/** One direction of the switch: the deps plus what differs by direction. */
-export interface SwitchPlan<R> extends SwitchDeps {
+/**
+ * What the switch procedure (switch-primary.ts) reads of a direction besides its actions: the same for
+ * the real switch and for plan's recording of it (no connections).
+ */
+export interface SwitchDirection<R> {
   direction: Direction;
-  markers: MarkerStore<R>;
+  input: MigrationInput;
   /** Application users whose sessions on the old primary are not killed. */
   keepUsers: string[];
+  /** The direction's marker table on the new primary (switch-log.ts). */
+  markerTable: string;
+  /** The new primary must have a binlog position at the switch (reverse replication starts there): else roll back. */
+  newPositionRequired?: boolean;
+  captureDetails?: Record<string, unknown>;
+  errors: { notReady: ErrorClass; rolledBack: ErrorClass; rollbackFailed: ErrorClass; incomplete: ErrorClass };
+  result: (outcome: SwitchOutcome) => R;
+}
+
+/** The direction's tasks after the switch (diff undefined when finishing a crashed attempt): failures are reported, not thrown. */
+export type AfterSwitch = (diff: GrantDiff | undefined, timed: Timed) => Promise<void>;
+
+/** One direction of the switch on the two servers: the deps plus what differs by direction. */
+export interface SwitchPlan<R> extends SwitchDeps, SwitchDirection<R> {
+  markers: MarkerStore<R>;
   /** crossmove's own connection ids on the old primary (besides its connection): never killed. */
   spareIds?: number[];
   /** Replication user for the readiness check's error mapping (reverse replication has its own). */
   replicationUser?: string;
-  /** The rollback reason when the new primary has no binlog position to capture, if one is required. */
-  capturedPositionRequired?: string;
-  captureDetails?: Record<string, unknown>;
   /** Makes the new primary writable, after its replication was reset. */
   makeWritable: () => Promise<void>;
-  /** After the switch (diff undefined when finishing a crashed attempt): failures are reported, not thrown. */
-  afterSwitch?: (diff: GrantDiff | undefined, timed: Timed) => Promise<void>;
-  errors: { notReady: ErrorClass; rolledBack: ErrorClass; rollbackFailed: ErrorClass; incomplete: ErrorClass };
-  result: (outcome: SwitchOutcome) => R;
+  afterSwitch?: AfterSwitch;
 }
 
 /** The old and the new primary of a direction. */

@@ -1,58 +1,63 @@
 // The bounded critical section that moves the primary from one server to its replica, in either
 // direction: the cutover (source -> target) and the fallback (target -> source, through reverse
 // replication) are this function with a different direction description (cutover.ts, fallback.ts).
-// ONE invocation; steps are logged before they run. Until the point of no return every failure rolls
+// ONE invocation; steps are logged before they run. The procedure acts only through a Switcher
+// (switcher.ts): the servers (switcher-live.ts), or plan's recorder, which prints what it would do. Until the point of no return every failure rolls
 // back (old primary writable again, replication resumed) and throws the direction's RolledBack error;
 // after it, the new primary is the primary and the old one is NEVER unblocked again (two writable
 // primaries would split the data): a failure there throws the direction's Incomplete error and the next
 // invocation finishes. Marker rows on the new primary make a second invocation return the first one's
 // result, and let an invocation after a crash undo or finish what the dead one started.
-import { logger, logStep } from '../logger.js';
 import { redact } from '../redact.js';
 import type { BinlogPosition } from '../state.js';
-import { checkReplication } from './check.js';
-import { binlogStatus } from './dialect.js';
-import { diffGrants, type GrantDiff } from './grants.js';
-import type { Conn } from './connection.js';
+import type { GrantDiff } from './grants.js';
 import { grantReport, logGrantDifferences } from './grant-report.js';
-import { killAppSessions, killAppSessionsNow, killLongTransactions, killRunningStatements, LONG_TRANSACTION } from './sessions.js';
-import { assertAttemptEnded, guardNewPrimaryWritable, sides, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
-import { finishAfterCrash, rollBack, runAfterSwitch, undoAfterCrash } from './switch-recovery.js';
-import type { SideName } from './switch-words.js';
-import { checkInBlock } from '../verify/cutover-check.js';
-import { waitForExecuted } from './wait-position.js';
+import { LONG_TRANSACTION } from './sessions.js';
+import { assertAttemptEnded, type SwitchDirection, type SwitchOutcome, type SwitchPlan } from './switch-plan.js';
+import { switchWords, type RollbackReason } from './switch-words.js';
+import type { Switcher } from './switcher.js';
+import { liveSwitcher } from './switcher-live.js';
+import { logger } from '../logger.js';
 
-class RollBack extends Error {}
+/** Before the point of no return: undo the block, resume replication, say why (the advice follows the kind). */
+class RollBack extends Error {
+  constructor(readonly reason: RollbackReason) {
+    super(reason.kind);
+  }
+}
 
 /** How long the long transactions killed before the block may take to roll back (writes still flow). */
 const LONG_ROLLBACK_WAIT_MS = 30_000;
-/** A read_only block still waiting after this long, with the running statements killed, kills every application session. */
-const CLEAR_ALL_AFTER_MS = 250;
-
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
+/** The switch on the direction's two servers. */
 export async function switchPrimary<R extends { grantDifferences: string[] }>(d: SwitchPlan<R>): Promise<R> {
+  return runSwitch(d, liveSwitcher(d));
+}
+
+/** The switch procedure: every action through `sw`, in order; the real switch and `plan` both run it. */
+export async function runSwitch<R extends { grantDifferences: string[] }>(d: SwitchDirection<R>, sw: Switcher<R>): Promise<R> {
   const { input } = d;
-  const { oldP, newP, w } = sides(d);
-  const [oldN, newN] = [oldP.name, newP.name];
-  const marker = await d.markers.read();
+  const w = switchWords(d.direction);
+  const [oldN, newN] = [w.oldSide, w.newSide];
+  const marker = await sw.readMarker();
   if (marker?.phase === 'done' && marker.result) {
     logger.info(`${w.action} already done for this migration: returning its result`, { migrationId: input.migrationId });
     return marker.result;
   }
-  if (marker?.phase === 'past-point-of-no-return' && marker.result) return finishAfterCrash(d, marker.result);
+  if (marker?.phase === 'past-point-of-no-return' && marker.result) return sw.finishAfterCrash(marker.result);
   if (marker?.phase === 'in-progress') {
     // Younger than the longest a critical section can last: its invocation may still be running (a
     // retried Lambda call starts a second one). Undoing its block now would let it switch while the old
     // primary is open; wait (TransientError is retried with backoff) until it ends or is surely dead.
     assertAttemptEnded(marker, input, w.action);
-    await undoAfterCrash(d, marker);
+    await sw.undoAfterCrash(marker);
   }
 
   const steps: SwitchOutcome['steps'] = [];
   const step = async <T>(name: string, details: Record<string, unknown>, fn: () => Promise<T>): Promise<T> => {
-    logStep(`${w.action}: ${name}`, details);
+    sw.announce(name, details);
     const t = performance.now();
     try {
       return await fn();
@@ -64,24 +69,18 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
   await step(w.ready, { maxLagSeconds: input.replication.maxLagSeconds }, async () => {
     let check;
     try {
-      // The old primary writes the heartbeat, the new one (its replica) shows it.
-      check = await checkReplication(oldP.conn, newP.conn, newP.dialect, input, {
-        activeWaitMs: Math.max(1000, input.replication.maxLagSeconds * 2000),
-        ...(d.replicationUser ? { replicationUser: d.replicationUser } : {}),
-      });
+      check = await sw.checkReplication();
     } catch (err) {
       throw new d.errors.notReady(w.notReady({ error: err as Error }, input.replication.maxLagSeconds));
     }
     if (!check.healthy || !check.underLimit) throw new d.errors.notReady(w.notReady({ check }, input.replication.maxLagSeconds));
   });
 
-  // crossmove's own connections on the old primary: never killed.
-  const spare = [...(d.spareIds ?? []), oldP.conn.threadId];
   // Before any write is blocked: a long transaction killed at the block would keep every write blocked
   // while it rolls back (about as long as it ran), and a running statement holds a read_only block up.
   // Killed now (the block would kill it anyway), it rolls back while the application still writes.
   await step(`end the application's long transactions on the ${oldN}`, { ...LONG_TRANSACTION }, async () => {
-    const ended = await killLongTransactions(oldP.conn, oldP.dialect, d.keepUsers, { spareIds: spare, deadline: Date.now() + LONG_ROLLBACK_WAIT_MS });
+    const ended = await sw.endLongTransactions(Date.now() + LONG_ROLLBACK_WAIT_MS);
     if (!ended.gone) {
       throw new d.errors.notReady(
         `${w.title} refused before blocking any write: long transactions killed on the ${oldN} (${ended.remaining.map((r) => `${r.id} (${r.user})`).join(', ')}) were still rolling back after ${LONG_ROLLBACK_WAIT_MS / 1000} s. Try again when they are gone.`,
@@ -89,7 +88,8 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     }
   });
 
-  const budgetMs = input.cutover.catchUpTimeoutSeconds * 1000;
+  const seconds = input.cutover.catchUpTimeoutSeconds;
+  const budgetMs = seconds * 1000;
   let blocked = false;
   let replicationStopped = false;
   let pastPonr = false;
@@ -101,68 +101,48 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
   let afterSwitchProblems: string[] = [];
 
   const deadline = () => blockedAt + budgetMs;
-  const overBudget = (what: string) => {
-    if (Date.now() > deadline()) throw new RollBack(`the ${input.cutover.catchUpTimeoutSeconds} s budget (cutover.catchUpTimeoutSeconds) ran out ${what}`);
+  const overBudget = (when: 'before verification' | 'after verification') => {
+    if (Date.now() > deadline()) throw new RollBack({ kind: 'budget', seconds, when });
   };
   const finalKey = `final${cap(oldN)}Position`;
 
-  const blockPlan = await d.blocker.plan();
-  await d.markers.write({ phase: 'in-progress', result: null, blockState: blockPlan });
+  const blockPlan = await sw.planBlock();
+  await sw.writeMarker({ phase: 'in-progress', result: null, blockState: blockPlan });
 
   let diff: GrantDiff | undefined;
   try {
-    if (d.beforeBlock) await step('stop the heartbeat writer', {}, d.beforeBlock);
+    if (sw.stopHeartbeatWriter) await step('stop the heartbeat writer', {}, sw.stopHeartbeatWriter);
     blockedAt = Date.now();
     blocked = true; // set before the call: a block that half-worked is still undone
-    // A block that waits for running statements kills their sessions while it waits (they are killed
-    // right after it anyway): under load, waiting for them is a deadlock (write-block.ts). Anything else
-    // still holding it up after CLEAR_ALL_AFTER_MS (an explicit table lock): every application session.
-    const clearingSince = Date.now();
-    const clearTheWay = async (other: Conn, blockerId: number) => {
-      const kill = Date.now() - clearingSince < CLEAR_ALL_AFTER_MS ? killRunningStatements : killAppSessionsNow;
-      await kill(other, oldP.dialect, d.keepUsers, [...spare, blockerId]);
-    };
-    await step(`block writes on the ${oldN}`, { method: d.blocker.method }, () => d.blocker.block(deadline(), clearTheWay));
+    await step(`block writes on the ${oldN}`, { method: sw.blockMethod }, () => sw.blockWrites(deadline()));
     await step(`kill the application's sessions on the ${oldN}`, { keepUsers: d.keepUsers }, async () => {
-      const killed = await killAppSessions(oldP.conn, oldP.dialect, d.keepUsers, { spareIds: d.spareIds, deadline: deadline() });
-      if (!killed.gone) {
-        throw new RollBack(
-          `killed sessions ${killed.remaining.map((r) => `${r.id} (${r.user})`).join(', ')} were still open on the ${oldN} when the ${input.cutover.catchUpTimeoutSeconds} s budget (cutover.catchUpTimeoutSeconds) ran out`,
-        );
-      }
+      const killed = await sw.killSessions(deadline());
+      if (!killed.gone) throw new RollBack({ kind: 'sessions-still-open', seconds, sessions: killed.remaining });
     });
     finalPosition = await step(`read the ${oldN}'s final binlog position`, {}, async () => {
-      const pos = await binlogStatus(oldP.conn);
-      if (!pos) throw new RollBack(`SHOW MASTER STATUS returned nothing on the ${oldN} (binary logging off?)`);
+      const pos = await sw.readOldPosition();
+      if (!pos) throw new RollBack({ kind: 'no-final-position' });
       return pos;
     });
-    if (d.afterFinalPosition) await d.afterFinalPosition();
-    const waited = await step(`wait until the ${newN} executed that position`, { position: finalPosition }, () =>
-      waitForExecuted(newP.conn, newP.dialect, finalPosition!, deadline(), input.replication.binlogRetentionHours),
-    );
-    if (!waited.reached) throw new RollBack(sided(waited.why, oldN, newN));
+    if (sw.afterFinalPosition) await sw.afterFinalPosition();
+    const waited = await step(`wait until the ${newN} executed that position`, { position: finalPosition }, () => sw.waitForPosition(finalPosition!, deadline()));
+    if (!waited.reached) throw new RollBack(waited.reason);
     replicationStopped = true; // before the call: a stop that failed midway is still restarted on rollback
-    await step(`stop ${w.replication} on the ${newN}`, {}, () => newP.dialect.stop(newP.conn));
+    await step(`stop ${w.replication} on the ${newN}`, {}, () => sw.stopReplication());
     newPositionAtSwitch = await step(w.capture, d.captureDetails ?? {}, async () => {
-      const pos = await binlogStatus(newP.conn);
-      if (!pos && d.capturedPositionRequired) throw new RollBack(d.capturedPositionRequired);
+      const pos = await sw.readNewPosition();
+      if (!pos && d.newPositionRequired) throw new RollBack({ kind: 'no-new-position' });
       return pos;
     });
     overBudget('before verification');
-    verified = await step('verify the data', { verify: input.cutover.verify }, async () => {
-      // O(changes), never O(data): the data was compared before the approval (shared/verify/cutover-check.ts).
-      const r = await checkInBlock({ oldConn: oldP.conn, newConn: newP.conn, newDialect: newP.dialect, input, direction: d.direction, timeoutMs: Math.max(1000, deadline() - Date.now()) });
-      return { tablesVerified: r.tablesVerified, checksumsMatch: r.checksumsMatch };
-    });
-    diff = await step('compare application users and grants', {}, () => diffGrants(oldP.conn, newP.conn, d.crossmoveUsers));
-    grantLines = diff.lines.map((l) => sided(l, oldN, newN));
+    verified = await step('verify the data', { verify: input.cutover.verify }, () => sw.verifyData(Math.max(1000, deadline() - Date.now())));
+    diff = await step('compare application users and grants', {}, () => sw.compareGrants());
+    grantLines = diff.lines;
     await step(`check that the ${oldN} binlog stopped moving`, { [finalKey]: finalPosition }, async () => {
       // A session the block missed (kept user, a write that slipped in) would be lost after the switch.
-      const now = await binlogStatus(oldP.conn);
+      const now = await sw.readOldPosition();
       if (!now || now.file !== finalPosition!.file || now.position !== finalPosition!.position) {
-        throw new RollBack(
-          `the ${oldN} binlog moved from ${finalPosition!.file}:${finalPosition!.position} to ${now?.file}:${now?.position} after writes were blocked: a session still writes (check ${w.keepUsersSetting} and the write block)`,
-        );
+        throw new RollBack({ kind: 'binlog-moved', from: finalPosition!, to: now });
       }
     });
     overBudget('after verification');
@@ -171,32 +151,30 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
     // rollback then would reopen the old primary while the marker tells the next attempt to finish the
     // switch. Staying blocked is safe either way: the next attempt reads the marker and undoes or finishes.
     pastPonr = true;
-    await d.markers.write({ phase: 'past-point-of-no-return', result: resultOf(), blockState: blockPlan });
-    logger.warn(`${w.action}: POINT OF NO RETURN: ${w.pointOfNoReturn}`, { [finalKey]: finalPosition, [`${newN}PositionAtSwitch`]: newPositionAtSwitch });
-    await step(w.reset, {}, () => newP.dialect.reset(newP.conn));
-    await step(`make the ${newN} writable`, {}, async () => {
-      await guardNewPrimaryWritable(d, oldP.conn, `this ${w.action} blocked it and verified its binlog stood still`);
-      await d.makeWritable();
-    });
+    await sw.writeMarker({ phase: 'past-point-of-no-return', result: resultOf(), blockState: blockPlan });
+    sw.pointOfNoReturn(w.pointOfNoReturn, { [finalKey]: finalPosition, [`${newN}PositionAtSwitch`]: newPositionAtSwitch });
+    await step(w.reset, {}, () => sw.resetReplication());
+    await step(`make the ${newN} writable`, {}, () => sw.makeWritable());
   } catch (err) {
     if (!blocked) throw err;
-    const why = err instanceof RollBack ? err.message : `${(err as Error).name}: ${redact((err as Error).message)}`;
+    const reason: RollbackReason = err instanceof RollBack ? err.reason : { kind: 'failed', errorName: (err as Error).name, message: (err as Error).message };
+    const why = w.why(reason);
     if (pastPonr) {
       // Never unblock the old primary here: the new one may already take writes. A retry finishes the switch.
       throw new d.errors.incomplete(
         `${w.title} passed its point of no return but did not finish (${why}). The ${oldN} stays blocked; the next attempt finishes the switch (${w.retry}).`,
       );
     }
-    await rollBack(d, blockPlan, replicationStopped, why);
-    throw new d.errors.rolledBack(w.rolledBack(why, /catchUpTimeoutSeconds/.test(why)));
+    await sw.rollBack(blockPlan, replicationStopped, why);
+    throw new d.errors.rolledBack(w.rolledBack(reason));
   }
 
   // After the switch: nothing here may undo it, so failures are reported, not thrown.
-  afterSwitchProblems = await runAfterSwitch(d, diff, steps);
+  afterSwitchProblems = await sw.afterSwitch(diff, steps);
   if (grantLines.length) logGrantDifferences(w.action, grantLines);
   const result = resultOf();
   try {
-    await d.markers.write({ phase: 'done', result, blockState: null });
+    await sw.writeMarker({ phase: 'done', result, blockState: null });
   } catch (err) {
     throw new d.errors.incomplete(`${w.title} switched to the ${newN} but could not record it (${(err as Error).name}: ${redact((err as Error).message)}); ${w.retry}.`);
   }
@@ -213,14 +191,4 @@ export async function switchPrimary<R extends { grantDifferences: string[] }>(d:
       steps: [...steps],
     });
   }
-}
-
-/** Texts written for the cutover's direction (grants diff, position wait), with this direction's sides. */
-function sided(text: string, oldN: SideName, newN: SideName): string {
-  return text
-    .replace('exists on the source but not on the target', `exists on the ${oldN} but not on the ${newN}`)
-    .replace('lacks on the target:', `lacks on the ${newN}:`)
-    .replace('the target had executed', `the ${newN} had executed`)
-    .replace("but not the source's final position", `but not the ${oldN}'s final position`)
-    .replace('the target has no external source configured', `the ${newN} has no external source configured`);
 }

@@ -2,12 +2,13 @@
 // Vitess's --dry_run and gh-ost's --noop). Pure: it reads only the validated input, the accounts and the
 // engines, and renders the SQL the dialects would really send by running them against a recording
 // connection that executes nothing. Passwords are masked.
-import mysql from 'mysql2/promise';
 import type { Engine } from '../input/schema.js';
 import type { MigrationInput } from '../input/validate.js';
 import { dialectFor, type Dialect } from '../mysql/dialect.js';
 import { startApplier, startApplierUntil, stopApplier } from '../mysql/applier.js';
-import type { Conn } from '../mysql/connection.js';
+import { MASK, recordSql } from './record-sql.js';
+import { planCutover, planFallback } from './switch-steps.js';
+import type { RecordedStep } from './switch-recorder.js';
 import type { Accounts } from '../state.js';
 import { STORE_SCHEMA } from '../chunks/cursor-store.js';
 
@@ -20,26 +21,8 @@ export interface PlannedStep {
   changes: string[];
   /** A step after which the cutover can no longer be undone by the tool alone. */
   pointOfNoReturn?: boolean;
-}
-
-const MASK = '********';
-
-/** Runs dialect code against a fake connection and returns the SQL it would send, passwords masked. */
-async function recordSql(run: (conn: Conn) => Promise<void>, secrets: string[]): Promise<string[]> {
-  const sent: string[] = [];
-  const fake = {
-    query: async (sql: string | { sql: string; values?: unknown[] }, params?: unknown[]) => {
-      const text = typeof sql === 'string' ? sql : sql.sql;
-      const values = typeof sql === 'string' ? params : sql.values;
-      let formatted = mysql.format(text, (values ?? []) as never[]);
-      for (const s of secrets) formatted = formatted.split(mysql.escape(s)).join(`'${MASK}'`);
-      sent.push(formatted);
-      return [[], []];
-    },
-    execute: async (sql: string, params?: unknown[]) => fake.query(sql, params),
-  };
-  await run(fake as unknown as Conn);
-  return sent;
+  /** The switch's own steps, recorded from the procedure it runs (Cut over, Fall back to the source). */
+  switch?: RecordedStep[];
 }
 
 function retentionSql(dialect: Dialect, hours: number): string {
@@ -172,20 +155,7 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
       where: 'none',
       changes: input.cutover.approval === 'manual' ? [`waits up to ${input.cutover.approvalTimeoutHours} h for approve/reject`] : ['skipped: cutover.approval auto'],
     },
-    {
-      state: 'Cut over',
-      where: 'both',
-      pointOfNoReturn: true,
-      changes: [
-        `within ${input.cutover.catchUpTimeoutSeconds} s, else rolled back (source writable, replication resumed):`,
-        input.cutover.writeBlock?.method === 'security-group' || (!input.cutover.writeBlock && source.aurora)
-          ? `block source writes: remove the MySQL inbound rules of ${input.cutover.writeBlock?.securityGroupId ?? '<security group>'} and kill application sessions`
-          : `block source writes: SET GLOBAL read_only = ON and kill application sessions`,
-        `wait until the target executed the source's last position; ${(await recordSql(async (c) => { await target.stop(c); await target.reset(c); }, [])).join('; ')}`,
-        `${input.cutover.verify === 'diff' ? 're-check by key the rows the comparison left unsettled, check the applier stopped cleanly (nothing scanned: no time growing with the data)' : 'no data check (cutover.verify none)'}; compare users and grants${input.cutover.applyMissingGrants ? ' and create the missing ones on the target' : ''}`,
-        'make the target writable (point of no return: after this the application may write to the target; any later failure ends "migrated, with unfinished steps", resumed by running the same input again)',
-      ],
-    },
+    await planCutover(input, source, target),
     {
       state: 'Switch DNS',
       where: 'aws: target account',
@@ -204,6 +174,11 @@ export async function planSteps(ctx: PlanContext): Promise<PlannedStep[]> {
     { state: 'Report success', where: 'none', changes: input.notify ? [`publish to ${input.notify.topicArn}`] : [] },
   );
   return steps;
+}
+
+/** The operator's fallback after the run, as the switch would run it backwards. */
+export async function planFallbackStep(ctx: PlanContext): Promise<PlannedStep> {
+  return planFallback(ctx.input, dialectFor(ctx.sourceEngine), dialectFor(ctx.targetEngine));
 }
 
 /** The applier statements a sync point sends, as the dialect would. */

@@ -10,6 +10,8 @@ import { handler as cutOver } from '../../handlers/cut-over.js';
 import { handler as startReverseReplication } from '../../handlers/start-reverse-replication.js';
 import type { CutoverResult, MigrationState, ReverseReplicationResult } from '../../shared/state.js';
 import { runDiffLocally } from '../../shared/verify/steps.js';
+import { dialectFor } from '../../shared/mysql/dialect.js';
+import { planCutover } from '../../shared/plan/switch-steps.js';
 import { APP_PASSWORD, type WriteLoad } from '../support/write-load.js';
 import { invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
@@ -67,6 +69,9 @@ describe('cutover under write load', () => {
 
     expect(result).toMatchObject({ ok: true, rolledBack: false, tablesVerified: 2, checksumsMatch: true });
     expect(result.steps.map((s) => s.step)).toContain('wait until the target executed that position');
+    // `crossmove plan` for this input lists exactly the steps this cutover ran, in the same order.
+    const planned = await planCutover(state.input, dialectFor('mariadb'), dialectFor('mariadb'));
+    expect(result.steps.map((s) => s.step)).toEqual(planned.switch.filter((s) => s.timed).map((s) => s.step));
     expect(result.grantDifferences).toEqual(expect.arrayContaining([expect.stringContaining("'reporting'@'%'")]));
     expect(result.grantDifferences.join(' ')).not.toMatch(/reporting-pw|\*[0-9A-F]{40}/);
     // applyMissingGrants: the user now exists on the target with its grant.

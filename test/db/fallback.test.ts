@@ -10,6 +10,8 @@ import { ADMIN_PASSWORD, type MariaDbServer } from '../../local/mariadb.js';
 import { handler as fallBack } from '../../handlers/fall-back.js';
 import { fallBackStep } from '../../shared/mysql/fallback-step.js';
 import type { FallbackResult, MigrationState } from '../../shared/state.js';
+import { dialectFor } from '../../shared/mysql/dialect.js';
+import { planFallback } from '../../shared/plan/switch-steps.js';
 import { APP_PASSWORD, type WriteLoad } from '../support/write-load.js';
 import { cutOverAndReverse, invoke, prepareApp, replicateUnderLoad, scalar, slaveStatus, sql, startServers, stateFor, until, useLocalSecrets } from './fixtures.js';
 
@@ -212,6 +214,9 @@ describe('fallback through reverse replication', () => {
     expect(result.steps.map((s) => s.step)).toEqual(
       expect.arrayContaining(['block writes on the target', 'wait until the source executed that position', 'stop reverse replication on the source', 'make the source writable']),
     );
+    // `crossmove plan` for this input lists exactly the steps this fallback ran, in the same order.
+    const planned = await planFallback(state.input, dialectFor('mariadb'), dialectFor('mariadb'));
+    expect(result.steps.map((s) => s.step)).toEqual(planned.switch.filter((s) => s.timed).map((s) => s.step));
     // Every acknowledged write (on the source, then the target, then the source again) is on the source.
     const c = await source.connect();
     const [rows] = await c.query('SELECT id FROM app.writes');

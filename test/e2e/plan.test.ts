@@ -114,7 +114,9 @@ describe('crossmove plan', () => {
     expect(text).toMatch(/CALL mysql\.rds_set_external_source\('<source cluster endpoint>', 3306, 'crossmove_repl', '\*{8}', '<binlog file>', 0, 0\)\nCALL mysql\.rds_set_binlog_source_ssl\(1\)/);
     expect(text).toContain('CALL mysql.rds_set_read_only(1)');
     expect(text).toContain('CALL mysql.rds_start_replication');
-    expect(text).toContain('CALL mysql.rds_stop_replication; SET SESSION autocommit = 1; CALL mysql.rds_reset_external_source');
+    // The switch stops replication, checks, and forgets the external source only past its point of no return.
+    expect(text).toContain('stop replication on the target: CALL mysql.rds_stop_replication\n');
+    expect(text).toContain('reset the external source on the target: SET SESSION autocommit = 1; CALL mysql.rds_reset_external_source\n');
     expect(text).not.toContain('plan-password-never-used');
   });
 
