@@ -2,11 +2,14 @@
 // oltp_write_only|oltp_read_write] [--rate 400] [--scenarios a,b] [--verify diff|none] [--clients-nice N]`:
 // the cutover and the fallback under sysbench's stock OLTP transactions, in each scenario of
 // local/sysbench-scenarios.ts, on fresh servers each run. Per scenario: the write-unavailability window
-// each client thread saw (its last acknowledged transaction before the switch to its first after;
-// p50/p99/max over every thread of every run), transactions/s before and after, the clients' errors by
-// kind, acknowledged transactions lost, transactions present that no client committed.
+// each client thread saw (from the start of the attempt that first committed after the switch, its
+// failed tries and reconnects included, to that commit; p50/p99/max over every thread of every run),
+// the plain commit-to-commit gap beside it (which with --rate also holds the thread's idle time between
+// transactions), transactions/s before and after, the clients' errors by kind, acknowledged
+// transactions lost, transactions present that no client committed.
 // With --json the last stdout line is one JSON object: {runs, writesPerSec, p50Ms, maxMs, lostRows,
-// threads, tps, p99Ms, scenarios: [{name, p50Ms, p99Ms, maxMs, lostRows, rolledBack}]}. runs: switches
+// threads, tps, p99Ms, scenarios: [{name, p50Ms, p99Ms, maxMs, lostRows, rolledBack, writeBlockedMs,
+// gapP99Ms}]}. runs: switches
 // made (scenarios x runs); writesPerSec and tps: acknowledged write transactions/s before the switch in
 // the steady scenario; p50Ms, p99Ms, maxMs: the steady scenario's windows; lostRows: over all scenarios.
 import { percentile } from './replicated-pair.js';
@@ -53,7 +56,17 @@ export async function benchSysbench(argv: string[]): Promise<void> {
   const windowsOf = (rs: ScenarioReport[]) => rs.flatMap((r) => r.windows);
   const scenarios = [...reports].map(([name, rs]) => {
     const w = windowsOf(rs);
-    return { name, p50Ms: round(percentile(w, 50)), p99Ms: round(percentile(w, 99)), maxMs: round(w.length ? Math.max(...w) : NaN), lostRows: rs.reduce((n, r) => n + r.lostRows, 0), rolledBack: rs.some((r) => r.rolledBack) };
+    const gaps = rs.flatMap((r) => r.gaps);
+    return {
+      name,
+      p50Ms: round(percentile(w, 50)),
+      p99Ms: round(percentile(w, 99)),
+      maxMs: round(w.length ? Math.max(...w) : NaN),
+      lostRows: rs.reduce((n, r) => n + r.lostRows, 0),
+      rolledBack: rs.some((r) => r.rolledBack),
+      writeBlockedMs: round(Math.max(...rs.map((r) => r.writeBlockedMs ?? NaN))),
+      gapP99Ms: round(percentile(gaps, 99)),
+    };
   });
   const main = reports.get('steady') ?? [...reports.values()][0] ?? [];
   const mainWindows = windowsOf(main);
@@ -70,7 +83,9 @@ export async function benchSysbench(argv: string[]): Promise<void> {
     scenarios,
   };
   out('');
-  for (const s of scenarios) out(`${s.name.padEnd(17)} p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms, lost ${s.lostRows}${s.rolledBack ? ', rolled back' : ''}`);
+  for (const s of scenarios) {
+    out(`${s.name.padEnd(17)} p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms, writes blocked ${s.writeBlockedMs} ms, commit-to-commit gap p99 ${s.gapP99Ms} ms, lost ${s.lostRows}${s.rolledBack ? ', rolled back' : ''}`);
+  }
   const failed = [...reports.values()].flat().filter((r) => !r.ok);
   if (failed.length) out(`NOT as expected: ${failed.map((r) => `${r.name}: ${r.problems.join('; ')}`).join(' | ')}`);
   if (json) console.log(JSON.stringify(summary));
@@ -80,6 +95,7 @@ export async function benchSysbench(argv: string[]): Promise<void> {
 
 function describe(r: ScenarioReport, run: number): string {
   const w = r.windows;
+  const g = r.gaps;
   const steps = r.steps.filter((s) => s.ms >= 5).map((s) => `${s.step} ${Math.round(s.ms)}`).join(', ');
   const errors = Object.entries(r.errors).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
   return [
@@ -87,7 +103,8 @@ function describe(r: ScenarioReport, run: number): string {
     `  clients' window p50 ${percentile(w, 50).toFixed(0)} ms, p99 ${percentile(w, 99).toFixed(0)} ms, max ${w.length ? Math.max(...w).toFixed(0) : 'n/a'} ms over ${w.length} threads` +
       (r.rolledBack
         ? `; rolled back within the ${r.budgetMs} ms budget + ${w.length ? Math.round(Math.max(...w) - r.budgetMs) : 'n/a'} ms (bound: + ${ROLLBACK_SLACK_MS})`
-        : `; writes blocked ${r.writeBlockedMs ?? 'n/a'} ms`),
+        : `; writes blocked ${r.writeBlockedMs ?? 'n/a'} ms of the step's ${r.actionMs} ms, the endpoint switched in ${r.endpointMs} ms`),
+    `  commit-to-commit gap (the threads' idle time between transactions included) p50 ${percentile(g, 50).toFixed(0)} ms, p99 ${percentile(g, 99).toFixed(0)} ms`,
     `  tps before ${r.tpsBefore.toFixed(0)}, after ${r.tpsAfter.toFixed(0)}; lost ${r.lostRows}, half-committed ${r.halfCommitted}, commit outcome unknown ${r.unknownOutcome.committed} committed / ${r.unknownOutcome.notCommitted} not`,
     `  client errors: ${errors}`,
     ...(steps ? [`  steps (ms, >= 5): ${steps}`] : []),

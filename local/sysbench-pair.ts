@@ -149,8 +149,13 @@ export interface SwitchFigures {
   outcome: { ok: true; result: unknown } | { ok: false; error: Error };
   /** Epoch ms when the switch (or its rollback) returned: no client can commit at that instant. */
   at: number;
-  /** Per client thread: last acknowledged transaction before `at` to first after (ms). */
+  /** How long the action (the whole cutover or fallback step) took, and then pointing the endpoint at the new primary. */
+  actionMs: number;
+  endpointMs: number;
+  /** Per client thread: from the start of its attempt that committed first after `at` to that commit (ms; sysbench-ledger clientWindows). */
   windows: number[];
+  /** Per client thread: last acknowledged transaction before `at` to first after (ms), idle time included. */
+  gaps: number[];
   /** Client threads that committed before but not after. */
   neverBack: number;
   tpsBefore: number;
@@ -176,11 +181,14 @@ export async function switchUnderLoad(
   await new Promise((r) => setTimeout(r, steadyMs));
   const started = Date.now();
   let outcome: SwitchFigures['outcome'];
+  let actionMs = 0;
   try {
     outcome = { ok: true, result: await action() };
+    actionMs = Date.now() - started;
     await pair.endpoint.switchTo(pair.backends[opts.after]);
   } catch (error) {
     outcome = { ok: false, error: error as Error };
+    actionMs = Date.now() - started;
   }
   const at = Date.now();
   // At least one transaction on the primary of the end, then the rate there.
@@ -196,11 +204,14 @@ export async function switchUnderLoad(
   } finally {
     await conn.end();
   }
-  const { windows, neverBack } = clientWindows(run.logs, at);
+  const { windows, gaps, neverBack } = clientWindows(run.logs, at);
   return {
     outcome,
     at,
+    actionMs,
+    endpointMs: at - started - actionMs,
     windows,
+    gaps,
     neverBack,
     tpsBefore: tpsBetween(run.logs, started - steadyMs, started),
     tpsAfter: tpsBetween(run.logs, at + 200, afterEnd),

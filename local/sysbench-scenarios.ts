@@ -69,12 +69,17 @@ export interface ScenarioReport {
   /** cutover.catchUpTimeoutSeconds in ms: a rollback must give the writes back within it (plus ROLLBACK_SLACK_MS). */
   budgetMs: number;
   windows: number[];
+  /** Commit-to-commit gaps across the switch, the threads' idle time between transactions included. */
+  gaps: number[];
   neverBack: number;
   lostRows: number;
   halfCommitted: number;
   unknownOutcome: { committed: number; notCommitted: number };
   errors: Record<string, number>;
   writeBlockedMs: number | null;
+  /** The whole cutover/fallback step, and then pointing the application's endpoint at the new primary (ms). */
+  actionMs: number;
+  endpointMs: number;
   steps: { step: string; ms: number }[];
   actors: { name: string; outcome: ActorOutcome; tracesOnNewPrimary: number }[];
   error?: string;
@@ -166,12 +171,15 @@ async function report(
     tpsAfter: f.tpsAfter,
     budgetMs: expect.budgetMs,
     windows: f.windows,
+    gaps: f.gaps,
     neverBack: f.neverBack,
     lostRows: f.ledger.lost.length,
     halfCommitted: f.ledger.halfCommitted.length,
     unknownOutcome: f.ledger.unknownOutcome,
     errors: f.errors,
     writeBlockedMs: result?.writeBlockedMs ?? null,
+    actionMs: f.actionMs,
+    endpointMs: f.endpointMs,
     steps: result?.steps ?? [],
     actors: traced,
     ...(f.outcome.ok ? {} : { error: `${f.outcome.error.name}: ${f.outcome.error.message}` }),

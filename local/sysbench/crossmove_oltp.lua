@@ -5,6 +5,7 @@
 -- * every transaction also inserts one row (run_id, thread_id, seq) into sbtest_ledger, inside the
 --   transaction, just before COMMIT: the row exists on a server exactly when the whole transaction does;
 -- * each thread appends to <ledger-dir>/thread-<tid>.log what the client saw of each transaction:
+--     B <seq> <epoch ms>              the transaction (or its retry, a new seq) began
 --     C <seq>                         COMMIT sent (its outcome may be unknown if the reply is lost)
 --     A <seq> <epoch ms>              COMMIT acknowledged
 --     E <seq> <errno> <stage> <ms>    an error; stage is body (before COMMIT was sent) or commit
@@ -121,6 +122,9 @@ end
 function begin()
    seq = seq + 1
    stage = "body"
+   -- When the client started wanting to write: with --rate a thread also idles between transactions,
+   -- which is not time the database kept it waiting.
+   log:write(string.format("B %d %.1f\n", seq, now_ms()))
    stock_begin()
 end
 

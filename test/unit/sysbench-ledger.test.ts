@@ -48,7 +48,17 @@ describe('sysbench ledger', () => {
 
   it("measures each client's window across a moment, and the clients that never came back", () => {
     const stuck = parseThreadLog(4, 1, 'A 1 1005.0\n');
-    expect(clientWindows([log, stuck], 1200)).toEqual({ windows: [1400 - 1010], neverBack: 1 });
+    expect(clientWindows([log, stuck], 1200)).toEqual({ windows: [1400 - 1010], gaps: [1400 - 1010], neverBack: 1 });
+  });
+
+  it("counts a client's wait from the attempt it began after its last commit, not its idle time before it", () => {
+    // Thread 5 idles (a rate-limited load) from 1000 to 1100, is kept waiting across the switch at 1200
+    // (a failed try, then a retry) and commits at 1300: 200 ms unavailable, 300 ms between commits.
+    const waited = parseThreadLog(5, 1, ['B 1 990.0', 'A 1 1000.0', 'B 2 1100.0', 'E 2 1290 body 1150.0', 'B 3 1151.0', 'A 3 1300.0', ''].join('\n'));
+    // Thread 6 idles across the switch and begins after it: it waited only for its own transaction.
+    const idle = parseThreadLog(6, 1, ['B 1 990.0', 'A 1 1000.0', 'B 2 1250.0', 'A 2 1260.0', ''].join('\n'));
+    expect(waited.begun.map((b) => b.seq)).toEqual([1, 2, 3]);
+    expect(clientWindows([waited, idle], 1200)).toEqual({ windows: [200, 10], gaps: [300, 260], neverBack: 0 });
   });
 
   it('gives the rate over an interval and the errors by kind', () => {
