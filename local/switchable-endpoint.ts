@@ -31,6 +31,7 @@ export class SwitchableEndpoint {
   private readonly dir: string;
   private backend: Backend;
   private switches = 0;
+  private readonly sweeps: Promise<void>[] = [];
 
   /** `appUser`: the application's user, whose connections a switch cuts on the old server. */
   private constructor(backend: Backend, private readonly appUser: string) {
@@ -54,7 +55,16 @@ export class SwitchableEndpoint {
     this.backend = backend;
     this.point(backend);
     if (old.name === backend.name) return;
-    const admin = await old.connect();
+    await this.cut(old);
+    // A client that began connecting through the old link just before the switch may still be in its
+    // handshake when the KILL runs, and would stay on the old server for good (its writes refused as
+    // read-only, which this client only retries). A proxy that took the backend out closes those too:
+    // keep cutting for a while, in the background so that the switch itself is not held up.
+    this.sweeps.push(this.sweep(old, 2000).catch(() => undefined));
+  }
+
+  private async cut(server: Backend): Promise<void> {
+    const admin = await server.connect();
     try {
       // MariaDB: every connection of the user in one statement.
       await admin.query(`KILL CONNECTION USER '${this.appUser.replace(/'/g, "''")}'`);
@@ -63,7 +73,21 @@ export class SwitchableEndpoint {
     }
   }
 
+  private async sweep(server: Backend, ms: number): Promise<void> {
+    const admin = await server.connect();
+    try {
+      for (const end = Date.now() + ms; Date.now() < end; ) {
+        await new Promise((r) => setTimeout(r, 20));
+        const [[left]] = (await admin.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?', [this.appUser])) as unknown as [{ n: number }[]];
+        if (Number(left!.n) > 0) await admin.query(`KILL CONNECTION USER '${this.appUser.replace(/'/g, "''")}'`);
+      }
+    } finally {
+      await admin.end().catch(() => admin.destroy());
+    }
+  }
+
   async close(): Promise<void> {
+    await Promise.all(this.sweeps);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -158,6 +158,8 @@ export interface SwitchFigures {
   gaps: number[];
   /** Client threads that committed before but not after. */
   neverBack: number;
+  /** What each thread that never committed again did last (relative to `at`), to tell a stuck client from a slow one. */
+  neverBackTraces: string[];
   tpsBefore: number;
   tpsAfter: number;
   /** Client errors from the start of the switch to the end of the run, by kind. */
@@ -213,6 +215,7 @@ export async function switchUnderLoad(
     windows,
     gaps,
     neverBack,
+    neverBackTraces: run.logs.filter((l) => l.acked.some((a) => a.at <= at) && !l.acked.some((a) => a.at > at)).map((l) => lastActivity(l, at)),
     tpsBefore: tpsBetween(run.logs, started - steadyMs, started),
     tpsAfter: tpsBetween(run.logs, at + 200, afterEnd),
     errors: errorsByKind(run.logs, started),
@@ -251,4 +254,18 @@ export async function stallTarget(pair: Pick<SysbenchPair, 'source' | 'target'>,
   } finally {
     await s.end();
   }
+}
+
+/** A thread's last begin, COMMIT and error, in ms relative to `at` (negative: before). */
+function lastActivity(l: SysbenchRun['logs'][number], at: number): string {
+  const rel = (t: number) => `${t - at >= 0 ? '+' : ''}${Math.round(t - at)} ms`;
+  const began = l.begun.at(-1);
+  const error = l.errors.at(-1);
+  const acked = l.acked.at(-1);
+  return [
+    `thread ${l.thread}:`,
+    acked ? `last commit ${rel(acked.at)}` : 'no commit',
+    began ? `last began seq ${began.seq} ${rel(began.at)}` : 'no begin line',
+    error ? `last error ${error.errno} (${error.stage}) seq ${error.seq} ${rel(error.at)}, ${l.errors.filter((e) => e.at > at).length} errors after the switch` : 'no error',
+  ].join(' ');
 }

@@ -154,7 +154,7 @@ async function report(
     ...(!f.outcome.ok && !rolledBack ? [`ended with ${f.outcome.error.name}, not a rollback`] : []),
     ...(f.ledger.lost.length ? [`${f.ledger.lost.length} acknowledged transactions lost`] : []),
     ...(f.ledger.halfCommitted.length ? [`${f.ledger.halfCommitted.length} transactions committed that no client committed`] : []),
-    ...(f.neverBack ? [`${f.neverBack} client threads never committed again`] : []),
+    ...(f.neverBack ? [`${f.neverBack} client threads never committed again (${f.neverBackTraces.join('; ')})`] : []),
     ...(rolledBack && maxOf(f.windows) > expect.budgetMs + ROLLBACK_SLACK_MS
       ? [`after the rollback a client waited ${Math.round(maxOf(f.windows))} ms to commit again, more than the ${expect.budgetMs} ms budget + ${ROLLBACK_SLACK_MS} ms`]
       : []),

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startMariaDb, type MariaDbServer } from '../../local/mariadb.js';
 import { backendOf, SwitchableEndpoint } from '../../local/switchable-endpoint.js';
-import { prepareSysbench, SysbenchLoad, sysbenchBinary, SYSBENCH_INSTALL_HINT, SYSBENCH_USER } from '../../local/sysbench.js';
+import mysql from 'mysql2/promise';
+import { prepareSysbench, SysbenchLoad, sysbenchBinary, SYSBENCH_INSTALL_HINT, SYSBENCH_PASSWORD, SYSBENCH_USER } from '../../local/sysbench.js';
 import { running } from '../support/processes.js';
 import { until } from './fixtures.js';
 
@@ -126,6 +127,24 @@ describe('a sysbench load whose server is gone', () => {
     expect(attempts).toBeLessThanOrEqual(threads * (downMs / 100 + 10));
     const run = await load.stop();
     expect(run.exitCode, run.output.slice(-1000)).toBe(0);
+  });
+  it('cuts an application connection that reaches the old server just after the switch (a handshake begun through the old link), not only those open at the switch', async () => {
+    const endpoint = await SwitchableEndpoint.start(backendOf('old', server), SYSBENCH_USER);
+    cleanups.push(() => endpoint.close());
+    const dir = mkdtempSync(join(tmpdir(), 'crossmove-endpoint-new-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const app = () => mysql.createConnection({ socketPath: join(server.dir, 'mysqld.sock'), user: SYSBENCH_USER, password: SYSBENCH_PASSWORD });
+    const open = await app();
+    await endpoint.switchTo({ name: 'new', socket: join(dir, 'new.sock'), connect: () => server.connect() });
+    // Open at the switch: cut by it.
+    await expect(open.query('SELECT 1')).rejects.toThrow();
+    open.destroy();
+    // Arriving after it on the old server (its connect had resolved the old link): cut as well. Before,
+    // such a client stayed on the old primary for good, its writes refused as read-only.
+    const late = await app();
+    cleanups.push(async () => late.destroy());
+    const cut = await until(async () => late.query('SELECT 1').then(() => null, () => true), 1500, 20).catch(() => false);
+    expect(cut).toBe(true);
   });
   it('runs the clients at the CPU priority asked for (--clients-nice), and at the servers\' otherwise', async () => {
     const endpoint = await SwitchableEndpoint.start(backendOf('up', server), SYSBENCH_USER);
