@@ -13,6 +13,7 @@ import { networkPathChecks } from './network-checks.js';
 import { writeBlockChecks } from './write-block-checks.js';
 import { targetParameterGroupChecks } from './target-parameter-checks.js';
 import { frozenSourceAwsChecks } from './frozen-source-checks.js';
+import { isAccessDenied } from '../aws/frozen-source-access.js';
 
 const BINLOG_FORMATS = new Set(['ROW', 'MIXED', 'STATEMENT']);
 
@@ -29,8 +30,17 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   // AWS cluster, is there to ask about (nothing at all in local runs).
   if (!arn) return { checks: [...(await networkPathChecks(input, accounts, null)), ...(await frozenSourceAwsChecks(input, accounts))] };
   const checks: CheckOutcome[] = [];
+  const source = sourceRole(input);
   const rds = await sourceRdsClient(input);
-  const cluster = await findCluster(rds, arn);
+  let cluster: DBCluster | null | undefined;
+  try {
+    cluster = await findCluster(rds, arn);
+  } catch (err) {
+    if (!isAccessDenied(err)) throw err;
+    checks.push(deniedCheck('source-cluster', err, source));
+    checks.push(...(await unlessDenied(() => targetIdentifierChecks(input), (err) => deniedCheck('target-identifier', err, PREFLIGHT_ROLE))));
+    return { checks };
+  }
   if (!cluster) {
     checks.push(
       fail(
@@ -40,38 +50,85 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
         'ResourceNotFoundError',
       ),
     );
-    checks.push(...(await targetIdentifierChecks(input)));
+    checks.push(...(await unlessDenied(() => targetIdentifierChecks(input), (err) => deniedCheck('target-identifier', err, PREFLIGHT_ROLE))));
     return { checks };
   }
-  checks.push(pass('source-cluster', `Source cluster ${cluster.DBClusterIdentifier} found.`));
-  checks.push(statusCheck(cluster), engineCheck(cluster, input), instancesCheck(cluster));
-  const kmsKeyArn = cluster.StorageEncrypted ? (cluster.KmsKeyId ?? null) : null;
-  checks.push(...(await keyChecks(input, accounts, kmsKeyArn)));
-  checks.push(...(await snapshotPathChecks(input, accounts, kmsKeyArn)));
-  checks.push(...(await cloneLimitChecks(input, accounts, cluster)));
+  const found = cluster;
+  checks.push(pass('source-cluster', `Source cluster ${found.DBClusterIdentifier} found.`));
+  checks.push(statusCheck(found), engineCheck(found, input), instancesCheck(found));
+  const kmsKeyArn = found.StorageEncrypted ? (found.KmsKeyId ?? null) : null;
+  checks.push(...(await unlessDenied(() => keyChecks(input, accounts, kmsKeyArn), (err) => deniedCheck('source-kms-key', err, source))));
+  checks.push(...(await unlessDenied(() => snapshotPathChecks(input, accounts, kmsKeyArn), (err) => deniedCheck('snapshot-path', err, source))));
+  checks.push(...(await unlessDenied(() => cloneLimitChecks(input, accounts, found), (err) => deniedCheck('clone-limit', err, source))));
   // Read once: the binlog checks and the copy of the group the new cluster may get both need them.
-  const sourceParameters = cluster.DBClusterParameterGroup ? await clusterParameters(await sourceRdsClient(input), cluster.DBClusterParameterGroup) : [];
-  checks.push(...binlogChecks(cluster, sourceParameters));
-  checks.push(...enhancedBinlogChecks(input, cluster, sourceParameters));
-  checks.push(...(await targetIdentifierChecks(input)));
-  checks.push(...(await targetKeyChecks(input)));
-  const targetGroup = await targetParameterGroupChecks(input, cluster, sourceParameters);
+  let sourceParameters: Parameter[] | null = [];
+  try {
+    if (found.DBClusterParameterGroup) sourceParameters = await clusterParameters(await sourceRdsClient(input), found.DBClusterParameterGroup);
+  } catch (err) {
+    if (!isAccessDenied(err)) throw err;
+    // Unread, not empty: an empty list would read as every parameter at its default (binlogs off).
+    sourceParameters = null;
+    checks.push(deniedCheck('source-binlog-format', err, source));
+  }
+  if (sourceParameters) {
+    checks.push(...binlogChecks(found, sourceParameters));
+    checks.push(...enhancedBinlogChecks(input, found, sourceParameters));
+  }
+  checks.push(...(await unlessDenied(() => targetIdentifierChecks(input), (err) => deniedCheck('target-identifier', err, PREFLIGHT_ROLE))));
+  checks.push(...(await unlessDenied(() => targetKeyChecks(input), (err) => deniedCheck('target-kms-key', err, PREFLIGHT_ROLE))));
+  let targetGroup: Awaited<ReturnType<typeof targetParameterGroupChecks>> = { checks: [] };
+  if (sourceParameters) {
+    try {
+      targetGroup = await targetParameterGroupChecks(input, found, sourceParameters);
+    } catch (err) {
+      if (!isAccessDenied(err)) throw err;
+      targetGroup = { checks: [deniedCheck('target-parameter-group', err, PREFLIGHT_ROLE)] };
+    }
+  }
   checks.push(...targetGroup.checks);
   checks.push(...networkChecks(input, accounts));
-  checks.push(...(await networkPathChecks(input, accounts, cluster)));
-  checks.push(...(await writeBlockChecks(input, cluster)));
+  checks.push(...(await networkPathChecks(input, accounts, found)));
+  checks.push(...(await writeBlockChecks(input, found)));
   checks.push(...(await frozenSourceAwsChecks(input, accounts)));
   return {
     checks,
-    sourceEndpoint: cluster.Endpoint ? { host: cluster.Endpoint, port: cluster.Port ?? 3306 } : undefined,
+    sourceEndpoint: found.Endpoint ? { host: found.Endpoint, port: found.Port ?? 3306 } : undefined,
     sourceCluster: {
-      engineVersion: cluster.EngineVersion ?? 'unknown',
+      engineVersion: found.EngineVersion ?? 'unknown',
       kmsKeyArn,
-      parameterGroup: cluster.DBClusterParameterGroup ?? 'unknown',
-      instanceCount: cluster.DBClusterMembers?.length ?? 0,
+      parameterGroup: found.DBClusterParameterGroup ?? 'unknown',
+      instanceCount: found.DBClusterMembers?.length ?? 0,
     },
     ...(targetGroup.plan ? { targetParameterGroup: targetGroup.plan } : {}),
   };
+}
+
+/** Who answers the target account's reads: the preflight function's own role. */
+const PREFLIGHT_ROLE = "the preflight function's role (RunPreflight in serverless.yml; locally, your AWS credentials)";
+
+/** Who answers the source account's reads: the role crossmove assumes there. */
+function sourceRole(input: MigrationInput): string {
+  return input.source.accessRoleArn
+    ? `the source-account role ${input.source.accessRoleArn} (source-account/role.yaml; deploy its current version with the parameters this input needs)`
+    : "the pipeline's own role (no source.accessRoleArn: same account)";
+}
+
+/**
+ * AWS refused a read a check needs (AccessDenied): one failed check naming what was refused, as AWS
+ * worded it (the action and the resource), and the role that needs it. The other checks still run, so
+ * plan shows everything at once instead of stopping at a raw AccessDenied.
+ */
+function deniedCheck(id: string, err: unknown, role: string): CheckOutcome {
+  return fail(id, `AWS refused a read this check needs: ${(err as Error).message}`, `Allow that action on that resource to ${role}, then run plan again.`);
+}
+
+async function unlessDenied(run: () => Promise<CheckOutcome[]>, denied: (err: unknown) => CheckOutcome): Promise<CheckOutcome[]> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isAccessDenied(err)) throw err;
+    return [denied(err)];
+  }
 }
 
 function statusCheck(cluster: DBCluster): CheckOutcome {

@@ -3,6 +3,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockSourceSecurityGroup } from '../aws/network-fixtures.js';
+import { rdsAccessDenied } from '../aws/rds-access-denied.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeDBClusterParametersCommand, DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -273,6 +274,34 @@ describe('Run preflight checks', () => {
       status: 'pass',
       message: expect.stringContaining('crossmove sets a new password for its master user (the source\'s, which the clone inherits) and keeps it in secret crossmove/orders-2026-12/target-admin'),
     });
+  });
+
+  it('turns an AccessDenied read into a failed check naming the refused action and the role, and still runs the other checks', async () => {
+    happySource();
+    const principal = `arn:aws:sts::${SRC}:assumed-role/crossmove-source-access/crossmove-orders-2026-12`;
+    const groupArn = `arn:aws:rds:us-east-1:${SRC}:cluster-pg:orders-binlog`;
+    // As the SDK parses RDS's XML 403 (the source role deployed without this read).
+    rds.on(DescribeDBClusterParametersCommand, { DBClusterParameterGroupName: 'orders-binlog' }).rejects(await rdsAccessDenied(new DescribeDBClusterParametersCommand({ DBClusterParameterGroupName: 'orders-binlog' }), principal, groupArn));
+    // KMS's JSON protocol names it AccessDeniedException.
+    kms.on(DescribeKeyCommand, { KeyId: TARGET_KEY }).rejects(
+      Object.assign(new Error(`User: arn:aws:sts::${TGT}:assumed-role/crossmove-dev-RunPreflight/x is not authorized to perform: kms:DescribeKey on resource: ${TARGET_KEY}`), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }),
+    );
+    const { inspectPreflight } = await import('../../shared/preflight/run.js');
+    const outcomes = (await inspectPreflight(crossAccountState())).outcomes;
+    expect(outcomes.find((c) => c.id === 'source-binlog-format')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining(`is not authorized to perform: rds:DescribeDBClusterParameters on resource: ${groupArn}`),
+      fix: expect.stringContaining(`the source-account role ${ROLE_ARN} (source-account/role.yaml`),
+    });
+    expect(outcomes.find((c) => c.id === 'target-kms-key')).toMatchObject({ status: 'fail', message: expect.stringContaining('kms:DescribeKey'), fix: expect.stringContaining("the preflight function's role") });
+    // The checks that could read what they need still ran, and none read unread parameters as defaults.
+    expect(outcomes.find((c) => c.id === 'source-kms-key')).toMatchObject({ status: 'pass' });
+    expect(outcomes.find((c) => c.id === 'target-identifier')).toMatchObject({ status: 'pass' });
+    expect(outcomes.filter((c) => c.id === 'source-binlog-format')).toHaveLength(1);
+    const err = await errorOf(runPreflight(crossAccountState(), ctx));
+    expect(err.name).toBe('PreflightFailedError');
+    expect(err.message).toContain('[source-binlog-format] AWS refused a read this check needs');
+    expect(err.message).toContain('[target-kms-key] AWS refused a read this check needs');
   });
 
   it('turns throttling into TransientError (retried by the state machine)', async () => {
