@@ -2,8 +2,8 @@
 // Step Functions + the approval table directly (no API needed, same shared/operations code).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { answerApproval, type ApprovalAnswered } from '../../shared/operations/approve.js';
-import { ApprovalTable } from '../../shared/operations/approval-table.js';
+import { answerApproval, type ApprovalAnswered } from '../../shared/approval/answer.js';
+import { ApprovalTable } from '../../shared/approval/table.js';
 import { setDynamoClient } from '../../shared/operations/dynamodb-client.js';
 import { listMigrations, type MigrationSummary } from '../../shared/operations/list.js';
 import { setSfnClient } from '../../shared/operations/sfn-client.js';

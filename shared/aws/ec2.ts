@@ -1,6 +1,6 @@
 // EC2, read-only: the network a database lives in (its subnets, their route tables and network ACLs,
 // the VPC's peering connections, the database's security groups), for the preflight's path analysis.
-// Changes to security groups (the cutover's write block) live in shared/mysql/write-block-sg.ts.
+// Changes to security groups (the cutover's write block) live in write-block-sg.ts.
 // Filters rather than id lists throughout: a missing id then comes back as "not found" in the answer
 // instead of an InvalidXxx.NotFound error that would hide which of several ids is wrong.
 import {

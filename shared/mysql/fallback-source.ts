@@ -10,7 +10,7 @@ import type { Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { CUTOVER_LOG, readSwitchMarker } from './switch-log.js';
 import { setReadOnly } from './replication.js';
-import { SecurityGroupBlocker } from './write-block-sg.js';
+import { SecurityGroupBlocker } from '../aws/write-block-sg.js';
 
 /** The write-block plan the cutover stored before its point of no return, or null. */
 export async function cutoverBlockPlan(target: Conn, schema: string, migrationId: string): Promise<unknown> {

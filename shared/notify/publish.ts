@@ -18,7 +18,7 @@ export function notificationTopics(inputTopicArn: string | undefined): string[] 
 }
 
 /** Publishes to every topic given (a string or a list); `messageId` is the last one's. */
-export async function publishNotification(topics: string | undefined | string[], n: Notification): Promise<PublishResult> {
+export async function publishNotification(topics: string | undefined | (string | null | undefined)[], n: Notification): Promise<PublishResult> {
   const targets = [...new Set([topics].flat().filter((t): t is string => !!t))];
   const subject = toSubject(redact(n.subject));
   const text = redact(n.text);

@@ -4,7 +4,10 @@ export type NotificationKind =
   | 'migration-succeeded'
   | 'migration-failed'
   /** The target is the primary; a step after the point of no return did not finish. */
-  | 'migrated-unfinished';
+  | 'migrated-unfinished'
+  /** The scheduled lag check (lag.ts). */
+  | 'replication-broken'
+  | 'lag-above-limit';
 
 export interface Notification {
   kind: NotificationKind;

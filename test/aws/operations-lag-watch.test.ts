@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateMigrationInput } from '../../shared/input/validate.js';
 import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
 import { setSnsClient } from '../../shared/notify/sns.js';
-import { ApprovalTable } from '../../shared/operations/approval-table.js';
+import { ApprovalTable } from '../../shared/approval/table.js';
 import { setDynamoClient } from '../../shared/operations/dynamodb-client.js';
 import type { ReplicationSample } from '../../shared/operations/lag-rules.js';
 import { runLagWatch, type LagWatchDeps } from '../../shared/operations/lag-watch.js';

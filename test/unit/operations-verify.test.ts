@@ -6,7 +6,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCom
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApprovalTable } from '../../shared/operations/approval-table.js';
+import { ApprovalTable } from '../../shared/approval/table.js';
 import { setDynamoClient } from '../../shared/operations/dynamodb-client.js';
 import { setSfnClient } from '../../shared/operations/sfn-client.js';
 import { migrationStatus } from '../../shared/operations/status.js';

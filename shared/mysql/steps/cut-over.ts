@@ -13,7 +13,7 @@ import { finishCutoverWithoutSource, runCutover } from '../cutover.js';
 import { assertAttemptEnded } from '../switch-plan.js';
 import type { Dialect } from '../dialect.js';
 import { reverseUserName } from '../replication-user.js';
-import { SecurityGroupBlocker } from '../write-block-sg.js';
+import { SecurityGroupBlocker } from '../../aws/write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
 import { openSource, openTarget, type Side } from './sides.js';
 import { q } from '../connection.js';

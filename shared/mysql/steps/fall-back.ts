@@ -3,21 +3,21 @@
 // points DNS back at the source.
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Route53Client } from '@aws-sdk/client-route-53';
-import { targetClientConfig } from '../aws/source-account.js';
-import { sourceAdminCredentials, targetAdminCredentials } from '../db-credentials.js';
-import { FallbackNotReadyError } from '../errors.js';
-import type { FallbackResult, MigrationState } from '../state.js';
-import type { Conn } from './connection.js';
-import { connectTarget } from './connect.js';
-import type { Dialect } from './dialect.js';
-import { runFallback } from './fallback.js';
-import { switchDnsBack } from './fallback-dns.js';
-import { sourceEnabler } from './fallback-source.js';
-import { reverseUserName } from './replication-user.js';
-import { withSides } from './steps/sides.js';
-import { sideAddresses } from '../endpoints.js';
-import { SecurityGroupBlocker } from './write-block-sg.js';
-import { ReadOnlyBlocker, type WriteBlocker } from './write-block.js';
+import { switchDnsBack } from '../../aws/dns.js';
+import { targetClientConfig } from '../../aws/source-account.js';
+import { SecurityGroupBlocker } from '../../aws/write-block-sg.js';
+import { sourceAdminCredentials, targetAdminCredentials } from '../../db-credentials.js';
+import { sideAddresses } from '../../endpoints.js';
+import { FallbackNotReadyError } from '../../errors.js';
+import type { FallbackResult, MigrationState } from '../../state.js';
+import type { Conn } from '../connection.js';
+import { connectTarget } from '../connect.js';
+import type { Dialect } from '../dialect.js';
+import { runFallback } from '../fallback.js';
+import { sourceEnabler } from '../fallback-source.js';
+import { reverseUserName } from '../replication-user.js';
+import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
+import { withSides } from './sides.js';
 
 export interface FallbackOptions {
   /** How target writes are blocked. Default: read-only where the engine allows it; Aurora needs security-group + securityGroupId. */
