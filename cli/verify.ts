@@ -3,10 +3,9 @@
 // report comes straight from the target's store. Otherwise on AWS: an execution of
 // crossmove-verify-<stage> started on the migration's newest state, followed until it ends.
 // Exit codes as diff(1): 0 identical, 1 differences, 2 trouble (or not finished).
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { validateMigrationInput } from '../shared/input/validate.js';
-import { setSfnClient } from '../shared/operations/sfn-client.js';
+import { configureSfnClient } from '../shared/aws/sfn.js';
 import { startVerify, verifyProgress } from '../shared/operations/verify.js';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,7 +59,7 @@ export async function verifyLocally(migrationId: string, inputPath: string, tabl
 }
 
 async function verifyOnAws(migrationId: string, tables: string[] | undefined, f: Flags, progress: (line: string) => void): Promise<DiffSummary | null> {
-  setSfnClient(new SFNClient(clientConfig(f)));
+  configureSfnClient(clientConfig(f));
   const arn = f.stateMachineArn ?? process.env.CROSSMOVE_STATE_MACHINE_ARN ?? (await defaultArn(f));
   const started = await startVerify(migrationId, arn, tables);
   progress(`comparison started: ${started.executionName} (on the state of ${started.fromRun})`);

@@ -13,7 +13,7 @@ import { logStep } from '../logger.js';
 import { redact } from '../redact.js';
 import type { ApprovalResult } from '../state.js';
 import { notFound, runsOf } from '../operations/executions.js';
-import { sfnClient } from '../operations/sfn-client.js';
+import { sfnClient } from '../aws/sfn.js';
 import type { ApprovalTable } from './table.js';
 
 export interface ApprovalAnswer {

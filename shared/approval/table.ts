@@ -14,7 +14,7 @@ import {
 import type { ApprovalStore } from './store.js';
 import type { ApprovalRequest } from './request.js';
 import { ApprovalAlreadyAnsweredError } from '../errors.js';
-import { dynamoClient } from '../operations/dynamodb-client.js';
+import { dynamoClient } from '../aws/dynamodb.js';
 import { operationsConfig } from '../operations/config.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';

@@ -11,6 +11,7 @@ import {
   DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
   EC2Client,
+  type EC2ClientConfig,
   type Filter,
   type NetworkAcl,
   type RouteTable,
@@ -20,9 +21,8 @@ import {
   type VpcPeeringConnection,
 } from '@aws-sdk/client-ec2';
 import { awsCall } from './call.js';
-import type { ClientConfig } from './source-account.js';
 
-export function ec2Client(config: ClientConfig): EC2Client {
+export function ec2Client(config: EC2ClientConfig = {}): EC2Client {
   return new EC2Client({ ...config });
 }
 

@@ -1,18 +1,19 @@
 // Source-account steps run with credentials from STS AssumeRole of `source.accessRoleArn` (with the
 // external id), cached until shortly before they expire. Without an accessRoleArn the source is in the
 // pipeline's own account and the default credentials are used.
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { MigrationInput } from '../input/validate.js';
 import { SourceAccessError } from '../errors.js';
 import { awsCall, errorName } from './call.js';
+import { stsClient } from './sts.js';
 
 export interface ClientConfig {
   region?: string;
   credentials?: AwsCredentialIdentity;
 }
 
-let sts = new STSClient({});
+let sts = stsClient();
 /** For tests: swap the STS client (e.g. one pointed at moto). */
 export function setStsClient(client: STSClient): void {
   sts = client;

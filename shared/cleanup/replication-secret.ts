@@ -3,10 +3,11 @@
 // (a secret scheduled for deletion blocks CreateSecret with its name for up to 30 days).
 import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DeleteSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { logStep } from '../logger.js';
 import type { CleanupItem } from '../state.js';
 import { awsCall, errorName } from '../aws/call.js';
+import { secretsManagerClient } from '../aws/secrets-manager.js';
 import { targetClientConfig } from '../aws/source-account.js';
 import { item, type CleanupState } from './types.js';
 
@@ -33,7 +34,7 @@ export async function removeReplicationSecret(state: CleanupState, client?: Secr
       throw err;
     }
   }
-  const sm = client ?? new SecretsManagerClient(targetClientConfig(state.input));
+  const sm = client ?? secretsManagerClient(targetClientConfig(state.input));
   // Look first: DeleteSecret with ForceDeleteWithoutRecovery succeeds for a secret that does not exist,
   // which would report `removed` for something already gone.
   try {

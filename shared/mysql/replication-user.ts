@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { secretsManagerClient } from '../aws/secrets-manager.js';
 import { registerSecretValue } from '../redact.js';
 import { storeCredentials, type DbCredentials } from '../secrets.js';
 import type { ReplicationUserResult } from '../state.js';
@@ -34,7 +35,7 @@ async function storedPassword(secretName: string, userName: string, sm?: Secrets
   let text: string | undefined;
   try {
     if (store.startsWith('local:')) text = await readFile(resolve(join(store.slice(6), `${secretName}.json`)), 'utf8');
-    else text = (await (sm ?? new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString;
+    else text = (await (sm ?? secretsManagerClient()).send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString;
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { logger } from '../logger.js';
 import { redact } from '../redact.js';
-import { snsClientFor } from './sns.js';
+import { snsClientFor } from '../aws/sns.js';
 import type { Notification } from './types.js';
 
 export interface PublishResult {

@@ -12,7 +12,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { MigrationNotFoundError } from '../errors.js';
-import { sfnClient } from './sfn-client.js';
+import { sfnClient } from '../aws/sfn.js';
 
 /** The error of every operation on a migration id that has no run on this stack. */
 export function notFound(migrationId: string): MigrationNotFoundError {

@@ -11,7 +11,7 @@ import { logStep } from '../logger.js';
 import { describeExecution, executionArnFor, executionHistory, runsOf, type RunSummary } from './executions.js';
 import { digestHistory } from './history-digest.js';
 import { onTopOf, resumedAfterCutover } from '../final-state.js';
-import { sfnClient } from './sfn-client.js';
+import { sfnClient } from '../aws/sfn.js';
 
 export type FollowUpKind = 'cleanup' | 'fallback';
 

@@ -9,7 +9,7 @@ import { logStep } from '../logger.js';
 import type { DiffSummary } from '../verify/diff-report.js';
 import { describeExecution, executionHistory, notFound, runsOf } from './executions.js';
 import { digestHistory, newestDiffCheck } from './history-digest.js';
-import { sfnClient } from './sfn-client.js';
+import { sfnClient } from '../aws/sfn.js';
 
 export function verifyStateMachineArn(migrationStateMachineArn: string): string {
   return migrationStateMachineArn.replace(/:stateMachine:crossmove-migration-/, ':stateMachine:crossmove-verify-');

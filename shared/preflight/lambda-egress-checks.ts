@@ -5,10 +5,10 @@
 // AWS PrivateLink Guide, "AWS services that integrate with AWS PrivateLink"). Without either the calls
 // time out, as Lambda timeouts, in the middle of a step. Read-only: EC2 Describe calls on the functions'
 // own subnets (the pipeline account). Runs only where the subnets are known: in the deployed function.
-import { EC2Client, type RouteTable, type Subnet, type VpcEndpoint } from '@aws-sdk/client-ec2';
+import type { EC2Client, RouteTable, Subnet, VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { MigrationInput } from '../input/validate.js';
 import type { Accounts } from '../state.js';
-import { describeRouteTables, describeSubnets, describeVpcEndpoints } from '../aws/ec2.js';
+import { describeRouteTables, describeSubnets, describeVpcEndpoints, ec2Client } from '../aws/ec2.js';
 import { pass, warn, type CheckOutcome } from './checks.js';
 
 export const LAMBDA_EGRESS_CHECK = 'lambda-vpc-egress';
@@ -98,7 +98,7 @@ export async function lambdaEgressChecks(input: MigrationInput, accounts: Accoun
   if (!subnetIds.length) return [];
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   // Short timeouts: from a VPC without a way to EC2 this very check would otherwise hang until the Lambda times out.
-  const ec2 = options.ec2 ?? new EC2Client({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
+  const ec2 = options.ec2 ?? ec2Client({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
   const needs = servicesNeeded(input);
   let network: EgressNetwork;
   try {

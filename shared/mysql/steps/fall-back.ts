@@ -1,11 +1,10 @@
 // "Fall back": the operator's action after a cutover (API or CLI), never part of the normal run. Picks
 // the write blocker for the target, the way to re-enable the source, runs the critical section and
 // points DNS back at the source.
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { switchDnsBack } from '../../aws/dns.js';
 import { targetClientConfig } from '../../aws/source-account.js';
-import { SecurityGroupBlocker } from '../../aws/write-block-sg.js';
 import { sourceAdminCredentials, targetAdminCredentials } from '../../db-credentials.js';
 import { sideAddresses } from '../../endpoints.js';
 import { FallbackNotReadyError } from '../../errors.js';
@@ -49,7 +48,9 @@ export const defaultTargetBlocker: TargetBlockerFactory = async (state, target, 
   }
   // The target cluster's own port (a clone or restore keeps the source's).
   const port = state.clone?.port ?? state.input.target.endpoint?.port ?? 3306;
-  return new SecurityGroupBlocker(new EC2Client(targetClientConfig(state.input)), wb.securityGroupId, port);
+  // Loaded only for a security-group block: a read-only fallback's cold start does not evaluate the EC2 client.
+  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../../aws/ec2.js'), import('../../aws/write-block-sg.js')]);
+  return new SecurityGroupBlocker(ec2Client(targetClientConfig(state.input)), wb.securityGroupId, port);
 };
 
 export function assertFallbackPossible(state: FallbackState): void {
