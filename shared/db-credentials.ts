@@ -28,7 +28,7 @@ export async function sourceAdminCredentials(state: Pick<MigrationState, 'input'
  * crossmove made for the new cluster's master user (shared/aws/master-password.ts); otherwise
  * target.adminSecret (a logical copy's existing target).
  */
-export function targetAdminSecretRef(state: Pick<MigrationState, 'input'> & Partial<Pick<MigrationState, 'targetAdmin'>>): string {
+function targetAdminSecretRef(state: Pick<MigrationState, 'input'> & Partial<Pick<MigrationState, 'targetAdmin'>>): string {
   const ref = state.targetAdmin?.secretRef ?? state.input.target.adminSecret;
   if (ref) return ref;
   const method = state.input.initialLoad.method;

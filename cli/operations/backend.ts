@@ -30,7 +30,7 @@ export class OperationsError extends Error {
   }
 }
 
-export class HttpBackend implements OperationsBackend {
+class HttpBackend implements OperationsBackend {
   private readonly base: string;
   constructor(
     apiUrl: string,
@@ -69,7 +69,7 @@ export class HttpBackend implements OperationsBackend {
   }
 }
 
-export class DirectBackend implements OperationsBackend {
+class DirectBackend implements OperationsBackend {
   private readonly table: ApprovalTable;
   constructor(
     private readonly stateMachineArn: string,

@@ -7,7 +7,7 @@ import type { DnsResult, MigrationState } from '../state.js';
 import { targetRoute53Client, upsertCname } from './route53.js';
 
 /** UPSERTs cutover.dns.recordName -> host (skipped without cutover.dns). Idempotent. */
-export async function pointCname(
+async function pointCname(
   input: MigrationState['input'],
   host: string,
   purpose: { step: string; comment: string },

@@ -60,7 +60,7 @@ export async function describeSubnets(ec2: EC2Client, subnetIds: string[]): Prom
   });
 }
 
-export async function describeSecurityGroups(ec2: EC2Client, filters: Filter[]): Promise<SecurityGroup[]> {
+async function describeSecurityGroups(ec2: EC2Client, filters: Filter[]): Promise<SecurityGroup[]> {
   return allPages(`EC2 DescribeSecurityGroups ${filters.map((f) => f.Values?.join(',')).join(' ')}`, async (NextToken) => {
     const r = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters, NextToken }));
     return { items: r?.SecurityGroups, next: r?.NextToken };
@@ -78,14 +78,14 @@ export async function describeRouteTables(ec2: EC2Client, vpcId: string): Promis
   });
 }
 
-export async function describeNetworkAcls(ec2: EC2Client, vpcId: string): Promise<NetworkAcl[]> {
+async function describeNetworkAcls(ec2: EC2Client, vpcId: string): Promise<NetworkAcl[]> {
   return allPages(`EC2 DescribeNetworkAcls ${vpcId}`, async (NextToken) => {
     const r = await ec2.send(new DescribeNetworkAclsCommand({ Filters: [filter('vpc-id', [vpcId])], NextToken }));
     return { items: r?.NetworkAcls, next: r?.NextToken };
   });
 }
 
-export async function describePeerings(ec2: EC2Client, ids: string[]): Promise<VpcPeeringConnection[]> {
+async function describePeerings(ec2: EC2Client, ids: string[]): Promise<VpcPeeringConnection[]> {
   if (!ids.length) return [];
   return allPages(`EC2 DescribeVpcPeeringConnections ${ids.join(',')}`, async (NextToken) => {
     const r = await ec2.send(new DescribeVpcPeeringConnectionsCommand({ Filters: [filter('vpc-peering-connection-id', ids)], NextToken }));

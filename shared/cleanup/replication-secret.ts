@@ -12,7 +12,7 @@ import { targetClientConfig } from '../aws/source-account.js';
 import { item, type CleanupState } from './types.js';
 
 /** Where the secret is: the reference the run stored, else where storeCredentials would have put it. */
-export function replicationSecretLocation(state: CleanupState): { file: string } | { secretId: string } {
+function replicationSecretLocation(state: CleanupState): { file: string } | { secretId: string } {
   const ref = state.replicationUser?.secretRef;
   if (ref?.startsWith('file:')) return { file: ref.slice(5) };
   if (ref?.startsWith('arn:')) return { secretId: ref };

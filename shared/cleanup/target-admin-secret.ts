@@ -12,7 +12,7 @@ import { logStep } from '../logger.js';
 import type { CleanupItem } from '../state.js';
 import { item, type CleanupState } from './types.js';
 
-export const TARGET_ADMIN_RECOVERY_DAYS = 30;
+const TARGET_ADMIN_RECOVERY_DAYS = 30;
 
 export async function removeTargetAdminSecret(state: CleanupState, client?: SecretsManagerClient): Promise<CleanupItem> {
   const { input, accounts } = state;

@@ -13,7 +13,7 @@ export interface LagSample {
   sqlRunning: boolean;
 }
 
-export function lagMetricData(migrationId: string, sample: LagSample, at: Date): MetricDatum[] {
+function lagMetricData(migrationId: string, sample: LagSample, at: Date): MetricDatum[] {
   const figures: [string, number | null, StandardUnit][] = [
     [METRIC_NAMES.heartbeatLag, sample.heartbeatLagMs, 'Milliseconds'],
     [METRIC_NAMES.byteLag, sample.byteLag, 'Bytes'],

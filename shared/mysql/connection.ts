@@ -12,7 +12,7 @@ import type { Endpoint } from '../endpoints.js';
 
 export type Conn = mysql.Connection;
 
-export const CONNECT_TIMEOUT_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 5_000;
 export const QUERY_TIMEOUT_MS = 30_000;
 
 /** MySQL/MariaDB error numbers that mean "try again" (network, server restarting, lock wait). */
@@ -46,7 +46,7 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 const extraCaCache = new Map<string, string[]>();
 
 /** The certificates of CROSSMOVE_DB_CA (a PEM file's path or PEM text), each checked to parse. */
-export function extraCas(value: string | undefined): string[] {
+function extraCas(value: string | undefined): string[] {
   if (!value?.trim()) return [];
   const cached = extraCaCache.get(value);
   if (cached) return cached;

@@ -12,7 +12,7 @@ import { CUTOVER_LOG, readSwitchMarker } from './switch-log.js';
 import { setReadOnly } from './replication.js';
 
 /** The write-block plan the cutover stored before its point of no return, or null. */
-export async function cutoverBlockPlan(target: Conn, schema: string, migrationId: string): Promise<unknown> {
+async function cutoverBlockPlan(target: Conn, schema: string, migrationId: string): Promise<unknown> {
   return (await readSwitchMarker(target, schema, migrationId, CUTOVER_LOG, 'past-point-of-no-return'))?.blockState ?? null;
 }
 

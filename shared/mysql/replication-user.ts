@@ -64,7 +64,7 @@ export async function ensureReplicationUser(conn: Conn, dialect: Dialect, spec: 
 }
 
 /** mysql_native_password's stored form: '*' + upper(hex(sha1(sha1(password)))). */
-export function nativePasswordHash(password: string): string {
+function nativePasswordHash(password: string): string {
   const once = createHash('sha1').update(password, 'utf8').digest();
   const hash = '*' + createHash('sha1').update(once).digest('hex').toUpperCase();
   registerSecretValue(hash); // it logs in as well as the password does over the native protocol

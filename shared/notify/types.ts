@@ -1,4 +1,4 @@
-export type NotificationKind =
+type NotificationKind =
   | 'approval-needed'
   | 'approval-not-given'
   | 'migration-succeeded'

@@ -30,7 +30,7 @@ export function followUpStateMachineArn(migrationStateMachineArn: string, kind: 
   return migrationStateMachineArn.replace(/:stateMachine:crossmove-migration-/, `:stateMachine:crossmove-${kind}-`);
 }
 
-export function followUpExecutionName(migrationId: string, kind: FollowUpKind, attempt: number): string {
+function followUpExecutionName(migrationId: string, kind: FollowUpKind, attempt: number): string {
   return attempt <= 1 ? `${migrationId}--${kind}` : `${migrationId}--${kind}-${attempt}`;
 }
 

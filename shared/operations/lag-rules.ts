@@ -29,7 +29,7 @@ export function isAboveLimit(s: ReplicationSample, maxLagSeconds: number): boole
   return s.secondsBehind !== null && s.secondsBehind > maxLagSeconds;
 }
 
-export function freshWatch(executionName: string, now: Date): WatchRecord {
+function freshWatch(executionName: string, now: Date): WatchRecord {
   return {
     executionName,
     lastCheckedAt: now.toISOString(),

@@ -13,7 +13,7 @@ import { digestHistory, type Phase } from './history-digest.js';
 import { evaluateWatch, type ReplicationSample } from './lag-rules.js';
 import { publishNotification } from '../notify/publish.js';
 
-export type ReplicationReader = (state: MigrationState) => Promise<ReplicationSample>;
+type ReplicationReader = (state: MigrationState) => Promise<ReplicationSample>;
 
 export interface LagWatchDeps {
   stateMachineArn: string;

@@ -40,7 +40,7 @@ export interface MigrationStatus {
   afterCutover: HistoryDigest['afterCutover'];
 }
 
-export type VerificationStatus = Pick<DiffSummary, 'job' | 'done' | 'verdict' | 'mode' | 'tablesTotal' | 'tablesCompared' | 'rowsCompared' | 'rowsPerSec' | 'etaSeconds' | 'differences' | 'tables' | 'notVerifiable' | 'positions' | 'checkedAt'>;
+type VerificationStatus = Pick<DiffSummary, 'job' | 'done' | 'verdict' | 'mode' | 'tablesTotal' | 'tablesCompared' | 'rowsCompared' | 'rowsPerSec' | 'etaSeconds' | 'differences' | 'tables' | 'notVerifiable' | 'positions' | 'checkedAt'>;
 
 function verificationOf(d: DiffSummary | null): VerificationStatus | null {
   if (!d) return null;

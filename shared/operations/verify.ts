@@ -11,7 +11,7 @@ import { describeExecution, executionHistory, notFound, runsOf } from './executi
 import { digestHistory, newestDiffCheck } from './history-digest.js';
 import { sfnClient } from '../aws/sfn.js';
 
-export function verifyStateMachineArn(migrationStateMachineArn: string): string {
+function verifyStateMachineArn(migrationStateMachineArn: string): string {
   return migrationStateMachineArn.replace(/:stateMachine:crossmove-migration-/, ':stateMachine:crossmove-verify-');
 }
 

@@ -11,7 +11,7 @@ import type { Accounts } from '../state.js';
 import { describeRouteTables, describeSubnets, describeVpcEndpoints, ec2Client } from '../aws/ec2.js';
 import { pass, warn, type CheckOutcome } from './checks.js';
 
-export const LAMBDA_EGRESS_CHECK = 'lambda-vpc-egress';
+const LAMBDA_EGRESS_CHECK = 'lambda-vpc-egress';
 
 /** An AWS API the functions in the VPC call, and why. */
 export interface ServiceNeed {
@@ -67,14 +67,14 @@ function endpointServes(endpoints: VpcEndpoint[], region: string, service: strin
   });
 }
 
-export interface EgressNetwork {
+interface EgressNetwork {
   subnets: Subnet[];
   routeTables: RouteTable[];
   endpoints: VpcEndpoint[];
 }
 
 /** Per subnet, the needed services it can reach neither through NAT nor an endpoint. */
-export function unreachableServices(network: EgressNetwork, region: string, needs: ServiceNeed[]): Map<string, ServiceNeed[]> {
+function unreachableServices(network: EgressNetwork, region: string, needs: ServiceNeed[]): Map<string, ServiceNeed[]> {
   const out = new Map<string, ServiceNeed[]>();
   for (const subnet of network.subnets) {
     const table = routeTableOf(subnet, network.routeTables);

@@ -26,7 +26,7 @@ export type BlockerFactory = (state: MigrationState, source: Conn, dialect: Dial
 export type SgBlockerFactory = (state: MigrationState) => Promise<SecurityGroupBlocker>;
 
 /** Security groups whose rules the block never removes (input.cutover.writeBlock.keepSecurityGroupIds, default none). */
-export function keepSecurityGroupIds(state: MigrationState): string[] {
+function keepSecurityGroupIds(state: MigrationState): string[] {
   const ids = (state.input.cutover.writeBlock as { keepSecurityGroupIds?: unknown } | undefined)?.keepSecurityGroupIds;
   return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
 }

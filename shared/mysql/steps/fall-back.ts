@@ -18,7 +18,7 @@ import { reverseUserName } from '../replication-user.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
 import { withSides } from './sides.js';
 
-export interface FallbackOptions {
+interface FallbackOptions {
   /** How target writes are blocked. Default: read-only where the engine allows it; Aurora needs security-group + securityGroupId. */
   writeBlock?: {
     method?: 'read-only' | 'security-group';
@@ -53,7 +53,7 @@ export const defaultTargetBlocker: TargetBlockerFactory = async (state, target, 
   return new SecurityGroupBlocker(ec2Client(targetClientConfig(state.input)), wb.securityGroupId, port);
 };
 
-export function assertFallbackPossible(state: FallbackState): void {
+function assertFallbackPossible(state: FallbackState): void {
   if (state.cutover?.ok !== true || state.cutover.rolledBack) {
     throw new FallbackNotReadyError(`Fallback refused, nothing changed: the state shows no successful cutover (cutover.ok ${state.cutover?.ok ?? 'missing'}); pass the migration's final output`);
   }
