@@ -10,8 +10,7 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
-  EC2Client,
-  type EC2ClientConfig,
+  type EC2Client,
   type Filter,
   type NetworkAcl,
   type RouteTable,
@@ -21,10 +20,6 @@ import {
   type VpcPeeringConnection,
 } from '@aws-sdk/client-ec2';
 import { awsCall } from './call.js';
-
-export function ec2Client(config: EC2ClientConfig = {}): EC2Client {
-  return new EC2Client({ ...config });
-}
 
 /** Everything the path analysis reads about one database's network (one VPC). */
 export interface VpcNetwork {

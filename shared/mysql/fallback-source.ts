@@ -32,7 +32,7 @@ export async function sourceEnabler(state: MigrationState, source: Conn, sourceD
     );
   }
   // Loaded only for a security-group block (see cut-over.ts).
-  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../aws/ec2.js'), import('../aws/write-block-sg.js')]);
+  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../aws/ec2-client.js'), import('../aws/write-block-sg.js')]);
   const blocker = new SecurityGroupBlocker(ec2 ?? ec2Client(await sourceClientConfig(state.input)), wb.securityGroupId);
   return async () => {
     await blocker.undo(plan);

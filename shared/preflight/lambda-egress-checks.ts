@@ -8,7 +8,8 @@
 import type { EC2Client, RouteTable, Subnet, VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { MigrationInput } from '../input/validate.js';
 import type { Accounts } from '../state.js';
-import { describeRouteTables, describeSubnets, describeVpcEndpoints, ec2Client } from '../aws/ec2.js';
+import { describeRouteTables, describeSubnets, describeVpcEndpoints } from '../aws/ec2.js';
+import { ec2Client } from '../aws/ec2-client.js';
 import { pass, warn, type CheckOutcome } from './checks.js';
 
 const LAMBDA_EGRESS_CHECK = 'lambda-vpc-egress';

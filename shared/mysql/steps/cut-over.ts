@@ -41,7 +41,7 @@ export const defaultSgBlocker: SgBlockerFactory = async (state) => {
   // tunnel, a proxy) need not share.
   const port = state.preflight?.sourceEndpoint?.port ?? state.input.source.endpoint?.port ?? 3306;
   // Loaded only for a security-group block: a read-only cutover's cold start does not evaluate the EC2 client.
-  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../../aws/ec2.js'), import('../../aws/write-block-sg.js')]);
+  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../../aws/ec2-client.js'), import('../../aws/write-block-sg.js')]);
   return new SecurityGroupBlocker(ec2Client(config), wb.securityGroupId, port, keepSecurityGroupIds(state));
 };
 

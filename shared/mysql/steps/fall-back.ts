@@ -49,7 +49,7 @@ export const defaultTargetBlocker: TargetBlockerFactory = async (state, target, 
   // The target cluster's own port (a clone or restore keeps the source's).
   const port = state.clone?.port ?? state.input.target.endpoint?.port ?? 3306;
   // Loaded only for a security-group block: a read-only fallback's cold start does not evaluate the EC2 client.
-  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../../aws/ec2.js'), import('../../aws/write-block-sg.js')]);
+  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../../aws/ec2-client.js'), import('../../aws/write-block-sg.js')]);
   return new SecurityGroupBlocker(ec2Client(targetClientConfig(state.input)), wb.securityGroupId, port);
 };
 
