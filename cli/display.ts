@@ -15,10 +15,10 @@ export interface Display {
   stop(): void;
 }
 
-export const seconds = (ms: number | null) => (ms === null ? '' : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
+const seconds = (ms: number | null) => (ms === null ? '' : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
 const n = (v: number) => v.toLocaleString('en-US');
 
-export function copyLine(t: RunTracker): string | null {
+function copyLine(t: RunTracker): string | null {
   const p = t.copy;
   if (!p) return null;
   const eta = p.etaSeconds === null ? '' : p.phase === 'done' ? '' : ` · ETA ${p.etaSeconds} s`;
@@ -26,7 +26,7 @@ export function copyLine(t: RunTracker): string | null {
   return `${p.phase} · ${n(p.rowsCopied)}/${n(p.rowsEstimated)} rows · ${n(p.rowsPerSec)} rows/s · ${mb} MiB · ${n(p.chunksDone)}/${n(p.chunksTotal)} chunks · ${p.tablesDone}/${p.tablesTotal} tables${eta}`;
 }
 
-export function diffLine(t: RunTracker): string | null {
+function diffLine(t: RunTracker): string | null {
   const d = t.diff;
   if (!d && !t.diffRowsSinceCheck) return null;
   const rows = (d?.rowsCompared ?? 0) + (d?.done ? 0 : t.diffRowsSinceCheck);
@@ -38,7 +38,7 @@ export function diffLine(t: RunTracker): string | null {
   return `${n(rows)} rows compared${d ? ` · ${n(d.rowsPerSec)} rows/s · ${d.differences.rows} differing${d.etaSeconds !== null ? ` · ETA ${d.etaSeconds} s` : ''}` : ''}`;
 }
 
-export function lagLine(t: RunTracker): string | null {
+function lagLine(t: RunTracker): string | null {
   const l = t.lag.at(-1);
   if (!l) return null;
   const lag = l.heartbeatLagMs !== null ? `lag ${l.heartbeatLagMs} ms (heartbeat)` : l.secondsBehind !== null ? `lag ${l.secondsBehind} s (Seconds_Behind)` : 'lag unknown';

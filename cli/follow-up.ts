@@ -5,10 +5,9 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { runStateMachineLocally, type RunResult } from '../local/run-state-machine.js';
-import { setSfnClient } from '../shared/operations/sfn-client.js';
+import { configureSfnClient } from '../shared/aws/sfn.js';
 import { startFollowUp, type FollowUpKind } from '../shared/operations/follow-up.js';
 import { redactDeep } from '../shared/redact.js';
 import { followUpText } from './follow-up-report.js';
@@ -97,7 +96,7 @@ async function act(kind: FollowUpKind, migrationId: string, f: Flags, options: R
     process.stdout.write(f.json ? `${JSON.stringify(summary)}\n` : `${followUpText(kind, migrationId, result)}\n`);
     return result.status === 'SUCCEEDED' ? 0 : 1;
   }
-  setSfnClient(new SFNClient(clientConfig(f)));
+  configureSfnClient(clientConfig(f));
   const out = await startFollowUp(kind, migrationId, await migrationStateMachineArn(f), options);
   process.stdout.write(f.json ? `${JSON.stringify(out)}\n` : `${kind} of ${migrationId}: ${out.started ? 'started' : `already ${out.status.toLowerCase()}`} (${out.executionName})\n`);
   return 0;

@@ -6,7 +6,7 @@ import type { ApprovalRequest } from '../shared/approval/request.js';
 import type { ApprovalDecision } from '../local/run-state-machine.js';
 import { redact } from '../shared/redact.js';
 
-export function describeRequest(request: ApprovalRequest): string {
+function describeRequest(request: ApprovalRequest): string {
   const l = request.lag;
   const lag = l
     ? `lag ${l.heartbeatLagMs ?? '?'} ms (heartbeat), byte lag ${l.byteLag ?? '?'}, Seconds_Behind ${l.secondsBehind ?? '?'}; replication ${l.healthy ? 'healthy' : 'BROKEN'}${l.caughtUp ? ', caught up' : ''}`

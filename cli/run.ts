@@ -66,7 +66,7 @@ export interface LocalRunReport {
  * only a clean comparison itself; a request reaching the gate with any other verdict: differences,
  * rows left unsettled, an unfinished comparison; it carries the report for the person deciding.
  */
-export function autoApprovalRefusal(request: ApprovalRequest): string | null {
+function autoApprovalRefusal(request: ApprovalRequest): string | null {
   const v = request.verification;
   if (!v || v.verdict === 'clean') return null;
   const d = v.differences;

@@ -3,10 +3,9 @@
 // report comes straight from the target's store. Otherwise on AWS: an execution of
 // crossmove-verify-<stage> started on the migration's newest state, followed until it ends.
 // Exit codes as diff(1): 0 identical, 1 differences, 2 trouble (or not finished).
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { validateMigrationInput } from '../shared/input/validate.js';
-import { setSfnClient } from '../shared/operations/sfn-client.js';
+import { configureSfnClient } from '../shared/aws/sfn.js';
 import { startVerify, verifyProgress } from '../shared/operations/verify.js';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import type { MigrationState } from '../shared/state.js';
 import { readInputFile } from './input-file.js';
 import { callerIdentity, clientConfig, resolveAws, type AwsOptions } from './operations/aws-options.js';
 
-export const VERIFY_HELP = `Compares the data of the source and the target while the target replicates, table by table at ONE
+const VERIFY_HELP = `Compares the data of the source and the target while the target replicates, table by table at ONE
 binlog position on both sides (the target's applier is paused for milliseconds at exactly the source's
 position), in primary-key chunks hashed the same way on any MySQL-family server: row counts and a SHA1
 of every stored column (VIRTUAL generated columns are left out; NULL, '', trailing spaces and the last
@@ -37,7 +36,7 @@ interface Flags extends AwsOptions {
 }
 
 /** Where `run --local` keeps a migration's input (references only), for `verify <id> --local`. */
-export function savedInputPath(stateDir: string, migrationId: string): string {
+function savedInputPath(stateDir: string, migrationId: string): string {
   return join(stateDir, migrationId, 'input.json');
 }
 
@@ -48,7 +47,7 @@ export function saveInput(stateDir: string, migrationId: string, input: unknown)
 
 const LOCAL_ACCOUNTS = { source: null, target: null, sameAccount: true, sourceRegion: null, targetRegion: null };
 
-export async function verifyLocally(migrationId: string, inputPath: string, tables: string[] | undefined, progress: (line: string) => void): Promise<DiffSummary> {
+async function verifyLocally(migrationId: string, inputPath: string, tables: string[] | undefined, progress: (line: string) => void): Promise<DiffSummary> {
   const input = validateMigrationInput(await readInputFile(inputPath));
   if (input.migrationId !== migrationId) throw new CrossmoveError(`the input ${inputPath} is migration ${input.migrationId}, not ${migrationId}`);
   const state: MigrationState = { input, accounts: LOCAL_ACCOUNTS, verifyRequest: tables?.length ? { tables } : {} };
@@ -60,7 +59,7 @@ export async function verifyLocally(migrationId: string, inputPath: string, tabl
 }
 
 async function verifyOnAws(migrationId: string, tables: string[] | undefined, f: Flags, progress: (line: string) => void): Promise<DiffSummary | null> {
-  setSfnClient(new SFNClient(clientConfig(f)));
+  configureSfnClient(clientConfig(f));
   const arn = f.stateMachineArn ?? process.env.CROSSMOVE_STATE_MACHINE_ARN ?? (await defaultArn(f));
   const started = await startVerify(migrationId, arn, tables);
   progress(`comparison started: ${started.executionName} (on the state of ${started.fromRun})`);

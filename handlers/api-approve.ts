@@ -3,8 +3,8 @@
 import { apiHandler } from '../shared/http/api-handler.js';
 import { caller, jsonBody, migrationIdParam, optionalReason } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
-import { answerApproval } from '../shared/operations/approve.js';
-import { ApprovalTable } from '../shared/operations/approval-table.js';
+import { answerApproval } from '../shared/approval/answer.js';
+import { ApprovalTable } from '../shared/approval/table.js';
 import { operationsConfig } from '../shared/operations/config.js';
 
 export const handler = apiHandler('approve', async (event) => {

@@ -2,7 +2,7 @@
 import { apiHandler } from '../shared/http/api-handler.js';
 import { migrationIdParam } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
-import { ApprovalTable } from '../shared/operations/approval-table.js';
+import { ApprovalTable } from '../shared/approval/table.js';
 import { operationsConfig } from '../shared/operations/config.js';
 import { migrationStatus } from '../shared/operations/status.js';
 

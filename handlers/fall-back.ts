@@ -1,4 +1,4 @@
 import { stepHandler } from '../shared/handler.js';
-import { fallBackStep, type FallbackState } from '../shared/mysql/fallback-step.js';
+import { fallBackStep, type FallbackState } from '../shared/mysql/steps/fall-back.js';
 
 export const handler = stepHandler('Fall back', async (state: FallbackState) => fallBackStep(state));

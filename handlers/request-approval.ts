@@ -5,7 +5,7 @@ import { stepHandler } from '../shared/handler.js';
 import { logger, logStep } from '../shared/logger.js';
 import { InputValidationError } from '../shared/errors.js';
 import { buildApprovalRequest, type ApprovalTaskEvent } from '../shared/approval/request.js';
-import { approvalStore } from '../shared/approval/store.js';
+import { approvalStore } from '../shared/approval/current.js';
 import { approvalNeeded, notificationTopics, publishNotification } from '../shared/notify/index.js';
 
 export const handler = stepHandler('Ask for cutover approval', async (event: ApprovalTaskEvent) => {

@@ -2,7 +2,7 @@
 // replicating or waiting for approval; publishes metrics, notifies, creates the per-migration alarms.
 // The reader uses the MySQL side's inspection (same dialects, same heartbeat as "Check replication").
 import { stepHandler } from '../shared/handler.js';
-import { ApprovalTable } from '../shared/operations/approval-table.js';
+import { ApprovalTable } from '../shared/approval/table.js';
 import { operationsConfig } from '../shared/operations/config.js';
 import { runLagWatch } from '../shared/operations/lag-watch.js';
 import { readReplicationSample } from '../shared/operations/replication-reader.js';

@@ -14,7 +14,8 @@ import { localLambdaContext } from '../shared/handler.js';
 import { validateMigrationInput } from '../shared/input/validate.js';
 import { APPROVAL_REJECTED } from '../shared/errors.js';
 import { buildApprovalRequest, type ApprovalRequest, type ApprovalTaskEvent } from '../shared/approval/request.js';
-import { MemoryApprovalStore, setApprovalStore } from '../shared/approval/store.js';
+import { setApprovalStore } from '../shared/approval/current.js';
+import { MemoryApprovalStore } from '../shared/approval/store.js';
 import type { ApprovalResult } from '../shared/state.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

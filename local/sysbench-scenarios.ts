@@ -5,7 +5,7 @@
 // saw and what the servers kept. Used by `npm run bench:cutover -- --workload sysbench`.
 import { cutOverStep } from '../shared/mysql/steps/cut-over.js';
 import { startReverseReplicationStep } from '../shared/mysql/steps/start-reverse-replication.js';
-import { fallBackStep } from '../shared/mysql/fallback-step.js';
+import { fallBackStep } from '../shared/mysql/steps/fall-back.js';
 import type { CutoverResult, FallbackResult, MigrationState } from '../shared/state.js';
 import { idleTransaction, longRead, longWrite, markedRows, type Actor, type ActorOutcome } from './sysbench-actors.js';
 import { stallTarget, sysbenchPair, switchUnderLoad, type SysbenchPair } from './sysbench-pair.js';

@@ -5,8 +5,8 @@ import { sideAddresses } from './endpoints.js';
 import type { MigrationState } from './state.js';
 
 /** The steps after the point of no return, in the order the state machine runs them. */
-export const AFTER_CUTOVER_STEPS = ['Cut over', 'Switch DNS', 'Start reverse replication'] as const;
-export type AfterCutoverStep = (typeof AFTER_CUTOVER_STEPS)[number];
+const AFTER_CUTOVER_STEPS = ['Cut over', 'Switch DNS', 'Start reverse replication'] as const;
+type AfterCutoverStep = (typeof AFTER_CUTOVER_STEPS)[number];
 
 export interface UnfinishedStep {
   step: AfterCutoverStep;

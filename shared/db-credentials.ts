@@ -1,7 +1,7 @@
 // Admin credentials for each side. A source secret that lives in the source account is read with the
 // assumed source-account role; everything else with the pipeline's own credentials.
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readCredentials, type DbCredentials } from './secrets.js';
+import { secretsManagerClient } from './aws/secrets-manager.js';
 import { accountOfArn, sourceClientConfig } from './aws/source-account.js';
 import type { MigrationState } from './state.js';
 import { SecretError, SourceAccessError } from './errors.js';
@@ -20,7 +20,7 @@ export async function sourceAdminCredentials(state: Pick<MigrationState, 'input'
     throw err;
   }
   // The secret's own region (from its ARN), not the cluster's: a secret may be kept in another region.
-  return readCredentials(ref, { secretsManager: new SecretsManagerClient({ ...config, region: accountRegion(ref) ?? config.region }), cacheKey: 'source' });
+  return readCredentials(ref, { secretsManager: secretsManagerClient({ ...config, region: accountRegion(ref) ?? config.region }), cacheKey: 'source' });
 }
 
 /**
@@ -28,7 +28,7 @@ export async function sourceAdminCredentials(state: Pick<MigrationState, 'input'
  * crossmove made for the new cluster's master user (shared/aws/master-password.ts); otherwise
  * target.adminSecret (a logical copy's existing target).
  */
-export function targetAdminSecretRef(state: Pick<MigrationState, 'input'> & Partial<Pick<MigrationState, 'targetAdmin'>>): string {
+function targetAdminSecretRef(state: Pick<MigrationState, 'input'> & Partial<Pick<MigrationState, 'targetAdmin'>>): string {
   const ref = state.targetAdmin?.secretRef ?? state.input.target.adminSecret;
   if (ref) return ref;
   const method = state.input.initialLoad.method;

@@ -92,24 +92,10 @@ export const RETRYABLE_ERROR_NAMES = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
-// Names the state machine itself produces (Pass states in statemachine/migration.asl.yaml) or the
-// approval gate uses; classes exist so code and tests refer to one spelling.
-
-/** The clone did not become available within the poll bound. */
-export class CloneNotAvailableInTimeError extends CrossmoveError {}
-
-/** The writer instance did not become available within the poll bound. */
-export class WriterNotAvailableInTimeError extends CrossmoveError {}
-
-/** The clone's "Binlog position from crash recovery" event did not appear within the poll bound. */
-export class BinlogPositionNotFoundError extends CrossmoveError {}
-
-/** The target did not catch up within replication.maxCatchUpHours; replication is left running. */
-export class ReplicationNotCaughtUpError extends CrossmoveError {}
-
-/** The approval gate timed out (the task token expired); replication is left running, nothing cut over. */
-export class ApprovalTimedOutError extends CrossmoveError {}
-
+// Names the state machine itself produces (Pass states: the poll bounds CloneNotAvailableInTimeError,
+// BinlogPositionNotFoundError, ...NotAvailableInTimeError, ...NotFinishedInTimeError; ReplicationNotCaughtUpError,
+// ApprovalTimedOutError, CutoverNeverReadyError) are spelled in statemachine/migration.asl.yaml only (no
+// code throws them; each Pass state's Cause says what happened and what to do). The approval gate's name:
 /**
  * Error name given to SendTaskFailure when a person rejects the cutover. The state machine catches it
  * (with States.Timeout) and ends in "Approval not given". Kept without the Error suffix: it is the
@@ -147,19 +133,8 @@ export class LogicalCopyError extends CrossmoveError {}
 
 // Snapshot path and cleanup.
 
-/** A cluster snapshot (the source snapshot or its copy in the target account) did not become available within the poll bound. */
-export class SnapshotNotAvailableInTimeError extends CrossmoveError {}
-
-/** The cluster restored from the snapshot did not become available within the poll bound. */
-export class RestoredClusterNotAvailableInTimeError extends CrossmoveError {}
-
 /** Cleanup refused to do something irreversible (stop/delete the source) without the conditions for it. Nothing was changed by that part. */
 export class CleanupRefusedError extends CrossmoveError {}
-
-// The catch-up loop around a refused cutover.
-
-/** The cutover kept refusing to start (CutoverNotReadyError, nothing changed) more often than the state machine allows; replication is still running. */
-export class CutoverNeverReadyError extends CrossmoveError {}
 
 // Fallback: moving the application back to the source through reverse replication.
 
@@ -201,17 +176,8 @@ export class FrozenSourceError extends CrossmoveError {}
 /** The frozen source changed while the copy read it (its replication was restarted, or something wrote to it): what was copied is not one consistent point any more. */
 export class FrozenSourceMovedError extends CrossmoveError {}
 
-/** The frozen source (read replica or clone) did not become ready within the poll bound. */
-export class FrozenSourceNotReadyInTimeError extends CrossmoveError {}
-
 /** The live copy's snapshot is gone (a copy from the live source needed more than one invocation): names the frozen sources to use instead. */
 export class LiveSnapshotLostError extends CrossmoveError {}
-
-/** The copy did not finish within its window bound (the ranges left are in the cursor store; a re-run resumes them). */
-export class CopyNotFinishedInTimeError extends CrossmoveError {}
-
-/** The secondary keys added after the load were not built within the poll bound (they may still be building on the target). */
-export class SecondaryKeysNotBuiltInTimeError extends CrossmoveError {}
 
 // Past the point of no return (failures after "Cut over").
 

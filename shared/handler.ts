@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import { logger } from './logger.js';
 import { redact } from './redact.js';
 
-export interface StepContext {
+interface StepContext {
   lambda: Context;
 }
 

@@ -34,7 +34,7 @@ export const STAGES: { id: Stage; label: string }[] = [
 ];
 
 /** The initial load's branches: a state on one of them runs only for that `initialLoad.method`. */
-export type LoadPath = 'clone' | 'snapshot' | 'logical';
+type LoadPath = 'clone' | 'snapshot' | 'logical';
 
 export interface PipelineState {
   name: string;

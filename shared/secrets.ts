@@ -9,10 +9,11 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceExistsException,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SecretError, TransientError } from './errors.js';
 import { isTransientAwsError } from './aws/call.js';
+import { secretsManagerClient } from './aws/secrets-manager.js';
 import { registerSecretValue } from './redact.js';
 
 export interface DbCredentials {
@@ -66,7 +67,7 @@ export async function readCredentials(
     value = parseCredentials(ref, text);
   } else if (ref.startsWith('arn:')) {
     // A secret lives in its ARN's region, which need not be the Lambda's.
-    const client = options.secretsManager ?? new SecretsManagerClient({ region: ref.split(':')[3] });
+    const client = options.secretsManager ?? secretsManagerClient({ region: ref.split(':')[3] });
     const out = await client.send(new GetSecretValueCommand({ SecretId: ref })).catch((err: Error) => {
       if (err.name === 'ResourceNotFoundException') throw new SecretError(`Secret ${ref} does not exist or is not visible to this account`);
       if (err.name === 'AccessDeniedException') throw new SecretError(`Access denied reading secret ${ref}: grant secretsmanager:GetSecretValue on it`);
@@ -110,7 +111,7 @@ export async function storeCredentials(
     cache.delete(`file:${path}`);
     return `file:${path}`;
   }
-  const client = options.secretsManager ?? new SecretsManagerClient({});
+  const client = options.secretsManager ?? secretsManagerClient();
   try {
     const out = await client.send(new CreateSecretCommand({ Name: name, SecretString: body, Description: options.description }));
     return out.ARN!;

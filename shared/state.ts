@@ -19,7 +19,7 @@ export interface Accounts {
   targetRegion: string | null;
 }
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
+type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface PreflightCheck {
   id: string;
   status: CheckStatus;
@@ -62,7 +62,7 @@ export interface TargetParameterGroupPlan {
 }
 
 /** A step polled by a Task -> Choice -> Wait loop. `attempts` counts calls, bounded in the ASL. */
-export interface PollResult {
+interface PollResult {
   done: boolean;
   attempts: number;
   status: string;
@@ -322,7 +322,7 @@ export interface SnapshotShareResult {
   skipped?: boolean;
 }
 
-export type CleanupItemKind =
+type CleanupItemKind =
   | 'ram-share'
   | 'kms-key-statement'
   | 'replication-secret'

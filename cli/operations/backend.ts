@@ -1,12 +1,10 @@
 // Where the operations commands go: the deployed HTTP API (SigV4, what operators normally use) or
 // Step Functions + the approval table directly (no API needed, same shared/operations code).
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { answerApproval, type ApprovalAnswered } from '../../shared/operations/approve.js';
-import { ApprovalTable } from '../../shared/operations/approval-table.js';
-import { setDynamoClient } from '../../shared/operations/dynamodb-client.js';
+import { answerApproval, type ApprovalAnswered } from '../../shared/approval/answer.js';
+import { ApprovalTable } from '../../shared/approval/table.js';
+import { configureDynamoClient } from '../../shared/aws/dynamodb.js';
 import { listMigrations, type MigrationSummary } from '../../shared/operations/list.js';
-import { setSfnClient } from '../../shared/operations/sfn-client.js';
+import { configureSfnClient } from '../../shared/aws/sfn.js';
 import { startMigration, type StartResult } from '../../shared/operations/start.js';
 import { migrationStatus, type MigrationStatus } from '../../shared/operations/status.js';
 import { callerIdentity, clientConfig, resolveAws, type AwsOptions } from './aws-options.js';
@@ -32,7 +30,7 @@ export class OperationsError extends Error {
   }
 }
 
-export class HttpBackend implements OperationsBackend {
+class HttpBackend implements OperationsBackend {
   private readonly base: string;
   constructor(
     apiUrl: string,
@@ -71,15 +69,15 @@ export class HttpBackend implements OperationsBackend {
   }
 }
 
-export class DirectBackend implements OperationsBackend {
+class DirectBackend implements OperationsBackend {
   private readonly table: ApprovalTable;
   constructor(
     private readonly stateMachineArn: string,
     tableName: string,
     private readonly aws: AwsOptions,
   ) {
-    setSfnClient(new SFNClient(clientConfig(aws)));
-    setDynamoClient(new DynamoDBClient(clientConfig(aws)));
+    configureSfnClient(clientConfig(aws));
+    configureDynamoClient(clientConfig(aws));
     this.table = new ApprovalTable(tableName);
   }
 

@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import type { MigrationStatus } from '../../shared/operations/status.js';
 import type { MigrationSummary } from '../../shared/operations/list.js';
 import type { StartResult } from '../../shared/operations/start.js';
-import type { ApprovalAnswered } from '../../shared/operations/approve.js';
+import type { ApprovalAnswered } from '../../shared/approval/answer.js';
 
 const ago = (iso: string | null, now: Date) => {
   if (!iso) return '';

@@ -21,7 +21,7 @@ export interface ApprovalRequest {
   urls?: { approve: string; reject: string };
 }
 
-export interface ApprovalVerification {
+interface ApprovalVerification {
   verdict: DiffSummary['verdict'];
   tablesCompared: number;
   rowsCompared: number;

@@ -1,10 +1,9 @@
 // Where the approval gate keeps its task token, keyed by migration, so nobody copies a token by hand:
 // approve/reject look it up by migrationId and answer with SendTaskSuccess/SendTaskFailure.
-// On the deployed stack the store is the operations stack's DynamoDB table (shared/operations/approval-table.ts);
-// without one, the default store logs the exact commands that resolve the gate (the token is already
-// visible in the execution history, so logging it discloses nothing new).
+// On the deployed stack the store is the operations stack's DynamoDB table (table.ts); without one, the
+// default store logs the exact commands that resolve the gate (the token is already visible in the
+// execution history, so logging it discloses nothing new). current.ts picks one.
 import { logger } from '../logger.js';
-import { ApprovalTable } from '../operations/approval-table.js';
 import type { ApprovalRequest } from './request.js';
 
 export interface ApprovalStore {
@@ -43,20 +42,4 @@ export class LoggingApprovalStore implements ApprovalStore {
     return null;
   }
   async remove(): Promise<void> {}
-}
-
-let current: ApprovalStore | undefined;
-
-/** Chosen by CROSSMOVE_APPROVAL_STORE: dynamodb (the deployed stack), memory, or log (default). */
-export function approvalStore(): ApprovalStore {
-  if (!current) {
-    const kind = process.env.CROSSMOVE_APPROVAL_STORE;
-    current = kind === 'dynamodb' ? new ApprovalTable() : kind === 'memory' ? new MemoryApprovalStore() : new LoggingApprovalStore();
-  }
-  return current;
-}
-
-/** For the local runner and tests. */
-export function setApprovalStore(store: ApprovalStore | undefined): void {
-  current = store;
 }

@@ -5,16 +5,18 @@ import type { FieldIssue } from '../errors.js';
 import type { MigrationInput } from '../input/validate.js';
 import type { Accounts } from '../state.js';
 import { accountOfArn, regionOfArn, targetClientConfig } from './source-account.js';
-import { callerAccount } from './sts.js';
+import type { ClientConfig } from './source-account.js';
 
-export async function resolveAccounts(input: MigrationInput, whoAmI = callerAccount): Promise<Accounts> {
+export async function resolveAccounts(input: MigrationInput, whoAmI?: (config: ClientConfig) => Promise<string>): Promise<Accounts> {
   const arn = input.source.clusterArn;
   if (!arn) return { source: null, target: null, sameAccount: true, sourceRegion: null, targetRegion: null };
   const source = accountOfArn(arn)!;
   const sourceRegion = regionOfArn(arn)!;
   const config = targetClientConfig(input);
   const targetRegion = config.region ?? sourceRegion;
-  const target = await whoAmI({ ...config, region: targetRegion });
+  // STS loaded only here: an endpoint-only input never needs it.
+  const ask = whoAmI ?? (await import('./sts.js')).callerAccount;
+  const target = await ask({ ...config, region: targetRegion });
   return { source, target, sameAccount: source === target, sourceRegion, targetRegion };
 }
 

@@ -1,6 +1,6 @@
 // EC2, read-only: the network a database lives in (its subnets, their route tables and network ACLs,
 // the VPC's peering connections, the database's security groups), for the preflight's path analysis.
-// Changes to security groups (the cutover's write block) live in shared/mysql/write-block-sg.ts.
+// Changes to security groups (the cutover's write block) live in write-block-sg.ts.
 // Filters rather than id lists throughout: a missing id then comes back as "not found" in the answer
 // instead of an InvalidXxx.NotFound error that would hide which of several ids is wrong.
 import {
@@ -10,7 +10,7 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
-  EC2Client,
+  type EC2Client,
   type Filter,
   type NetworkAcl,
   type RouteTable,
@@ -20,11 +20,6 @@ import {
   type VpcPeeringConnection,
 } from '@aws-sdk/client-ec2';
 import { awsCall } from './call.js';
-import type { ClientConfig } from './source-account.js';
-
-export function ec2Client(config: ClientConfig): EC2Client {
-  return new EC2Client({ ...config });
-}
 
 /** Everything the path analysis reads about one database's network (one VPC). */
 export interface VpcNetwork {
@@ -60,7 +55,7 @@ export async function describeSubnets(ec2: EC2Client, subnetIds: string[]): Prom
   });
 }
 
-export async function describeSecurityGroups(ec2: EC2Client, filters: Filter[]): Promise<SecurityGroup[]> {
+async function describeSecurityGroups(ec2: EC2Client, filters: Filter[]): Promise<SecurityGroup[]> {
   return allPages(`EC2 DescribeSecurityGroups ${filters.map((f) => f.Values?.join(',')).join(' ')}`, async (NextToken) => {
     const r = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters, NextToken }));
     return { items: r?.SecurityGroups, next: r?.NextToken };
@@ -78,14 +73,14 @@ export async function describeRouteTables(ec2: EC2Client, vpcId: string): Promis
   });
 }
 
-export async function describeNetworkAcls(ec2: EC2Client, vpcId: string): Promise<NetworkAcl[]> {
+async function describeNetworkAcls(ec2: EC2Client, vpcId: string): Promise<NetworkAcl[]> {
   return allPages(`EC2 DescribeNetworkAcls ${vpcId}`, async (NextToken) => {
     const r = await ec2.send(new DescribeNetworkAclsCommand({ Filters: [filter('vpc-id', [vpcId])], NextToken }));
     return { items: r?.NetworkAcls, next: r?.NextToken };
   });
 }
 
-export async function describePeerings(ec2: EC2Client, ids: string[]): Promise<VpcPeeringConnection[]> {
+async function describePeerings(ec2: EC2Client, ids: string[]): Promise<VpcPeeringConnection[]> {
   if (!ids.length) return [];
   return allPages(`EC2 DescribeVpcPeeringConnections ${ids.join(',')}`, async (NextToken) => {
     const r = await ec2.send(new DescribeVpcPeeringConnectionsCommand({ Filters: [filter('vpc-peering-connection-id', ids)], NextToken }));

@@ -20,7 +20,7 @@ export const isAccessDenied = (err: unknown): boolean => DENIED.has(errorName(er
 type FrozenInput = Pick<MigrationInput, 'source' | 'migrationId' | 'initialLoad'>;
 
 /** The template parameters a kind needs, with this input's values. */
-export function redeployHint(input: FrozenInput, kind: MadeFrozenSourceKind): string {
+function redeployHint(input: FrozenInput, kind: MadeFrozenSourceKind): string {
   const needs = kind === 'rds-replica'
     ? `SourceInstanceArn=${input.initialLoad.frozenSource.sourceInstanceArn ?? '<initialLoad.frozenSource.sourceInstanceArn>'}`
     : `SourceClusterArn=${input.source.clusterArn ?? '<source.clusterArn>'}`;
@@ -37,7 +37,7 @@ function resourceOf(command: { input?: Record<string, unknown> }, awsMessage: st
 }
 
 /** `client` with its AccessDenied refusals explained (the calls themselves unchanged). */
-export function explainingDenials(client: RDSClient, input: FrozenInput, kind: MadeFrozenSourceKind, region: string | undefined): RDSClient {
+function explainingDenials(client: RDSClient, input: FrozenInput, kind: MadeFrozenSourceKind, region: string | undefined): RDSClient {
   const send = client.send.bind(client) as (command: any, ...rest: any[]) => Promise<any>;
   const role = input.source.accessRoleArn;
   const account = accountOfArn(role) ?? accountOfArn(input.source.clusterArn) ?? accountOfArn(input.initialLoad.frozenSource.sourceInstanceArn);

@@ -30,7 +30,7 @@ export interface ReadReplicaSpec {
  * functions reach it as they reach the source), with the source's DB parameter and option groups;
  * single-AZ, no deletion protection, no automatic minor upgrade: it lives for the copy only.
  */
-export function readReplicaRequest(spec: ReadReplicaSpec): CreateDBInstanceReadReplicaCommandInput {
+function readReplicaRequest(spec: ReadReplicaSpec): CreateDBInstanceReadReplicaCommandInput {
   const s = spec.source;
   return {
     DBInstanceIdentifier: spec.identifier,
@@ -64,7 +64,7 @@ export interface SourceCloneSpec {
  * cluster parameter group (binlogs on: the clone reports the source's binlog position of the clone
  * point in its "Binlog position from crash recovery" event only then) and its key.
  */
-export function sourceCloneRequest(spec: SourceCloneSpec): RestoreDBClusterToPointInTimeCommandInput {
+function sourceCloneRequest(spec: SourceCloneSpec): RestoreDBClusterToPointInTimeCommandInput {
   const s = spec.source;
   return {
     SourceDBClusterIdentifier: s.DBClusterArn,

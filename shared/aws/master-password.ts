@@ -13,7 +13,7 @@
 // account's cluster, CrossAccountClone true). Changing the master password through the RDS API is not
 // replicated between source and target in either direction ("Synchronizing passwords between
 // replication source and target"), so the source keeps its own.
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ResourceConflictError, ResourceFailedError, ResourceNotFoundError, TransientError } from '../errors.js';
 import { logStep } from '../logger.js';
 import { generatePassword } from '../mysql/replication-user.js';
@@ -22,6 +22,7 @@ import type { MigrationState, TargetAdminReset } from '../state.js';
 import { errorName } from './call.js';
 import { findCluster, madeByMigration, targetRdsClient } from './rds.js';
 import { setMasterUserPassword } from './rds-changes.js';
+import { secretsManagerClient } from './secrets-manager.js';
 import { targetClientConfig } from './source-account.js';
 
 type ResetState = Pick<MigrationState, 'input'> & Partial<Pick<MigrationState, 'clone' | 'targetAdmin'>>;
@@ -34,7 +35,7 @@ export function targetAdminSecretDescription(migrationId: string, clusterIdentif
 }
 
 function targetSecretsManager(state: ResetState): SecretsManagerClient {
-  return new SecretsManagerClient(targetClientConfig(state.input));
+  return secretsManagerClient(targetClientConfig(state.input));
 }
 
 async function ownCluster(state: ResetState) {

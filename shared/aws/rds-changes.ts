@@ -29,7 +29,7 @@ export interface CloneSpec {
   dbSubnetGroupName?: string;
 }
 
-export function cloneRequest(spec: CloneSpec): RestoreDBClusterToPointInTimeCommandInput {
+function cloneRequest(spec: CloneSpec): RestoreDBClusterToPointInTimeCommandInput {
   return {
     // The source must be given by ARN: by name RDS looks in the caller's account (DBClusterNotFoundFault).
     SourceDBClusterIdentifier: spec.sourceClusterArn,

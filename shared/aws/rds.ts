@@ -22,7 +22,7 @@ import { awsCall, errorName } from './call.js';
 import { sourceClientConfig, targetClientConfig } from './source-account.js';
 
 /** Tag crossmove puts on everything it creates; a resource without it is never reused or touched. */
-export const MIGRATION_TAG = 'crossmove:migrationId';
+const MIGRATION_TAG = 'crossmove:migrationId';
 
 /** RDS in the source account; in the source cluster's region unless `region` says otherwise (the snapshot path's shareable copy). */
 export async function sourceRdsClient(input: Pick<MigrationInput, 'source' | 'migrationId'>, region?: string | null): Promise<RDSClient> {

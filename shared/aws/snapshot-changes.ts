@@ -55,7 +55,7 @@ export interface SnapshotCopySpec {
   tag?: boolean;
 }
 
-export function snapshotCopyRequest(spec: SnapshotCopySpec): CopyDBClusterSnapshotCommandInput {
+function snapshotCopyRequest(spec: SnapshotCopySpec): CopyDBClusterSnapshotCommandInput {
   return {
     SourceDBClusterSnapshotIdentifier: spec.sourceSnapshotArn,
     TargetDBClusterSnapshotIdentifier: spec.targetSnapshotIdentifier,
@@ -84,7 +84,7 @@ export interface RestoreSpec {
   dbSubnetGroupName?: string;
 }
 
-export function restoreRequest(spec: RestoreSpec): RestoreDBClusterFromSnapshotCommandInput {
+function restoreRequest(spec: RestoreSpec): RestoreDBClusterFromSnapshotCommandInput {
   return {
     DBClusterIdentifier: spec.clusterIdentifier,
     SnapshotIdentifier: spec.snapshotIdentifier,

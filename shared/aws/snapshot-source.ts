@@ -20,7 +20,7 @@ export function clusterNameOfArn(arn: string): string {
 }
 
 /** What the snapshot path needs to know about the source key (read-only, source account). */
-export async function sourceFacts(state: SourceState): Promise<SnapshotSourceFacts> {
+async function sourceFacts(state: SourceState): Promise<SnapshotSourceFacts> {
   const cluster = state.preflight?.sourceCluster;
   if (!cluster) {
     throw new PreflightFailedError('The source cluster was not inspected: "Run preflight checks" must run before "Snapshot the source"');

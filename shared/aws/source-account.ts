@@ -1,7 +1,7 @@
 // Source-account steps run with credentials from STS AssumeRole of `source.accessRoleArn` (with the
 // external id), cached until shortly before they expire. Without an accessRoleArn the source is in the
 // pipeline's own account and the default credentials are used.
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { MigrationInput } from '../input/validate.js';
 import { SourceAccessError } from '../errors.js';
@@ -12,7 +12,8 @@ export interface ClientConfig {
   credentials?: AwsCredentialIdentity;
 }
 
-let sts = new STSClient({});
+// Made at the first AssumeRole (STS loaded then): a step whose source is in its own account never needs it.
+let sts: STSClient | undefined;
 /** For tests: swap the STS client (e.g. one pointed at moto). */
 export function setStsClient(client: STSClient): void {
   sts = client;
@@ -33,10 +34,12 @@ export async function assumeSourceRole(roleArn: string, externalId: string | und
   const hit = cached.get(key);
   if (hit && hit.expiration && hit.expiration.getTime() - Date.now() > 5 * 60_000) return hit;
   // Through awsCall: STS throttling or a dropped connection is a TransientError the state machine retries.
+  const [{ AssumeRoleCommand }, { stsClient }] = await Promise.all([import('@aws-sdk/client-sts'), import('./sts.js')]);
+  const client = (sts ??= stsClient());
   let out;
   try {
     out = await awsCall(`STS AssumeRole ${roleArn}`, () =>
-      sts.send(
+      client.send(
         new AssumeRoleCommand({
           RoleArn: roleArn,
           RoleSessionName: `crossmove-${migrationId}`.slice(0, 64),

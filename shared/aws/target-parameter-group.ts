@@ -39,7 +39,7 @@ export function parameterGroupFamily(engineVersion: string | undefined): string 
 }
 
 /** The description marks a group as this migration's (the group is untagged). */
-export function parameterGroupDescription(migrationId: string, sourceGroup: string, clusterIdentifier: string): string {
+function parameterGroupDescription(migrationId: string, sourceGroup: string, clusterIdentifier: string): string {
   return `crossmove ${migrationId}: copy of ${sourceGroup} (binlogs on) for cluster ${clusterIdentifier}`;
 }
 export function madeForMigration(description: string | undefined, migrationId: string): boolean {

@@ -20,7 +20,7 @@ const FAILED_INSTANCE_STATES = new Set([
   'storage-full',
 ]);
 
-export function instancePoll(instance: DBInstance, attempts: number, created?: boolean): InstancePoll {
+function instancePoll(instance: DBInstance, attempts: number, created?: boolean): InstancePoll {
   return {
     done: instance.DBInstanceStatus === 'available',
     attempts,

@@ -8,7 +8,7 @@ import { HEARTBEAT_TABLE } from '../mysql/heartbeat.js';
 import { FALLBACK_TABLE } from '../mysql/switch-log.js';
 import { item } from './types.js';
 
-export const CROSSMOVE_TABLES = [HEARTBEAT_TABLE, 'cutover_log', FALLBACK_TABLE];
+const CROSSMOVE_TABLES = [HEARTBEAT_TABLE, 'cutover_log', FALLBACK_TABLE];
 
 /**
  * `keep`: crossmove tables left in place on purpose, with why (the source's fallback_log after a

@@ -3,15 +3,16 @@
 // (a secret scheduled for deletion blocks CreateSecret with its name for up to 30 days).
 import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DeleteSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { logStep } from '../logger.js';
 import type { CleanupItem } from '../state.js';
 import { awsCall, errorName } from '../aws/call.js';
+import { secretsManagerClient } from '../aws/secrets-manager.js';
 import { targetClientConfig } from '../aws/source-account.js';
 import { item, type CleanupState } from './types.js';
 
 /** Where the secret is: the reference the run stored, else where storeCredentials would have put it. */
-export function replicationSecretLocation(state: CleanupState): { file: string } | { secretId: string } {
+function replicationSecretLocation(state: CleanupState): { file: string } | { secretId: string } {
   const ref = state.replicationUser?.secretRef;
   if (ref?.startsWith('file:')) return { file: ref.slice(5) };
   if (ref?.startsWith('arn:')) return { secretId: ref };
@@ -33,7 +34,7 @@ export async function removeReplicationSecret(state: CleanupState, client?: Secr
       throw err;
     }
   }
-  const sm = client ?? new SecretsManagerClient(targetClientConfig(state.input));
+  const sm = client ?? secretsManagerClient(targetClientConfig(state.input));
   // Look first: DeleteSecret with ForceDeleteWithoutRecovery succeeds for a secret that does not exist,
   // which would report `removed` for something already gone.
   try {

@@ -13,7 +13,7 @@ import { item, type CleanupState } from './types.js';
 const GONE_OR_GOING = new Set(['deleting']);
 const STOPPED = new Set(['stopped', 'stopping']);
 
-export function finalSnapshotIdentifier(migrationId: string): string {
+function finalSnapshotIdentifier(migrationId: string): string {
   return `crossmove-${migrationId}-final`;
 }
 

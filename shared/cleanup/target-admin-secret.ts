@@ -4,14 +4,15 @@
 // (30 days, restorable) rather than at once, and the report says how to keep it or to set a password of
 // the operator's own. A secret of that name crossmove did not make (its description says whose it is)
 // is kept.
-import { DeleteSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsCall, errorName } from '../aws/call.js';
+import { secretsManagerClient } from '../aws/secrets-manager.js';
 import { targetClientConfig } from '../aws/source-account.js';
 import { logStep } from '../logger.js';
 import type { CleanupItem } from '../state.js';
 import { item, type CleanupState } from './types.js';
 
-export const TARGET_ADMIN_RECOVERY_DAYS = 30;
+const TARGET_ADMIN_RECOVERY_DAYS = 30;
 
 export async function removeTargetAdminSecret(state: CleanupState, client?: SecretsManagerClient): Promise<CleanupItem> {
   const { input, accounts } = state;
@@ -19,7 +20,7 @@ export async function removeTargetAdminSecret(state: CleanupState, client?: Secr
   if (!input.source.clusterArn || input.initialLoad.method === 'logical') return item('target-admin-secret', name, null, 'skipped', 'a logical copy uses target.adminSecret: crossmove made no target admin secret');
   const secretId = state.targetAdmin?.secretRef ?? name;
   const account = accounts.target;
-  const sm = client ?? new SecretsManagerClient(targetClientConfig(input));
+  const sm = client ?? secretsManagerClient(targetClientConfig(input));
   let described;
   try {
     described = await awsCall(`Secrets Manager DescribeSecret ${secretId}`, () => sm.send(new DescribeSecretCommand({ SecretId: secretId })));

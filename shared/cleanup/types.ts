@@ -2,7 +2,7 @@
 // {input, accounts}) and the operator's choices. Nothing irreversible happens without cleanupOptions.
 import type { CleanupItem, MigrationState } from '../state.js';
 
-export interface CleanupOptions {
+interface CleanupOptions {
   /** What to do with the old source cluster. Default keep; stop and delete need a successful cutover. */
   sourceCluster?: 'keep' | 'stop' | 'delete';
 }

@@ -16,7 +16,7 @@ export function json(statusCode: number, body: unknown): ApiResult {
 }
 
 /** HTTP status for each typed error name (shared/errors.ts). */
-export const STATUS_OF_ERROR: Record<string, number> = {
+const STATUS_OF_ERROR: Record<string, number> = {
   InputValidationError: 400,
   BadRequestError: 400,
   MigrationNotFoundError: 404,

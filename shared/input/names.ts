@@ -2,6 +2,9 @@
 // step can find (and reuse) what an earlier attempt made.
 import type { MigrationInputParsed } from './schema.js';
 
+/** Schemas a migration may not name: the server's own and crossmove's (heartbeat, copy bookkeeping). Here, not in schema.ts, so a check can use them without loading zod. */
+export const RESERVED_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys', 'crossmove', 'crossmove_load'];
+
 export interface ResourceNames {
   /** Step Functions execution name (one running execution per migration). */
   executionName: string;

@@ -2,6 +2,7 @@
 // schema/migration-input.schema.json is generated from this file by `npm run schema`
 // (a test fails when the published file is stale).
 import { z } from 'zod';
+import { RESERVED_SCHEMAS } from './names.js';
 
 /** rds-mysql-8: RDS for MySQL 8.0/8.4 (an instance with the mysql.rds_* procedures); mysql-8: self-managed MySQL 8.0.23+. */
 export const ENGINES = ['aurora-mysql-3', 'aurora-mysql-2', 'mysql-8', 'rds-mysql-8', 'mariadb'] as const;
@@ -46,7 +47,6 @@ const host = z
   );
 
 /** Schemas the migration never copies or moves: the server's own, and crossmove's bookkeeping. */
-export const RESERVED_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys', 'crossmove', 'crossmove_load'];
 
 /** A schema name as a DBA writes it; quotes, backticks, spaces, dots and slashes are refused (never escaped into SQL). */
 const schemaName = z
@@ -66,7 +66,7 @@ const endpoint = z.strictObject({
   port: z.number().int().min(1).max(65535).default(3306),
 });
 
-export const sourceSchema = z
+const sourceSchema = z
   .strictObject({
     clusterArn: rdsClusterArn.optional(),
     endpoint: endpoint.optional(),
@@ -86,7 +86,7 @@ export const sourceSchema = z
       .optional(),
   });
 
-export const targetSchema = z.strictObject({
+const targetSchema = z.strictObject({
   clusterIdentifier: rdsIdentifier.optional(),
   endpoint: endpoint.optional(),
   /**
@@ -108,7 +108,7 @@ const rdsInstanceArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:db:[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'must be an RDS DB instance ARN: arn:aws:rds:REGION:ACCOUNT:db:NAME');
 
-export const FROZEN_SOURCE_KINDS = ['auto', 'live', 'named-replica', 'rds-replica', 'source-clone'] as const;
+const FROZEN_SOURCE_KINDS = ['auto', 'live', 'named-replica', 'rds-replica', 'source-clone'] as const;
 
 /**
  * Logical copy only: what the copy reads, so that it sees one consistent point however long it runs.
@@ -119,7 +119,7 @@ export const FROZEN_SOURCE_KINDS = ['auto', 'live', 'named-replica', 'rds-replic
  *   rds-replica    a read replica of the RDS instance sourceInstanceArn, made in the source account, stopped, deleted by cleanup
  *   source-clone   an Aurora clone of source.clusterArn in the source account, deleted by cleanup
  */
-export const frozenSourceSchema = z.strictObject({
+const frozenSourceSchema = z.strictObject({
   kind: z.enum(FROZEN_SOURCE_KINDS).default('auto'),
   /** named-replica: where the replica listens. */
   endpoint: endpoint.optional(),
@@ -153,7 +153,7 @@ export const initialLoadSchema = z.strictObject({
   frozenSource: frozenSourceSchema.default({ kind: 'auto' }),
 });
 
-export const replicationSchema = z.strictObject({
+const replicationSchema = z.strictObject({
   binlogRetentionHours: z.number().int().min(1).max(2160).default(72),
   ssl: z.boolean().default(true),
   /**
@@ -176,7 +176,7 @@ export const replicationSchema = z.strictObject({
     .default('crossmove_repl'),
 });
 
-export const cutoverSchema = z.strictObject({
+const cutoverSchema = z.strictObject({
   approval: z.enum(['manual', 'auto']).default('manual'),
   approvalTimeoutHours: z.number().positive().max(24 * 365).default(72),
   catchUpTimeoutSeconds: z.number().int().min(1).max(240).default(30),
@@ -253,5 +253,4 @@ export const migrationInputSchema = z
     notify: z.strictObject({ topicArn: snsTopicArn }).optional(),
   });
 
-export type MigrationInputRaw = z.input<typeof migrationInputSchema>;
 export type MigrationInputParsed = z.output<typeof migrationInputSchema>;

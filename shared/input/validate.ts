@@ -4,8 +4,6 @@ import { InputValidationError, type FieldIssue } from '../errors.js';
 import { initialLoadSchema, migrationInputSchema, type MigrationInputParsed } from './schema.js';
 import { deriveNames, type ResourceNames } from './names.js';
 
-export type InitialLoadMethod = 'clone' | 'snapshot' | 'logical';
-
 export interface MigrationInput extends Omit<MigrationInputParsed, 'initialLoad'> {
   initialLoad: NonNullable<MigrationInputParsed['initialLoad']>;
   names: ResourceNames;
@@ -13,7 +11,7 @@ export interface MigrationInput extends Omit<MigrationInputParsed, 'initialLoad'
   derived: DerivedFigures;
 }
 
-export interface DerivedFigures {
+interface DerivedFigures {
   /** Rounds of the copy's Map per child execution (copy.asl.yaml; a round is about 13 + 7 x parallelism events). */
   copyRoundsPerWindow: number;
   /** Copy windows before the parent gives up (about 30 days of copying). */
@@ -44,10 +42,10 @@ export const diffEventsPerRound = (workers: number) => 13 + 7 * workers;
 export const copyEventsPerRound = (workers: number) => 13 + 7 * workers;
 
 /** TimeoutSeconds of "Copy chunks until the time budget" (its Lambda runs 900 s at most). */
-export const COPY_WORKER_TIMEOUT_SECONDS = 930;
+const COPY_WORKER_TIMEOUT_SECONDS = 930;
 
 /** A Standard workflow history holds 25,000 events; one monitor round is ~9 events. */
-export const MONITOR_ROUNDS_PER_WINDOW = 1000;
+const MONITOR_ROUNDS_PER_WINDOW = 1000;
 
 /** Anything but a mapping (an empty file, null, a list, a string) is refused with one clear issue. */
 export function notAnInputIssue(raw: unknown): FieldIssue | null {

@@ -3,7 +3,7 @@
 // is over no figures arrive and the alarms fall quiet instead of firing.
 import { DeleteAlarmsCommand, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { awsCall } from '../aws/call.js';
-import { cloudWatchClient } from './cloudwatch-client.js';
+import { cloudWatchClient } from '../aws/cloudwatch.js';
 import { METRIC_NAMES } from './publish.js';
 
 export interface AlarmOptions {

@@ -2,7 +2,7 @@
 // dimension (per-migration graphs and alarms) and without any (the stack's static alarms watch the
 // worst migration, since CloudFormation cannot know migration ids in advance).
 import { PutMetricDataCommand, type MetricDatum, type StandardUnit } from '@aws-sdk/client-cloudwatch';
-import { cloudWatchClient } from './cloudwatch-client.js';
+import { cloudWatchClient } from '../aws/cloudwatch.js';
 
 export const METRIC_NAMES = { heartbeatLag: 'HeartbeatLagMs', byteLag: 'ByteLag', running: 'ReplicationRunning' } as const;
 
@@ -13,7 +13,7 @@ export interface LagSample {
   sqlRunning: boolean;
 }
 
-export function lagMetricData(migrationId: string, sample: LagSample, at: Date): MetricDatum[] {
+function lagMetricData(migrationId: string, sample: LagSample, at: Date): MetricDatum[] {
   const figures: [string, number | null, StandardUnit][] = [
     [METRIC_NAMES.heartbeatLag, sample.heartbeatLagMs, 'Milliseconds'],
     [METRIC_NAMES.byteLag, sample.byteLag, 'Bytes'],

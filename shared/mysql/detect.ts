@@ -18,7 +18,7 @@ export interface ServerIdentity {
 }
 
 /** [major, minor, patch] of a version string ("8.0.28-log" -> [8, 0, 28]); missing parts are 0. */
-export function versionParts(text: string | null | undefined): [number, number, number] {
+function versionParts(text: string | null | undefined): [number, number, number] {
   const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(String(text ?? '').trim());
   return [Number(m?.[1] ?? 0), Number(m?.[2] ?? 0), Number(m?.[3] ?? 0)];
 }
@@ -35,7 +35,7 @@ export function describeServer(s: ServerIdentity): string {
 }
 
 /** The oldest MySQL 8.0 with CHANGE REPLICATION SOURCE TO, the statement the mysql-8 dialect sends. */
-export const MIN_MYSQL_8 = '8.0.23';
+const MIN_MYSQL_8 = '8.0.23';
 
 /** No such function (1305), or no default database to look a stored function up in (1046). */
 const NOT_AURORA_ERRNOS = new Set([1305, 1046, 1064]);

@@ -10,7 +10,7 @@ import { describeServer, detectServer, versionAtLeast, type ServerIdentity } fro
 
 export type { ServerIdentity } from './detect.js';
 
-export interface ExternalSource {
+interface ExternalSource {
   host: string;
   port: number;
   user: string;
@@ -23,7 +23,7 @@ export interface ExternalSource {
 }
 
 /** Whether, and how, this replica can encrypt its replication connection. */
-export interface ReplicationSslSupport {
+interface ReplicationSslSupport {
   possible: boolean;
   /** How it is done (possible) or why it cannot be (not possible), for messages. */
   how: string;

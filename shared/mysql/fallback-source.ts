@@ -2,7 +2,7 @@
 // it. read_only (MySQL, MariaDB) is switched off; a security-group block (Aurora) is undone from the
 // rules the cutover stored in its past-point-of-no-return marker on the target (the marker rows are
 // the only record of what was removed).
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { sourceClientConfig } from '../aws/source-account.js';
 import { FallbackNotReadyError } from '../errors.js';
 import type { MigrationState } from '../state.js';
@@ -10,10 +10,9 @@ import type { Conn } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { CUTOVER_LOG, readSwitchMarker } from './switch-log.js';
 import { setReadOnly } from './replication.js';
-import { SecurityGroupBlocker } from './write-block-sg.js';
 
 /** The write-block plan the cutover stored before its point of no return, or null. */
-export async function cutoverBlockPlan(target: Conn, schema: string, migrationId: string): Promise<unknown> {
+async function cutoverBlockPlan(target: Conn, schema: string, migrationId: string): Promise<unknown> {
   return (await readSwitchMarker(target, schema, migrationId, CUTOVER_LOG, 'past-point-of-no-return'))?.blockState ?? null;
 }
 
@@ -32,7 +31,9 @@ export async function sourceEnabler(state: MigrationState, source: Conn, sourceD
       `Fallback refused, nothing changed: the cutover's record of the inbound rules it removed from ${wb.securityGroupId} is missing on the target (${state.input.names.heartbeatSchema}.cutover_log); restore the rules by hand, then fall back.`,
     );
   }
-  const blocker = new SecurityGroupBlocker(ec2 ?? new EC2Client({ ...(await sourceClientConfig(state.input)) }), wb.securityGroupId);
+  // Loaded only for a security-group block (see cut-over.ts).
+  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../aws/ec2-client.js'), import('../aws/write-block-sg.js')]);
+  const blocker = new SecurityGroupBlocker(ec2 ?? ec2Client(await sourceClientConfig(state.input)), wb.securityGroupId);
   return async () => {
     await blocker.undo(plan);
     // Aurora ignores read_only on the writer; anywhere else it may have been set too.

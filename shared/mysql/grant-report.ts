@@ -6,7 +6,7 @@
 import { logger } from '../logger.js';
 
 /** Lines of the diff the result shows (the tasks that failed after the switch come on top). */
-export const GRANT_LINES_SHOWN = 50;
+const GRANT_LINES_SHOWN = 50;
 /** Tasks that failed after the switch are few (at most the two after-switch tasks, repeated by retries). */
 const PROBLEM_LINES_SHOWN = 10;
 const MAX_LINE_CHARS = 300;
@@ -32,7 +32,7 @@ export interface GrantReport {
 
 const clip = (line: string) => (line.length <= MAX_LINE_CHARS ? line : `${line.slice(0, MAX_LINE_CHARS - 3)}...`);
 
-export const FULL_LIST_IN_LOG = (action: string) => `the log, "${action}: grant differences (part i of n)"`;
+const FULL_LIST_IN_LOG = (action: string) => `the log, "${action}: grant differences (part i of n)"`;
 
 /**
  * The report of a diff: after-switch problems first, then the diff's first lines, then one line saying

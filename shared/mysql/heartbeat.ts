@@ -38,7 +38,7 @@ export async function replicatedHeartbeat(target: Conn, schema: string): Promise
   }
 }
 
-export async function sourceNowUs(source: Conn): Promise<number> {
+async function sourceNowUs(source: Conn): Promise<number> {
   const [row] = await q<{ v: number }>(source, `SELECT ${NOW_US} AS v`);
   return Number(row!.v);
 }

@@ -38,14 +38,14 @@ export interface OtherServer extends ServerRef {
   knownBlocked?: string;
 }
 
-export interface Verdict {
+interface Verdict {
   takesWrites: boolean;
   why: string;
   address: string;
 }
 
 /** Does the other side take application writes right now? */
-export async function writesVerdict(other: OtherServer): Promise<Verdict> {
+async function writesVerdict(other: OtherServer): Promise<Verdict> {
   let address = other.address ?? `the ${other.name}`;
   let readable: { readOnly: boolean; replicaOf: string | null } | null = null;
   let unreachable = '';

@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { secretsManagerClient } from '../aws/secrets-manager.js';
 import { registerSecretValue } from '../redact.js';
 import { storeCredentials, type DbCredentials } from '../secrets.js';
 import type { ReplicationUserResult } from '../state.js';
@@ -34,7 +35,7 @@ async function storedPassword(secretName: string, userName: string, sm?: Secrets
   let text: string | undefined;
   try {
     if (store.startsWith('local:')) text = await readFile(resolve(join(store.slice(6), `${secretName}.json`)), 'utf8');
-    else text = (await (sm ?? new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString;
+    else text = (await (sm ?? secretsManagerClient()).send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString;
   } catch {
     return null;
   }
@@ -63,7 +64,7 @@ export async function ensureReplicationUser(conn: Conn, dialect: Dialect, spec: 
 }
 
 /** mysql_native_password's stored form: '*' + upper(hex(sha1(sha1(password)))). */
-export function nativePasswordHash(password: string): string {
+function nativePasswordHash(password: string): string {
   const once = createHash('sha1').update(password, 'utf8').digest();
   const hash = '*' + createHash('sha1').update(once).digest('hex').toUpperCase();
   registerSecretValue(hash); // it logs in as well as the password does over the native protocol

@@ -48,7 +48,7 @@ export async function configureAndStart(conn: Conn, dialect: Dialect, spec: Repl
 }
 
 /** a < b in binlog order (file numbers compared as numbers). */
-export function isBefore(a: BinlogPosition, b: BinlogPosition): boolean {
+function isBefore(a: BinlogPosition, b: BinlogPosition): boolean {
   const n = (f: string) => Number(f.slice(f.lastIndexOf('.') + 1));
   if (a.file !== b.file) return n(a.file) < n(b.file);
   return a.position < b.position;

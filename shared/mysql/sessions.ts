@@ -17,7 +17,7 @@ export interface Session {
   user: string;
 }
 
-export async function appSessions(conn: Conn, keepUsers: string[], spareIds: number[] = []): Promise<Session[]> {
+async function appSessions(conn: Conn, keepUsers: string[], spareIds: number[] = []): Promise<Session[]> {
   return sessionsWhere(conn, keepUsers, spareIds, 'TRUE', []);
 }
 
@@ -29,7 +29,7 @@ export const LONG_TRANSACTION = { seconds: 1, rowsModified: 10_000 };
  * while they roll back (about as long as they took), and a statement that runs holds a read_only block
  * up until it ends.
  */
-export async function longTransactionSessions(conn: Conn, keepUsers: string[], spareIds: number[] = []): Promise<Session[]> {
+async function longTransactionSessions(conn: Conn, keepUsers: string[], spareIds: number[] = []): Promise<Session[]> {
   return sessionsWhere(
     conn,
     keepUsers,

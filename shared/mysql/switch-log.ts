@@ -28,7 +28,7 @@ export interface SwitchLog {
  * Not @@server_id: an Aurora failover promotes another instance with another server_id, and the
  * markers must survive it.
  */
-export function targetSide(migrationId: string): string {
+function targetSide(migrationId: string): string {
   return `target:${migrationId}`;
 }
 
@@ -36,7 +36,7 @@ export const CUTOVER_LOG: SwitchLog = { table: 'cutover_log', side: targetSide, 
 export const FALLBACK_LOG: SwitchLog = { table: 'fallback_log', side: (id) => `source:${id}`, unsidedRowsAreOurs: true };
 export const FALLBACK_TABLE = FALLBACK_LOG.table;
 
-export async function ensureSwitchLog(conn: Conn, schema: string, log: SwitchLog): Promise<void> {
+async function ensureSwitchLog(conn: Conn, schema: string, log: SwitchLog): Promise<void> {
   await q(conn, `CREATE DATABASE IF NOT EXISTS ${ident(schema)}`);
   await q(
     conn,
@@ -86,7 +86,7 @@ export async function readSwitchMarker<R>(conn: Conn, schema: string, migrationI
   }
 }
 
-export async function writeSwitchMarker<R>(conn: Conn, schema: string, migrationId: string, log: SwitchLog, marker: SwitchMarker<R>): Promise<void> {
+async function writeSwitchMarker<R>(conn: Conn, schema: string, migrationId: string, log: SwitchLog, marker: SwitchMarker<R>): Promise<void> {
   await ensureSwitchLog(conn, schema, log);
   await q(conn, `INSERT INTO ${ident(schema)}.${ident(log.table)} (migration_id, phase, result, block_state, server_id, side, at) VALUES (?, ?, ?, ?, @@server_id, ?, NOW(6))`, [
     migrationId,

@@ -17,7 +17,7 @@ export interface Side {
   name: SideName;
 }
 
-export type SwitchPhase = 'in-progress' | 'past-point-of-no-return' | 'done' | 'rolled-back';
+type SwitchPhase = 'in-progress' | 'past-point-of-no-return' | 'done' | 'rolled-back';
 
 export interface SwitchMarker<R> {
   phase: SwitchPhase;
@@ -58,7 +58,7 @@ export function sharedResult(o: SwitchOutcome) {
 }
 
 /** Runs one after-switch task: its failure becomes a report line, never an exception. */
-export type Timed = (name: string, fn: () => Promise<void>) => Promise<void>;
+type Timed = (name: string, fn: () => Promise<void>) => Promise<void>;
 
 type ErrorClass = new (message: string) => Error;
 

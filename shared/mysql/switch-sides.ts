@@ -13,7 +13,7 @@ export interface SidePair {
 }
 
 export const CUTOVER_SIDES: SidePair = { oldSide: 'source', newSide: 'target' };
-export const FALLBACK_SIDES: SidePair = { oldSide: 'target', newSide: 'source' };
+const FALLBACK_SIDES: SidePair = { oldSide: 'target', newSide: 'source' };
 
 export function sidesOf(direction: Direction): SidePair {
   return direction === 'cutover' ? CUTOVER_SIDES : FALLBACK_SIDES;

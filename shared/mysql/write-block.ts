@@ -1,6 +1,6 @@
 // How source writes are blocked at cutover. read_only works where the engine lets us set it
 // (MySQL, MariaDB); Aurora's writer ignores read_only, so there the network is closed instead
-// (write-block-sg.ts). Either way application sessions are killed afterwards (sessions.ts).
+// (shared/aws/write-block-sg.ts). Either way application sessions are killed afterwards (sessions.ts).
 import { logger } from '../logger.js';
 import { redact } from '../redact.js';
 import type { Conn } from './connection.js';

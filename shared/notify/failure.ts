@@ -25,8 +25,6 @@ export interface FailureReport {
 
 const MAX_MESSAGE = 4000;
 
-export { lastCompletedStep };
-
 /** Unwraps nested {Error, Cause} / {errorType, errorMessage} layers down to the innermost named error. */
 export function unwrapFailure(failure: FailureInfo | undefined): { error: string; message: string } {
   let error = failure?.Error || 'UnknownError';

@@ -1,5 +1,4 @@
-export { notificationTopics, publishNotification, toSubject, type PublishResult } from './publish.js';
+export { notificationTopics, publishNotification, toSubject } from './publish.js';
 export { approvalNeeded, failed, succeeded, summarizeSuccess, type SuccessSummary } from './messages.js';
-export { describeFailure, unwrapFailure, lastCompletedStep, type FailureReport } from './failure.js';
-export { setSnsClient } from './sns.js';
-export type { Notification, NotificationKind } from './types.js';
+export { describeFailure, unwrapFailure, type FailureReport } from './failure.js';
+export { setSnsClient } from '../aws/sns.js';

@@ -4,7 +4,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { logger } from '../logger.js';
 import { redact } from '../redact.js';
-import { snsClientFor } from './sns.js';
+import { snsClientFor } from '../aws/sns.js';
 import type { Notification } from './types.js';
 
 export interface PublishResult {
@@ -18,7 +18,7 @@ export function notificationTopics(inputTopicArn: string | undefined): string[] 
 }
 
 /** Publishes to every topic given (a string or a list); `messageId` is the last one's. */
-export async function publishNotification(topics: string | undefined | string[], n: Notification): Promise<PublishResult> {
+export async function publishNotification(topics: string | undefined | (string | null | undefined)[], n: Notification): Promise<PublishResult> {
   const targets = [...new Set([topics].flat().filter((t): t is string => !!t))];
   const subject = toSubject(redact(n.subject));
   const text = redact(n.text);

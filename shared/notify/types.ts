@@ -1,10 +1,13 @@
-export type NotificationKind =
+type NotificationKind =
   | 'approval-needed'
   | 'approval-not-given'
   | 'migration-succeeded'
   | 'migration-failed'
   /** The target is the primary; a step after the point of no return did not finish. */
-  | 'migrated-unfinished';
+  | 'migrated-unfinished'
+  /** The scheduled lag check (lag.ts). */
+  | 'replication-broken'
+  | 'lag-above-limit';
 
 export interface Notification {
   kind: NotificationKind;

@@ -11,7 +11,15 @@ import {
   type ExecutionStatus,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { sfnClient } from './sfn-client.js';
+import { MigrationNotFoundError } from '../errors.js';
+import { sfnClient } from '../aws/sfn.js';
+
+/** The error of every operation on a migration id that has no run on this stack. */
+export function notFound(migrationId: string): MigrationNotFoundError {
+  return new MigrationNotFoundError(
+    `No migration "${migrationId}" was started on this stack. Check the id (\`crossmove list\` shows them) or start it with \`crossmove start <input>\`.`,
+  );
+}
 
 const RUN_SUFFIX = /^(.+)--r(\d+)$/;
 

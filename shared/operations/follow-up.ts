@@ -11,7 +11,7 @@ import { logStep } from '../logger.js';
 import { describeExecution, executionArnFor, executionHistory, runsOf, type RunSummary } from './executions.js';
 import { digestHistory } from './history-digest.js';
 import { onTopOf, resumedAfterCutover } from '../final-state.js';
-import { sfnClient } from './sfn-client.js';
+import { sfnClient } from '../aws/sfn.js';
 
 export type FollowUpKind = 'cleanup' | 'fallback';
 
@@ -30,7 +30,7 @@ export function followUpStateMachineArn(migrationStateMachineArn: string, kind: 
   return migrationStateMachineArn.replace(/:stateMachine:crossmove-migration-/, `:stateMachine:crossmove-${kind}-`);
 }
 
-export function followUpExecutionName(migrationId: string, kind: FollowUpKind, attempt: number): string {
+function followUpExecutionName(migrationId: string, kind: FollowUpKind, attempt: number): string {
   return attempt <= 1 ? `${migrationId}--${kind}` : `${migrationId}--${kind}-${attempt}`;
 }
 

@@ -11,10 +11,10 @@ import { pipelineState, type StatusPhase } from '../pipeline.js';
 export type Phase = StatusPhase;
 
 const APPROVAL_STATE = 'Ask for cutover approval';
-export const WATCH_STATE = 'Watch replication for one window';
+const WATCH_STATE = 'Watch replication for one window';
 /** The logical copy's window (a child execution of copy.asl.yaml): its "Check the copy" is fresher than the parent's. */
 export const COPY_WINDOW_STATE = 'Copy the data for one window';
-export const COMPARE_STATE = 'Compare source and target for one window';
+const COMPARE_STATE = 'Compare source and target for one window';
 
 /** The phase of a state of statemachine/migration.asl.yaml; unknown names (a newer definition) keep the phase they follow. */
 export function phaseOfState(name: string): Phase | undefined {
@@ -61,7 +61,7 @@ export interface HistoryDigest {
   afterCutover: AfterCutover | null;
 }
 
-export interface AfterCutover {
+interface AfterCutover {
   /** The target is the primary: the source must never take writes again except through `crossmove fallback`. */
   targetIsPrimary: true;
   /** Steps after the point of no return that did not finish (empty while running or when all finished). */

@@ -1,12 +1,9 @@
 // The scheduled lag check's rules, pure: given what it remembered and the new sample, what it
 // remembers now and which notifications to send. One notification per episode (broken, or lag above
 // the limit for longer than N minutes); an episode ends when the condition clears.
-import type { WatchRecord } from './approval-table.js';
-import {
-  lagAboveLimitNotification,
-  replicationBrokenNotification,
-  type Notification,
-} from './notifications.js';
+import type { WatchRecord } from '../approval/table.js';
+import { lagAboveLimitNotification, replicationBrokenNotification } from '../notify/lag.js';
+import type { Notification } from '../notify/types.js';
 
 export interface ReplicationSample {
   heartbeatLagMs: number | null;
@@ -32,7 +29,7 @@ export function isAboveLimit(s: ReplicationSample, maxLagSeconds: number): boole
   return s.secondsBehind !== null && s.secondsBehind > maxLagSeconds;
 }
 
-export function freshWatch(executionName: string, now: Date): WatchRecord {
+function freshWatch(executionName: string, now: Date): WatchRecord {
   return {
     executionName,
     lastCheckedAt: now.toISOString(),

@@ -7,13 +7,13 @@ import { logger } from '../logger.js';
 import { ensureMigrationAlarms } from '../metrics/alarms.js';
 import { publishLagMetrics } from '../metrics/publish.js';
 import type { MigrationState } from '../state.js';
-import type { ApprovalTable } from './approval-table.js';
+import type { ApprovalTable } from '../approval/table.js';
 import { executionHistory, listRuns } from './executions.js';
 import { digestHistory, type Phase } from './history-digest.js';
 import { evaluateWatch, type ReplicationSample } from './lag-rules.js';
-import { publishNotification } from './notifications.js';
+import { publishNotification } from '../notify/publish.js';
 
-export type ReplicationReader = (state: MigrationState) => Promise<ReplicationSample>;
+type ReplicationReader = (state: MigrationState) => Promise<ReplicationSample>;
 
 export interface LagWatchDeps {
   stateMachineArn: string;
@@ -86,7 +86,7 @@ async function watchOne(executionArn: string, executionName: string, deps: LagWa
     });
     next.alarmsCreated = true;
   }
-  for (const n of notifications) await publishNotification(n, [deps.topicArn, state.input.notify?.topicArn]);
+  for (const n of notifications) await publishNotification([deps.topicArn, state.input.notify?.topicArn], n);
   await deps.table.putWatch(migrationId, next);
   logger.info('lag checked', { migrationId, executionName, ...sample, notifications: notifications.map((n) => n.kind) });
   return { ...outcome, checked: true, sample, metrics, notifications: notifications.map((n) => n.kind) };

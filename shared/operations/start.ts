@@ -5,7 +5,7 @@ import { MigrationAlreadyRunningError } from '../errors.js';
 import { validateMigrationInput } from '../input/validate.js';
 import { logger, logStep } from '../logger.js';
 import { runExecutionName, runsOf } from './executions.js';
-import { sfnClient } from './sfn-client.js';
+import { sfnClient } from '../aws/sfn.js';
 
 export interface StartResult {
   migrationId: string;

@@ -2,9 +2,8 @@
 // from the running monitoring window (child execution) or the scheduled lag check, whichever is newer,
 // and the approval record.
 // Read-only. Never returns the task token or the state payload itself.
-import { MigrationNotFoundError } from '../errors.js';
-import type { ApprovalTable, ApprovalStatus } from './approval-table.js';
-import { describeExecution, executionHistory, runsOf } from './executions.js';
+import type { ApprovalTable, ApprovalStatus } from '../approval/table.js';
+import { describeExecution, executionHistory, notFound, runsOf } from './executions.js';
 import { COPY_WINDOW_STATE, digestHistory, healthOf, lagOf, newestCopyCheck, newestDiffCheck, newestLagCheck, type HistoryDigest } from './history-digest.js';
 import type { DiffSummary } from '../verify/diff-report.js';
 
@@ -41,18 +40,12 @@ export interface MigrationStatus {
   afterCutover: HistoryDigest['afterCutover'];
 }
 
-export type VerificationStatus = Pick<DiffSummary, 'job' | 'done' | 'verdict' | 'mode' | 'tablesTotal' | 'tablesCompared' | 'rowsCompared' | 'rowsPerSec' | 'etaSeconds' | 'differences' | 'tables' | 'notVerifiable' | 'positions' | 'checkedAt'>;
+type VerificationStatus = Pick<DiffSummary, 'job' | 'done' | 'verdict' | 'mode' | 'tablesTotal' | 'tablesCompared' | 'rowsCompared' | 'rowsPerSec' | 'etaSeconds' | 'differences' | 'tables' | 'notVerifiable' | 'positions' | 'checkedAt'>;
 
 function verificationOf(d: DiffSummary | null): VerificationStatus | null {
   if (!d) return null;
   const { job, done, verdict, mode, tablesTotal, tablesCompared, rowsCompared, rowsPerSec, etaSeconds, differences, tables, notVerifiable, positions, checkedAt } = d;
   return { job, done, verdict, mode, tablesTotal, tablesCompared, rowsCompared, rowsPerSec, etaSeconds, differences, tables, notVerifiable, positions, checkedAt };
-}
-
-export function notFound(migrationId: string): MigrationNotFoundError {
-  return new MigrationNotFoundError(
-    `No migration "${migrationId}" was started on this stack. Check the id (\`crossmove list\` shows them) or start it with \`crossmove start <input>\`.`,
-  );
 }
 
 export async function migrationStatus(migrationId: string, stateMachineArn: string, table: ApprovalTable): Promise<MigrationStatus> {

@@ -7,12 +7,11 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { BadRequestError } from '../errors.js';
 import { logStep } from '../logger.js';
 import type { DiffSummary } from '../verify/diff-report.js';
-import { describeExecution, executionHistory, runsOf } from './executions.js';
+import { describeExecution, executionHistory, notFound, runsOf } from './executions.js';
 import { digestHistory, newestDiffCheck } from './history-digest.js';
-import { sfnClient } from './sfn-client.js';
-import { notFound } from './status.js';
+import { sfnClient } from '../aws/sfn.js';
 
-export function verifyStateMachineArn(migrationStateMachineArn: string): string {
+function verifyStateMachineArn(migrationStateMachineArn: string): string {
   return migrationStateMachineArn.replace(/:stateMachine:crossmove-migration-/, ':stateMachine:crossmove-verify-');
 }
 

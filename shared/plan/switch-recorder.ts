@@ -26,7 +26,7 @@ export interface RecordedStep {
 }
 
 /** How the old primary's writes would be blocked. */
-export type PlannedBlock = { method: 'read-only' } | { method: 'security-group'; securityGroupId?: string; setting: string };
+type PlannedBlock = { method: 'read-only' } | { method: 'security-group'; securityGroupId?: string; setting: string };
 
 /** One direction of the switch as plan sees it: the direction itself and what it knows of the two sides. */
 export interface SwitchToRecord<R> {
@@ -41,7 +41,7 @@ export interface SwitchToRecord<R> {
 }
 
 /** What the after-switch tasks act through while recorded. */
-export interface RecordingActions {
+interface RecordingActions {
   diffGrants(): Promise<GrantDiff>;
   applyGrantDiff(diff: GrantDiff): Promise<void>;
   enableCopiedEvents(): Promise<string[]>;

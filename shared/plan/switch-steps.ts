@@ -49,7 +49,7 @@ export async function planCutover(input: MigrationInput, source: Dialect, target
 
 /**
  * The operator's fallback after the run (crossmove fallback; statemachine/fallback.asl.yaml), with its
- * defaults: fallbackOptions are given only then. Then DNS goes back to the source (fallback-step.ts).
+ * defaults: fallbackOptions are given only then. Then DNS goes back to the source (shared/mysql/steps/fall-back.ts).
  */
 export async function planFallback(input: MigrationInput, source: Dialect, target: Dialect): Promise<PlannedSwitch> {
   const state = 'Fall back to the source';

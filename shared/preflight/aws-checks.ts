@@ -3,14 +3,9 @@
 import type { DBCluster, Parameter } from '@aws-sdk/client-rds';
 import type { MigrationInput } from '../input/validate.js';
 import type { Accounts, PreflightResult } from '../state.js';
-import { describeKey, findKey, sourceKmsClient, targetKmsClient } from '../aws/kms.js';
 import { clusterParameters, findCluster, madeByMigration, sourceRdsClient, targetRdsClient } from '../aws/rds.js';
 import { conflictMessage } from '../aws/clone.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
-import { snapshotPathChecks } from './snapshot-checks.js';
-import { cloneLimitChecks } from './clone-checks.js';
-import { networkPathChecks } from './network-checks.js';
-import { writeBlockChecks } from './write-block-checks.js';
 import { targetParameterGroupChecks } from './target-parameter-checks.js';
 import { frozenSourceAwsChecks } from './frozen-source-checks.js';
 import { isAccessDenied } from '../aws/frozen-source-access.js';
@@ -24,11 +19,18 @@ export interface AwsPreflight {
   targetParameterGroup?: PreflightResult['targetParameterGroup'];
 }
 
+// The checks that need EC2, KMS or RAM are loaded when they run, not when the function is imported:
+// those clients are most of the preflight's cold import (npm run bench:bundle).
+const networkChecksModule = () => import('./network-checks.js');
+
 export async function awsPreflight(input: MigrationInput, accounts: Accounts): Promise<AwsPreflight> {
   const arn = input.source.clusterArn;
   // Endpoint-only sources (self-managed MySQL, local runs): only the target's network, when it is an
   // AWS cluster, is there to ask about (nothing at all in local runs).
-  if (!arn) return { checks: [...(await networkPathChecks(input, accounts, null)), ...(await frozenSourceAwsChecks(input, accounts))] };
+  if (!arn) {
+    const { networkPathChecks } = await networkChecksModule();
+    return { checks: [...(await networkPathChecks(input, accounts, null)), ...(await frozenSourceAwsChecks(input, accounts))] };
+  }
   const checks: CheckOutcome[] = [];
   const source = sourceRole(input);
   const rds = await sourceRdsClient(input);
@@ -54,6 +56,12 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
     return { checks };
   }
   const found = cluster;
+  const [{ snapshotPathChecks }, { cloneLimitChecks }, { networkPathChecks }, { writeBlockChecks }] = await Promise.all([
+    import('./snapshot-checks.js'),
+    import('./clone-checks.js'),
+    networkChecksModule(),
+    import('./write-block-checks.js'),
+  ]);
   checks.push(pass('source-cluster', `Source cluster ${found.DBClusterIdentifier} found.`));
   checks.push(statusCheck(found), engineCheck(found, input), instancesCheck(found));
   const kmsKeyArn = found.StorageEncrypted ? (found.KmsKeyId ?? null) : null;
@@ -166,6 +174,7 @@ function instancesCheck(cluster: DBCluster): CheckOutcome {
 
 async function keyChecks(input: MigrationInput, accounts: Accounts, kmsKeyArn: string | null): Promise<CheckOutcome[]> {
   if (!kmsKeyArn) return [pass('source-kms-key', 'Source cluster is not encrypted.')];
+  const { describeKey, sourceKmsClient } = await import('../aws/kms.js');
   const key = await describeKey(await sourceKmsClient(input), kmsKeyArn);
   const crossAccountClone = !accounts.sameAccount && input.initialLoad.method === 'clone';
   const out: CheckOutcome[] = [];
@@ -287,6 +296,7 @@ async function targetIdentifierChecks(input: MigrationInput): Promise<CheckOutco
 async function targetKeyChecks(input: MigrationInput): Promise<CheckOutcome[]> {
   const keyId = input.target.kmsKeyId;
   if (!keyId || input.initialLoad.method === 'logical') return [];
+  const { findKey, targetKmsClient } = await import('../aws/kms.js');
   const key = await findKey(targetKmsClient(input), keyId);
   if (!key) {
     return [fail('target-kms-key', `target.kmsKeyId ${keyId} does not exist or is not visible to the pipeline account.`, 'Give the ARN of an enabled customer managed key in the target account and region.', 'ResourceNotFoundError')];

@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import type { PreflightCheck } from '../state.js';
 
-export const FAILURE_ERRORS = {
+const FAILURE_ERRORS = {
   PreflightFailedError,
   ResourceNotFoundError,
   ResourceConflictError,

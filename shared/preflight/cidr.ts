@@ -27,7 +27,6 @@ export function cidrRelation(rule: string, subject: string): CidrRelation {
 export const prefixLength = (cidr: string): number => parse(cidr)?.[1] ?? -1;
 
 export type PortRange = readonly [number, number];
-export const ALL_PORTS: PortRange = [0, 65535];
 /** Where a database's replies go: the client's ephemeral port (AWS's network ACL guidance: 1024-65535). */
 export const EPHEMERAL_PORTS: PortRange = [1024, 65535];
 /** Linux's default ephemeral range (net.ipv4.ip_local_port_range), which Aurora's hosts use. */

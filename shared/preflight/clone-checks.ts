@@ -10,7 +10,7 @@ import { TransientError } from '../errors.js';
 import { redact } from '../redact.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 
-export const MAX_CROSS_ACCOUNT_CLONES = 15;
+const MAX_CROSS_ACCOUNT_CLONES = 15;
 
 export async function cloneLimitChecks(input: MigrationInput, accounts: Accounts, cluster: DBCluster): Promise<CheckOutcome[]> {
   if (input.initialLoad.method !== 'clone' || accounts.sameAccount) return [];

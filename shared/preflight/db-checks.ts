@@ -31,7 +31,7 @@ export interface InspectDatabasesOptions {
 }
 
 /** Above this a DNS switch takes effect too slowly for a seconds-long cutover. */
-export const MAX_DNS_TTL_SECONDS = 60;
+const MAX_DNS_TTL_SECONDS = 60;
 
 export async function inspectDatabases(state: DbPreflightState, opts: InspectDatabasesOptions = {}): Promise<CheckOutcome[]> {
   const { input } = state;
@@ -179,7 +179,7 @@ async function guarded(id: string, what: string, needs: string, fn: () => Promis
   }
 }
 
-export function dnsChecks(state: Pick<MigrationState, 'input'>): CheckOutcome[] {
+function dnsChecks(state: Pick<MigrationState, 'input'>): CheckOutcome[] {
   const dns = state.input.cutover.dns;
   if (!dns) return [];
   if (dns.ttl > MAX_DNS_TTL_SECONDS) {

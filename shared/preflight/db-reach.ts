@@ -14,7 +14,7 @@ export type SideName = 'source' | 'target';
 const TCP_TIMEOUT_MS = 3_000;
 
 /** Resolves null when the port accepts a TCP connection, else the error code (ECONNREFUSED, ETIMEDOUT, ...). */
-export function probePort(ep: Endpoint, timeoutMs = TCP_TIMEOUT_MS): Promise<string | null> {
+function probePort(ep: Endpoint, timeoutMs = TCP_TIMEOUT_MS): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = tcpConnect({ host: ep.host, port: ep.port });
     const done = (why: string | null) => {

@@ -7,7 +7,7 @@ import { q, type Conn } from '../mysql/connection.js';
 import { SYSTEM_SCHEMAS } from '../mysql/verify.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 import { readMarker } from '../initial-load/marker.js';
-import { RESERVED_SCHEMAS } from '../input/schema.js';
+import { RESERVED_SCHEMAS } from '../input/names.js';
 
 export interface TableFacts {
   schema: string;

@@ -12,7 +12,7 @@ export interface ServerVersion {
   minor: number;
 }
 
-export function parseVersion(text: string): ServerVersion {
+function parseVersion(text: string): ServerVersion {
   const m = /^(\d+)\.(\d+)/.exec(text);
   return { text, family: /mariadb/i.test(text) ? 'mariadb' : 'mysql', major: Number(m?.[1] ?? 0), minor: Number(m?.[2] ?? 0) };
 }

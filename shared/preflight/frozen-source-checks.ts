@@ -19,7 +19,7 @@ import { readCredentials } from '../secrets.js';
 import { fail, pass, warn, type CheckOutcome } from './checks.js';
 
 /** RDS MySQL and MariaDB allow 15 read replicas per source instance (RDS User Guide, "Working with DB instance read replicas"). */
-export const MAX_READ_REPLICAS = 15;
+const MAX_READ_REPLICAS = 15;
 /** A named replica this far behind still works, but its frozen point is that old (the source must keep its binlogs from there). */
 const REPLICA_LAG_WARN_SECONDS = 300;
 

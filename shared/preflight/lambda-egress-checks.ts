@@ -5,13 +5,14 @@
 // AWS PrivateLink Guide, "AWS services that integrate with AWS PrivateLink"). Without either the calls
 // time out, as Lambda timeouts, in the middle of a step. Read-only: EC2 Describe calls on the functions'
 // own subnets (the pipeline account). Runs only where the subnets are known: in the deployed function.
-import { EC2Client, type RouteTable, type Subnet, type VpcEndpoint } from '@aws-sdk/client-ec2';
+import type { EC2Client, RouteTable, Subnet, VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { MigrationInput } from '../input/validate.js';
 import type { Accounts } from '../state.js';
 import { describeRouteTables, describeSubnets, describeVpcEndpoints } from '../aws/ec2.js';
+import { ec2Client } from '../aws/ec2-client.js';
 import { pass, warn, type CheckOutcome } from './checks.js';
 
-export const LAMBDA_EGRESS_CHECK = 'lambda-vpc-egress';
+const LAMBDA_EGRESS_CHECK = 'lambda-vpc-egress';
 
 /** An AWS API the functions in the VPC call, and why. */
 export interface ServiceNeed {
@@ -67,14 +68,14 @@ function endpointServes(endpoints: VpcEndpoint[], region: string, service: strin
   });
 }
 
-export interface EgressNetwork {
+interface EgressNetwork {
   subnets: Subnet[];
   routeTables: RouteTable[];
   endpoints: VpcEndpoint[];
 }
 
 /** Per subnet, the needed services it can reach neither through NAT nor an endpoint. */
-export function unreachableServices(network: EgressNetwork, region: string, needs: ServiceNeed[]): Map<string, ServiceNeed[]> {
+function unreachableServices(network: EgressNetwork, region: string, needs: ServiceNeed[]): Map<string, ServiceNeed[]> {
   const out = new Map<string, ServiceNeed[]>();
   for (const subnet of network.subnets) {
     const table = routeTableOf(subnet, network.routeTables);
@@ -98,7 +99,7 @@ export async function lambdaEgressChecks(input: MigrationInput, accounts: Accoun
   if (!subnetIds.length) return [];
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   // Short timeouts: from a VPC without a way to EC2 this very check would otherwise hang until the Lambda times out.
-  const ec2 = options.ec2 ?? new EC2Client({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
+  const ec2 = options.ec2 ?? ec2Client({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } });
   const needs = servicesNeeded(input);
   let network: EgressNetwork;
   try {

@@ -5,7 +5,8 @@
 import { lookup } from 'node:dns/promises';
 import type { DBCluster } from '@aws-sdk/client-rds';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { defaultSecurityGroup, describeVpcNetwork, ec2Client } from '../aws/ec2.js';
+import { defaultSecurityGroup, describeVpcNetwork } from '../aws/ec2.js';
+import { ec2Client } from '../aws/ec2-client.js';
 import { errorName } from '../aws/call.js';
 import { findCluster, findSubnetGroup, sourceRdsClient, targetRdsClient } from '../aws/rds.js';
 import { regionOfArn, sourceClientConfig, targetClientConfig } from '../aws/source-account.js';

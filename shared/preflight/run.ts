@@ -5,11 +5,11 @@ import type { MigrationState, PreflightResult } from '../state.js';
 import { awsPreflight } from './aws-checks.js';
 import { publicChecks, throwIfFailed, type CheckOutcome } from './checks.js';
 import { secretChecks } from './secret-checks.js';
-import { dnsAccessChecks } from './dns-access-checks.js';
-import { lambdaEgressChecks } from './lambda-egress-checks.js';
 
 export async function inspectPreflight(state: Pick<MigrationState, 'input' | 'accounts'>): Promise<PreflightResult & { outcomes: CheckOutcome[] }> {
   const aws = await awsPreflight(state.input, state.accounts);
+  // Loaded when run (EC2, Route 53), like aws-checks.ts' EC2/KMS/RAM checks: not part of the cold import.
+  const [{ lambdaEgressChecks }, { dnsAccessChecks }] = await Promise.all([import('./lambda-egress-checks.js'), import('./dns-access-checks.js')]);
   const outcomes = [...aws.checks, ...(await secretChecks(state)), ...(await lambdaEgressChecks(state.input, state.accounts)), ...(await dnsAccessChecks(state.input))];
   return {
     ok: outcomes.every((c) => c.status !== 'fail'),

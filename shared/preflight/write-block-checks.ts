@@ -6,10 +6,11 @@
 // the cutover never disagree.
 import type { DBCluster } from '@aws-sdk/client-rds';
 import type { IpPermission } from '@aws-sdk/client-ec2';
-import { ec2Client, securityGroupsById } from '../aws/ec2.js';
+import { securityGroupsById } from '../aws/ec2.js';
+import { ec2Client } from '../aws/ec2-client.js';
 import { sourceClientConfig } from '../aws/source-account.js';
 import type { MigrationInput } from '../input/validate.js';
-import { coversPort, SecurityGroupBlocker, singleSourceRules } from '../mysql/write-block-sg.js';
+import { coversPort, SecurityGroupBlocker, singleSourceRules } from '../aws/write-block-sg.js';
 import { ResourceNotFoundError } from '../errors.js';
 import { errorName } from '../aws/call.js';
 import { redact } from '../redact.js';

@@ -7,7 +7,7 @@ import { q, type Conn } from '../mysql/connection.js';
 import type { TableRef } from '../chunks/keys.js';
 
 /** How a column's value is rendered for the hash (row-hash.ts). */
-export type HashKind = 'number' | 'float' | 'bit' | 'temporal' | 'text' | 'binary' | 'spatial' | 'json';
+type HashKind = 'number' | 'float' | 'bit' | 'temporal' | 'text' | 'binary' | 'spatial' | 'json';
 
 export interface HashColumn {
   name: string;
@@ -31,7 +31,7 @@ const TEMPORAL = new Set(['date', 'datetime', 'timestamp', 'time']);
 const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 const SPATIAL = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
 
-export function hashKindOf(dataType: string): HashKind {
+function hashKindOf(dataType: string): HashKind {
   const t = dataType.toLowerCase();
   if (NUMBERS.has(t)) return 'number';
   if (FLOATS.has(t)) return 'float';

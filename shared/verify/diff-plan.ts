@@ -14,7 +14,7 @@ import { readReplicaStatus } from '../mysql/status.js';
 import type { Dialect } from '../mysql/dialect.js';
 import type { MigrationInput } from '../input/validate.js';
 import { CursorStore, STORE_SCHEMA, type PlannedRange } from '../chunks/cursor-store.js';
-import { describeSchemaTables, sameWalk, tableName, type TableFacts, type TableRef } from '../chunks/keys.js';
+import { describeSchemaTables, sameWalk, tableName, type TableFacts } from '../chunks/keys.js';
 import { longestFirst, planRanges } from '../chunks/planner.js';
 import { compareColumns, storedColumns } from './columns.js';
 import { addTables, ensureDiffStore, type PlannedTable } from './diff-store.js';
@@ -34,7 +34,7 @@ export interface DiffPlan {
 }
 
 /** The comparison runs after the cutover is impossible: the target no longer replicates from the source. */
-export class ComparisonNotPossibleError extends CrossmoveError {}
+class ComparisonNotPossibleError extends CrossmoveError {}
 
 const SYSTEM = new Set(['mysql', 'information_schema', 'performance_schema', 'sys', STORE_SCHEMA]);
 /** Rows per planned range: a range is one claim and one sync point. */
@@ -173,4 +173,3 @@ async function assertComparable(s: PlanSides, input: MigrationInput): Promise<vo
   if (!status) throw new ComparisonNotPossibleError('the target does not replicate from the source: start replication first (the comparison pauses it at exact source positions)');
 }
 
-export type { TableRef };

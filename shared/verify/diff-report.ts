@@ -9,9 +9,9 @@ import { displayTuple } from '../chunks/key-values.js';
 import { tableName } from '../chunks/keys.js';
 import { rowDifferences, tableEntries, type RowKind, type TableEntry } from './diff-store.js';
 
-export type DiffVerdict = 'clean' | 'differences' | 'incomplete';
+type DiffVerdict = 'clean' | 'differences' | 'incomplete';
 
-export interface TableDifference {
+interface TableDifference {
   table: string;
   missing: number;
   extra: number;
@@ -23,7 +23,7 @@ export interface TableDifference {
   rows: { kind: RowKind; key: string; columns?: string[] }[];
 }
 
-export interface NotVerifiableTable {
+interface NotVerifiableTable {
   table: string;
   reason: string;
   detail: string;

@@ -13,7 +13,7 @@ import { STORE_SCHEMA } from '../chunks/cursor-store.js';
 const TABLES = `\`${STORE_SCHEMA}\`.diff_tables`;
 const ROWS = `\`${STORE_SCHEMA}\`.diff_rows`;
 
-export type TableStatus = 'pending' | 'same' | 'different' | 'not-verifiable';
+type TableStatus = 'pending' | 'same' | 'different' | 'not-verifiable';
 export type RowKind = 'missing' | 'extra' | 'different' | 'unsettled';
 
 export interface TableEntry {

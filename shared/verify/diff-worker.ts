@@ -16,7 +16,6 @@ import { waitForExecuted } from '../mysql/wait-position.js';
 import type { MigrationInput } from '../input/validate.js';
 import type { Budget } from '../chunks/budget.js';
 import { CursorStore, type RangeClaim } from '../chunks/cursor-store.js';
-import type { KeyTuple } from '../chunks/key-values.js';
 import type { TableRef, WalkKey } from '../chunks/keys.js';
 import { SubChunkSizer } from '../chunks/planner.js';
 import { SubChunkBounds } from '../chunks/sub-chunks.js';
@@ -268,4 +267,3 @@ async function engineTransactional(conn: DiffSessions['sourceControl'], t: Table
   return ['innodb', 'xtradb', 'rocksdb', 'tokudb'].includes(String(row?.e ?? '').toLowerCase());
 }
 
-export type { KeyTuple };

@@ -15,7 +15,7 @@ export interface RowDiff {
   columns?: string[];
 }
 
-export async function rowHashes(conn: Conn, table: TableRef, key: WalkKey, range: KeyRange, columns: HashColumn[], timeoutMs: number): Promise<Map<string, { key: KeyTuple; h: string }>> {
+async function rowHashes(conn: Conn, table: TableRef, key: WalkKey, range: KeyRange, columns: HashColumn[], timeoutMs: number): Promise<Map<string, { key: KeyTuple; h: string }>> {
   const rows = await q<Record<string, unknown>>(conn, rowHashesSql(table, key, range, columns), [], timeoutMs);
   const out = new Map<string, { key: KeyTuple; h: string }>();
   for (const r of rows) {
@@ -26,7 +26,7 @@ export async function rowHashes(conn: Conn, table: TableRef, key: WalkKey, range
 }
 
 /** missing: on the source only; extra: on the target only; different: both, other content. */
-export function joinRows(source: Map<string, { key: KeyTuple; h: string }>, target: Map<string, { key: KeyTuple; h: string }>): RowDiff[] {
+function joinRows(source: Map<string, { key: KeyTuple; h: string }>, target: Map<string, { key: KeyTuple; h: string }>): RowDiff[] {
   const out: RowDiff[] = [];
   for (const [k, s] of source) {
     const t = target.get(k);

@@ -24,7 +24,7 @@ import { forceIndex, keyEquals, orderByKey, rangeWhere, type KeyRange } from '..
 import { tableSql } from '../chunks/planner.js';
 import type { HashColumn } from './columns.js';
 
-export function columnEncoding(column: HashColumn): string {
+function columnEncoding(column: HashColumn): string {
   const c = ident(column.name);
   switch (column.kind) {
     case 'number':
@@ -45,7 +45,7 @@ export function columnEncoding(column: HashColumn): string {
   }
 }
 
-export function rowEncoding(columns: HashColumn[]): string {
+function rowEncoding(columns: HashColumn[]): string {
   if (!columns.length) return "''";
   return `CONCAT_WS(',', ${columns.map(columnEncoding).join(', ')})`;
 }

@@ -20,11 +20,6 @@ export interface DiffPlanState extends DiffPlan {
   endpoints: DiffEndpoints;
 }
 
-/** An on-demand comparison (`crossmove verify`) carries this in its state. */
-export interface VerifyRequest {
-  tables?: string[];
-}
-
 export type DiffState = MigrationState;
 
 export interface CompareChunksEvent {

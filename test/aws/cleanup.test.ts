@@ -9,7 +9,7 @@ import { GetResourceSharesCommand, RAMClient } from '@aws-sdk/client-ram';
 import { DescribeSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ensureMigrationAlarms } from '../../shared/metrics/alarms.js';
-import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
+import { setCloudWatchClient } from '../../shared/aws/cloudwatch.js';
 import { localLambdaContext } from '../../shared/handler.js';
 import type { CleanupReport, CutoverResult, MigrationState } from '../../shared/state.js';
 import { ensureGeneratedCredentials, storeCredentials } from '../../shared/secrets.js';

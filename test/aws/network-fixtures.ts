@@ -24,7 +24,7 @@ const allowAll = (egress: boolean) => [
   { CidrBlock: '0.0.0.0/0', Egress: egress, Protocol: '-1', RuleAction: 'deny' as const, RuleNumber: 32767 },
 ];
 
-export function securityGroup(side: SideName): SecurityGroup {
+function securityGroup(side: SideName): SecurityGroup {
   const n = NET[side];
   return {
     GroupId: n.sg,
@@ -85,7 +85,7 @@ export function placement(side: SideName, net = peeredNetwork(side)): Placement 
   return { side, net, subnetIds: NET[side].subnets.map(([id]) => id), securityGroupIds: [NET[side].sg] };
 }
 
-export function subnetGroup(side: SideName): DBSubnetGroup {
+function subnetGroup(side: SideName): DBSubnetGroup {
   const n = NET[side];
   return {
     DBSubnetGroupName: n.subnetGroup,

@@ -20,8 +20,8 @@ import { approveCommand, listCommand, rejectCommand, startCommand, statusCommand
 import { signRequest } from '../../cli/operations/signed-fetch.js';
 import { registerOperationsCommands } from '../../cli/operations/register.js';
 import { Command } from 'commander';
-import { setDynamoClient } from '../../shared/operations/dynamodb-client.js';
-import { setSfnClient } from '../../shared/operations/sfn-client.js';
+import { setDynamoClient } from '../../shared/aws/dynamodb.js';
+import { setSfnClient } from '../../shared/aws/sfn.js';
 import { apiEvent } from '../support/api-event.js';
 import { startMoto, type MotoServer } from '../support/moto-ops.js';
 import { gateMachine, migrationInput, TABLE } from '../support/ops-fixtures.js';

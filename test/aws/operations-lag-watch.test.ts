@@ -8,13 +8,13 @@ import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aw
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateMigrationInput } from '../../shared/input/validate.js';
-import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
-import { setSnsClient } from '../../shared/notify/sns.js';
-import { ApprovalTable } from '../../shared/operations/approval-table.js';
-import { setDynamoClient } from '../../shared/operations/dynamodb-client.js';
+import { setCloudWatchClient } from '../../shared/aws/cloudwatch.js';
+import { setSnsClient } from '../../shared/aws/sns.js';
+import { ApprovalTable } from '../../shared/approval/table.js';
+import { setDynamoClient } from '../../shared/aws/dynamodb.js';
 import type { ReplicationSample } from '../../shared/operations/lag-rules.js';
 import { runLagWatch, type LagWatchDeps } from '../../shared/operations/lag-watch.js';
-import { setSfnClient } from '../../shared/operations/sfn-client.js';
+import { setSfnClient } from '../../shared/aws/sfn.js';
 import { migrationStatus } from '../../shared/operations/status.js';
 import { registerSecretValue } from '../../shared/redact.js';
 import type { MigrationState } from '../../shared/state.js';

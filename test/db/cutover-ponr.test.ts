@@ -16,7 +16,7 @@ import { readCutoverMarker, writeCutoverMarker } from '../../shared/mysql/switch
 import type { Dialect } from '../../shared/mysql/dialect.js';
 import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
 import { openSource, openTarget, type Side } from '../../shared/mysql/steps/sides.js';
-import { SecurityGroupBlocker } from '../../shared/mysql/write-block-sg.js';
+import { SecurityGroupBlocker } from '../../shared/aws/write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../../shared/mysql/write-block.js';
 import type { CutoverResult, MigrationState } from '../../shared/state.js';
 import { WriteLoad } from '../support/write-load.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as cutOver } from '../../handlers/cut-over.js';
 import { cutOverStep } from '../../shared/mysql/steps/cut-over.js';
 import { startReverseReplicationStep } from '../../shared/mysql/steps/start-reverse-replication.js';
-import { fallBackStep } from '../../shared/mysql/fallback-step.js';
+import { fallBackStep } from '../../shared/mysql/steps/fall-back.js';
 import type { CutoverResult, FallbackResult, MigrationState } from '../../shared/state.js';
 import type { MariaDbServer } from '../../local/mariadb.js';
 import { appConnection, appLeftovers, idleTransaction, longRead, longWrite, markedRows, queuedWrite, type Actor } from '../../local/sysbench-actors.js';

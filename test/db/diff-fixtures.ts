@@ -96,7 +96,7 @@ export async function diffPair(
 }
 
 /** A deterministic pseudo-random sequence (the writers' choices are reproducible). */
-export function rng(seed: number): () => number {
+function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;

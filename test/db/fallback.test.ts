@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, type MariaDbServer } from '../../local/mariadb.js';
 import { handler as fallBack } from '../../handlers/fall-back.js';
-import { fallBackStep } from '../../shared/mysql/fallback-step.js';
+import { fallBackStep } from '../../shared/mysql/steps/fall-back.js';
 import type { FallbackResult, MigrationState } from '../../shared/state.js';
 import { dialectFor } from '../../shared/mysql/dialect.js';
 import { planFallback } from '../../shared/plan/switch-steps.js';

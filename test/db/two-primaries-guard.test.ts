@@ -13,7 +13,7 @@ import { handler as startReplication } from '../../handlers/start-replication.js
 import { handler as readCutoverRecord } from '../../handlers/read-cutover-record.js';
 import { writeCutoverMarker } from '../../shared/mysql/switch-log.js';
 import { binlogStatus } from '../../shared/mysql/dialect.js';
-import { fallBackStep } from '../../shared/mysql/fallback-step.js';
+import { fallBackStep } from '../../shared/mysql/steps/fall-back.js';
 import type { WriteBlocker } from '../../shared/mysql/write-block.js';
 import type { CutoverResult, FallbackResult, MigrationState, PriorCutover } from '../../shared/state.js';
 import { APP_PASSWORD, APP_USER, type WriteLoad } from '../support/write-load.js';

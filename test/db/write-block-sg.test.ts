@@ -2,7 +2,7 @@
 // inbound rules that reach the MySQL port are removed, and rollback puts exactly those back.
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateVpcCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecurityGroupBlocker } from '../../shared/mysql/write-block-sg.js';
+import { SecurityGroupBlocker } from '../../shared/aws/write-block-sg.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
 let moto: Moto;

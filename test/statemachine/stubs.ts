@@ -28,7 +28,7 @@ export const LOCAL_LOGICAL_INPUT = {
   cutover: { approval: 'auto' },
 };
 
-export type Handlers = Partial<Record<FunctionKey, LocalHandler>>;
+type Handlers = Partial<Record<FunctionKey, LocalHandler>>;
 
 const poll = (key: 'clone' | 'writer' | 'binlogPosition', readyAt: number) => (state: MigrationState) => {
   const attempts = ((state[key] as { attempts?: number } | undefined)?.attempts ?? 0) + 1;

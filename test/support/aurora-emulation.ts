@@ -44,7 +44,7 @@ export type AuroraVersion = AuroraMajor;
 
 /** Aurora's master user, as the tests' admin secret holds it (env:CROSSMOVE_TEST_AURORA_ADMIN). */
 export const AURORA_ADMIN = { username: 'aurora_admin', password: 'aurora-master-pw-5c2e' } as const;
-export const AURORA_ADMIN_SECRET_ENV = 'CROSSMOVE_TEST_AURORA_ADMIN';
+const AURORA_ADMIN_SECRET_ENV = 'CROSSMOVE_TEST_AURORA_ADMIN';
 
 /** Points env:CROSSMOVE_TEST_AURORA_ADMIN at the master user; returns the reference for adminSecret. */
 export function useAuroraAdminSecret(): string {

@@ -4,7 +4,7 @@
 // request context, so a plain condition on it DENIES every call (the reason this table exists).
 // Global keys (aws:*) are valid for every action. An action with a condition that is not listed here
 // fails the test: look it up and add it.
-export const SERVICE_CONDITION_KEYS: Record<string, string[]> = {
+const SERVICE_CONDITION_KEYS: Record<string, string[]> = {
   'ram:CreateResourceShare': ['ram:RequestedResourceType', 'ram:ResourceArn', 'ram:RequestedAllowsExternalPrincipals', 'ram:Principal'],
   'ram:AssociateResourceShare': ['ram:ResourceShareName', 'ram:AllowsExternalPrincipals', 'ram:Principal', 'ram:RequestedResourceType', 'ram:ResourceArn'],
   'ram:DeleteResourceShare': ['ram:ResourceShareName', 'ram:AllowsExternalPrincipals'],
@@ -28,7 +28,7 @@ export const SERVICE_CONDITION_KEYS: Record<string, string[]> = {
 };
 
 /** RAM checks a create/associate once per resource and once per principal; each context has only its part's keys. */
-export const RAM_PER_PART_KEYS = new Set(['ram:Principal', 'ram:ResourceArn', 'ram:RequestedResourceType']);
+const RAM_PER_PART_KEYS = new Set(['ram:Principal', 'ram:ResourceArn', 'ram:RequestedResourceType']);
 
 interface Stmt {
   Sid?: string;

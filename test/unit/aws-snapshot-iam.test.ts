@@ -26,7 +26,7 @@ import { handler as checkSnapshotCopy } from '../../handlers/check-snapshot-copy
 import { handler as restoreSnapshot } from '../../handlers/restore-snapshot.js';
 import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';
 import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
+import { setCloudWatchClient } from '../../shared/aws/cloudwatch.js';
 import { testDeployment, type Deployment } from '../support/iam/fixtures.js';
 import { allowedMutants, deniedCalls } from '../support/iam/simulate.js';
 import { unintended } from '../support/iam/breadth.js';

@@ -17,7 +17,7 @@ import { DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, Secr
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { sourceClientConfig } from '../../shared/aws/source-account.js';
-import { SecurityGroupBlocker } from '../../shared/mysql/write-block-sg.js';
+import { SecurityGroupBlocker } from '../../shared/aws/write-block-sg.js';
 import { localLambdaContext } from '../../shared/handler.js';
 import { handler as runPreflight } from '../../handlers/run-preflight.js';
 import { handler as cleanupAws } from '../../handlers/cleanup-aws.js';

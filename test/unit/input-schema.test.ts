@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { InputValidationError } from '../../shared/errors.js';
 import { inputJsonSchemaText } from '../../shared/input/json-schema.js';
 import { notAnInputIssue, validateMigrationInput } from '../../shared/input/validate.js';
-import { RESERVED_SCHEMAS } from '../../shared/input/schema.js';
+import { RESERVED_SCHEMAS } from '../../shared/input/names.js';
 import { MARKER_SCHEMA, SYSTEM_SCHEMAS } from '../../shared/initial-load/inspect.js';
 
 const example = () => parse(readFileSync('examples/clone-cross-account.yaml', 'utf8'));

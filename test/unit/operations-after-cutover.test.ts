@@ -10,7 +10,7 @@ import { validateMigrationInput } from '../../shared/input/validate.js';
 import { describeFailure, failed } from '../../shared/notify/index.js';
 import { startFollowUp } from '../../shared/operations/follow-up.js';
 import { digestHistory } from '../../shared/operations/history-digest.js';
-import { setSfnClient } from '../../shared/operations/sfn-client.js';
+import { setSfnClient } from '../../shared/aws/sfn.js';
 import type { MigrationStatus } from '../../shared/operations/status.js';
 import type { CutoverResult, MigrationState } from '../../shared/state.js';
 import { CROSS_ACCOUNT_CLONE_INPUT } from '../statemachine/stubs.js';

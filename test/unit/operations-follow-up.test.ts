@@ -5,7 +5,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecut
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BadRequestError, MigrationNotFoundError } from '../../shared/errors.js';
-import { setSfnClient } from '../../shared/operations/sfn-client.js';
+import { setSfnClient } from '../../shared/aws/sfn.js';
 import { followUpStateMachineArn, startFollowUp } from '../../shared/operations/follow-up.js';
 
 const sfn = mockClient(SFNClient);

@@ -119,7 +119,7 @@ describe('lag-watch rules', () => {
     expect(w.notifications).toEqual([]);
     w = evaluateWatch(w.next, s({ heartbeatLagMs: 2000 }), ctx(5));
     expect(w.notifications.map((n) => n.kind)).toEqual(['lag-above-limit']);
-    expect(w.notifications[0]!.message).toContain('since 2026-11-24T09:00:00.000Z');
+    expect(w.notifications[0]!.text).toContain('since 2026-11-24T09:00:00.000Z');
     w = evaluateWatch(w.next, s({ heartbeatLagMs: 2000 }), ctx(9));
     expect(w.notifications).toEqual([]);
     w = evaluateWatch(w.next, s({ heartbeatLagMs: 10 }), ctx(10));

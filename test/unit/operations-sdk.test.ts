@@ -18,12 +18,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureMigrationAlarms } from '../../shared/metrics/alarms.js';
-import { setCloudWatchClient } from '../../shared/metrics/cloudwatch-client.js';
+import { setCloudWatchClient } from '../../shared/aws/cloudwatch.js';
 import { publishLagMetrics } from '../../shared/metrics/publish.js';
-import { answerApproval } from '../../shared/operations/approve.js';
-import { ApprovalTable } from '../../shared/operations/approval-table.js';
-import { setDynamoClient } from '../../shared/operations/dynamodb-client.js';
-import { setSfnClient } from '../../shared/operations/sfn-client.js';
+import { answerApproval } from '../../shared/approval/answer.js';
+import { ApprovalTable } from '../../shared/approval/table.js';
+import { setDynamoClient } from '../../shared/aws/dynamodb.js';
+import { setSfnClient } from '../../shared/aws/sfn.js';
 import { startMigration } from '../../shared/operations/start.js';
 import { migrationStatus } from '../../shared/operations/status.js';
 

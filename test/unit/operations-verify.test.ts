@@ -6,9 +6,9 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCom
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApprovalTable } from '../../shared/operations/approval-table.js';
-import { setDynamoClient } from '../../shared/operations/dynamodb-client.js';
-import { setSfnClient } from '../../shared/operations/sfn-client.js';
+import { ApprovalTable } from '../../shared/approval/table.js';
+import { setDynamoClient } from '../../shared/aws/dynamodb.js';
+import { setSfnClient } from '../../shared/aws/sfn.js';
 import { migrationStatus } from '../../shared/operations/status.js';
 import { startVerify, verifyProgress } from '../../shared/operations/verify.js';
 import { verificationLines } from '../../cli/operations/format.js';

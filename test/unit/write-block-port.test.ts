@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { defaultSgBlocker } from '../../shared/mysql/steps/cut-over.js';
-import { defaultTargetBlocker } from '../../shared/mysql/fallback-step.js';
+import { defaultTargetBlocker } from '../../shared/mysql/steps/fall-back.js';
 import type { Conn } from '../../shared/mysql/connection.js';
 import type { Dialect } from '../../shared/mysql/dialect.js';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';

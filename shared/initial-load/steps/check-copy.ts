@@ -2,7 +2,7 @@
 // (rows, bytes, ranges, rate, ETA; the truth for status, the API and the dashboard), published as
 // CloudWatch metrics on AWS; and "Explain the failed copy round": the error a worker recorded.
 import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { cloudWatchClient } from '../../metrics/cloudwatch-client.js';
+import { cloudWatchClient } from '../../aws/cloudwatch.js';
 import { closeQuietly, openConnection } from '../../mysql/connection.js';
 import type { CopyProgressState, FailureInfo, MigrationState } from '../../state.js';
 import { COPY_JOB, openStore } from '../copy-job.js';

@@ -1,5 +1,4 @@
 // "Cut over": picks the write blocker for the source's engine and runs the critical section.
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { CutoverNotReadyError, CutoverRollbackFailedError } from '../../errors.js';
 import { sourceClientConfig } from '../../aws/source-account.js';
 import { sourceAdminCredentials, targetAdminCredentials } from '../../db-credentials.js';
@@ -13,7 +12,7 @@ import { finishCutoverWithoutSource, runCutover } from '../cutover.js';
 import { assertAttemptEnded } from '../switch-plan.js';
 import type { Dialect } from '../dialect.js';
 import { reverseUserName } from '../replication-user.js';
-import { SecurityGroupBlocker } from '../write-block-sg.js';
+import type { SecurityGroupBlocker } from '../../aws/write-block-sg.js';
 import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
 import { openSource, openTarget, type Side } from './sides.js';
 import { q } from '../connection.js';
@@ -27,7 +26,7 @@ export type BlockerFactory = (state: MigrationState, source: Conn, dialect: Dial
 export type SgBlockerFactory = (state: MigrationState) => Promise<SecurityGroupBlocker>;
 
 /** Security groups whose rules the block never removes (input.cutover.writeBlock.keepSecurityGroupIds, default none). */
-export function keepSecurityGroupIds(state: MigrationState): string[] {
+function keepSecurityGroupIds(state: MigrationState): string[] {
   const ids = (state.input.cutover.writeBlock as { keepSecurityGroupIds?: unknown } | undefined)?.keepSecurityGroupIds;
   return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
 }
@@ -41,7 +40,9 @@ export const defaultSgBlocker: SgBlockerFactory = async (state) => {
   // The rules are on the cluster's own port (from preflight), which an explicit source.endpoint (a
   // tunnel, a proxy) need not share.
   const port = state.preflight?.sourceEndpoint?.port ?? state.input.source.endpoint?.port ?? 3306;
-  return new SecurityGroupBlocker(new EC2Client({ ...config }), wb.securityGroupId, port, keepSecurityGroupIds(state));
+  // Loaded only for a security-group block: a read-only cutover's cold start does not evaluate the EC2 client.
+  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../../aws/ec2-client.js'), import('../../aws/write-block-sg.js')]);
+  return new SecurityGroupBlocker(ec2Client(config), wb.securityGroupId, port, keepSecurityGroupIds(state));
 };
 
 /** The write block the input asks for; without one, what the source's engine allows (read by the dialect, or from the input's engine). */

@@ -4,9 +4,10 @@
 // point of no return recorded it there before it forgot the external source. Read-only on both
 // servers. A re-run of a migration whose target took over then resumes after the cutover (DNS, reverse
 // replication) instead of starting replication into the target again.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { awsCall, errorName } from '../../aws/call.js';
 import { findCluster, findInstance, madeByMigration, sourceRdsClient, targetRdsClient } from '../../aws/rds.js';
+import { secretsManagerClient } from '../../aws/secrets-manager.js';
 import { targetClientConfig } from '../../aws/source-account.js';
 import { sourceAdminCredentials, targetAdminCredentials } from '../../db-credentials.js';
 import type { Endpoint } from '../../endpoints.js';
@@ -62,7 +63,7 @@ async function crossmoveTargetAdmin(state: MigrationState): Promise<TargetAdminR
   if (input.initialLoad.method === 'logical') return undefined;
   if (state.targetAdmin?.secretRef) return state.targetAdmin;
   const name = input.names.targetAdminSecretName;
-  const sm = new SecretsManagerClient(targetClientConfig(input));
+  const sm = secretsManagerClient(targetClientConfig(input));
   let out;
   try {
     out = await awsCall(`Secrets Manager GetSecretValue ${name}`, () => sm.send(new GetSecretValueCommand({ SecretId: name })));

@@ -2,7 +2,7 @@
 // or region known only at run time (the source's), or is named by the execution input. A wrong-resource
 // mutant (simulate.ts) that is still Allowed must be listed here, by `<action> <kind>` for every caller
 // or `<caller> <action> <kind>` for one; anything else is a grant wider than its step needs.
-export const INTENDED_BREADTH: Record<string, string> = {
+const INTENDED_BREADTH: Record<string, string> = {
   'sts:AssumeRole account': 'the source access role is in the source account (custom.sourceAccessRolePattern; its trust policy and external id decide)',
   'acceptShare ram:AcceptResourceShareInvitation account': 'the invitation belongs to the sharing (source) account',
   'cloneCluster rds:RestoreDBClusterToPointInTime account': 'the source cluster is in the source account, named by source.clusterArn (the one statement also covers the new cluster)',

@@ -8,8 +8,8 @@ import { packagedRoles, recordedCalls, sourceAccessRole, type PackagedRoles, typ
 import type { AwsStub } from 'aws-sdk-client-mock';
 import type { RecordedCall, RequestFacts } from './requests.js';
 
-export const SNAPSHOT_KEY = `arn:aws:kms:eu-west-1:${SRC}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b`;
-export const SHARE_ARN = `arn:aws:ram:${REGION}:${SRC}:resource-share/7ab63972-b505-7e2a-420d-6f5d3EXAMPLE`;
+const SNAPSHOT_KEY = `arn:aws:kms:eu-west-1:${SRC}:key/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b`;
+const SHARE_ARN = `arn:aws:ram:${REGION}:${SRC}:resource-share/7ab63972-b505-7e2a-420d-6f5d3EXAMPLE`;
 
 /** source-account/role.yaml as the README tells the source account to deploy it (every optional part on). */
 export const SOURCE_ROLE_PARAMETERS = {

@@ -51,7 +51,7 @@ export interface SourceRole {
   resolver: TemplateResolver;
 }
 
-export const sourceRoleTemplate = (): Template => parse(readFileSync(new URL('../../../source-account/role.yaml', import.meta.url), 'utf8')) as Template;
+const sourceRoleTemplate = (): Template => parse(readFileSync(new URL('../../../source-account/role.yaml', import.meta.url), 'utf8')) as Template;
 
 /** Why CloudFormation would refuse to deploy source-account/role.yaml with these parameters (its Rules); empty: it deploys. */
 export function sourceRoleRefusals(account: string, region: string, parameters: Record<string, string>): string[] {

@@ -98,8 +98,8 @@ export async function deniedCalls(calls: RecordedCall[], setup: SimulationSetup)
   return [...new Set(problems)];
 }
 
-export const OTHER_ACCOUNT = '333333333333';
-export const OTHER_REGION = 'ap-southeast-2';
+const OTHER_ACCOUNT = '333333333333';
+const OTHER_REGION = 'ap-southeast-2';
 
 /** A wrong version of the request: its resource or one condition value changed. */
 export interface Mutant {

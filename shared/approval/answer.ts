@@ -12,10 +12,9 @@ import {
 import { logStep } from '../logger.js';
 import { redact } from '../redact.js';
 import type { ApprovalResult } from '../state.js';
-import type { ApprovalTable } from './approval-table.js';
-import { runsOf } from './executions.js';
-import { sfnClient } from './sfn-client.js';
-import { notFound } from './status.js';
+import { notFound, runsOf } from '../operations/executions.js';
+import { sfnClient } from '../aws/sfn.js';
+import type { ApprovalTable } from './table.js';
 
 export interface ApprovalAnswer {
   migrationId: string;

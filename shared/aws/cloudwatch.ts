@@ -1,4 +1,4 @@
-// The one CloudWatch client (metrics and per-migration alarms).
+// The one CloudWatch client (metrics and per-migration alarms); tests swap it.
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 
 let client: CloudWatchClient | undefined;

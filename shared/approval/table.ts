@@ -11,11 +11,11 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import type { ApprovalStore } from '../approval/store.js';
-import type { ApprovalRequest } from '../approval/request.js';
+import type { ApprovalStore } from './store.js';
+import type { ApprovalRequest } from './request.js';
 import { ApprovalAlreadyAnsweredError } from '../errors.js';
-import { dynamoClient } from './dynamodb-client.js';
-import { operationsConfig } from './config.js';
+import { dynamoClient } from '../aws/dynamodb.js';
+import { operationsConfig } from '../operations/config.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 

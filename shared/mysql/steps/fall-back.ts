@@ -1,25 +1,24 @@
 // "Fall back": the operator's action after a cutover (API or CLI), never part of the normal run. Picks
 // the write blocker for the target, the way to re-enable the source, runs the critical section and
 // points DNS back at the source.
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Route53Client } from '@aws-sdk/client-route-53';
-import { targetClientConfig } from '../aws/source-account.js';
-import { sourceAdminCredentials, targetAdminCredentials } from '../db-credentials.js';
-import { FallbackNotReadyError } from '../errors.js';
-import type { FallbackResult, MigrationState } from '../state.js';
-import type { Conn } from './connection.js';
-import { connectTarget } from './connect.js';
-import type { Dialect } from './dialect.js';
-import { runFallback } from './fallback.js';
-import { switchDnsBack } from './fallback-dns.js';
-import { sourceEnabler } from './fallback-source.js';
-import { reverseUserName } from './replication-user.js';
-import { withSides } from './steps/sides.js';
-import { sideAddresses } from '../endpoints.js';
-import { SecurityGroupBlocker } from './write-block-sg.js';
-import { ReadOnlyBlocker, type WriteBlocker } from './write-block.js';
+import { switchDnsBack } from '../../aws/dns.js';
+import { targetClientConfig } from '../../aws/source-account.js';
+import { sourceAdminCredentials, targetAdminCredentials } from '../../db-credentials.js';
+import { sideAddresses } from '../../endpoints.js';
+import { FallbackNotReadyError } from '../../errors.js';
+import type { FallbackResult, MigrationState } from '../../state.js';
+import type { Conn } from '../connection.js';
+import { connectTarget } from '../connect.js';
+import type { Dialect } from '../dialect.js';
+import { runFallback } from '../fallback.js';
+import { sourceEnabler } from '../fallback-source.js';
+import { reverseUserName } from '../replication-user.js';
+import { ReadOnlyBlocker, type WriteBlocker } from '../write-block.js';
+import { withSides } from './sides.js';
 
-export interface FallbackOptions {
+interface FallbackOptions {
   /** How target writes are blocked. Default: read-only where the engine allows it; Aurora needs security-group + securityGroupId. */
   writeBlock?: {
     method?: 'read-only' | 'security-group';
@@ -49,10 +48,12 @@ export const defaultTargetBlocker: TargetBlockerFactory = async (state, target, 
   }
   // The target cluster's own port (a clone or restore keeps the source's).
   const port = state.clone?.port ?? state.input.target.endpoint?.port ?? 3306;
-  return new SecurityGroupBlocker(new EC2Client(targetClientConfig(state.input)), wb.securityGroupId, port);
+  // Loaded only for a security-group block: a read-only fallback's cold start does not evaluate the EC2 client.
+  const [{ ec2Client }, { SecurityGroupBlocker }] = await Promise.all([import('../../aws/ec2-client.js'), import('../../aws/write-block-sg.js')]);
+  return new SecurityGroupBlocker(ec2Client(targetClientConfig(state.input)), wb.securityGroupId, port);
 };
 
-export function assertFallbackPossible(state: FallbackState): void {
+function assertFallbackPossible(state: FallbackState): void {
   if (state.cutover?.ok !== true || state.cutover.rolledBack) {
     throw new FallbackNotReadyError(`Fallback refused, nothing changed: the state shows no successful cutover (cutover.ok ${state.cutover?.ok ?? 'missing'}); pass the migration's final output`);
   }

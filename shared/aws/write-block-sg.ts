@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ResourceNotFoundError } from '../errors.js';
 import { logger } from '../logger.js';
-import type { WriteBlocker } from './write-block.js';
+import type { WriteBlocker } from '../mysql/write-block.js';
 
 export interface SgPlan {
   groupId: string;
