@@ -65,9 +65,19 @@ export async function assumeSourceRole(roleArn: string, externalId: string | und
   return creds;
 }
 
+/**
+ * The source's region: from its cluster ARN, else from an RDS endpoint name (`<name>.<id>.<region>.rds.amazonaws.com`,
+ * an RDS for MySQL/MariaDB source has no cluster ARN), else none (the SDK's default, the function's own
+ * region). Without this, the security-group write block of a source in another region than crossmove
+ * would look for the group in crossmove's region.
+ */
+export function sourceRegion(source: Pick<MigrationInput['source'], 'clusterArn' | 'endpoint'>): string | undefined {
+  return regionOfArn(source.clusterArn) ?? /\.([a-z]{2}(?:-[a-z]+)+-\d)\.rds\.amazonaws\.com(?:\.cn)?$/i.exec(source.endpoint?.host ?? '')?.[1]?.toLowerCase();
+}
+
 /** Client configuration for calls in the source account (assumed role) and the source's region. */
 export async function sourceClientConfig(input: Pick<MigrationInput, 'source' | 'migrationId'>): Promise<ClientConfig> {
-  const region = regionOfArn(input.source.clusterArn);
+  const region = sourceRegion(input.source);
   if (!input.source.accessRoleArn) return { region };
   return { region, credentials: await assumeSourceRole(input.source.accessRoleArn, input.source.externalId, input.migrationId) };
 }
