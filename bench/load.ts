@@ -11,6 +11,9 @@
 // finished was copied twice). It reads the bench source as a frozen source (nothing writes to it, so
 // its binlog position is its frozen point), the way a paused replica is read. A tool not installed:
 // an install hint on stderr and null in the JSON.
+// BENCH_SAMPLE_MS=N: every N ms while crossmove copies, a line (stderr) with the phase, rows committed
+// and the CPU each of source, target and this process used in that interval: where the time goes.
+// BENCH_CPU_DETAIL=1: the same split of CPU seconds for each whole run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -136,12 +139,35 @@ function sh(command: string, env: Record<string, string> = {}): Promise<void> {
   });
 }
 
+/** Progress of the crossmove copy now running, for the samples. */
+const sampled = { phase: '-', rows: 0 };
+const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 0);
+function startSampling(name: string): () => void {
+  if (!SAMPLE_MS) return () => undefined;
+  const t0 = Date.now();
+  let last = cpuDetail();
+  const timer = setInterval(() => {
+    const now = cpuDetail();
+    const d = (k: string) => ((now[k]! - last[k]!) / (SAMPLE_MS / 1000)).toFixed(2);
+    process.stderr.write(`  sample ${name} +${((Date.now() - t0) / 1000).toFixed(1)} s ${sampled.phase} rows ${sampled.rows.toLocaleString('en')}; cores busy: source ${d('source')} target ${d('target')} self ${d('self')} tools ${d('children')}\n`);
+    last = now;
+  }, SAMPLE_MS);
+  return () => clearInterval(timer);
+}
+
 async function timed(name: string, rows: number, run: () => Promise<void>, verify: () => Promise<void>): Promise<Figure> {
   log(`${name}: copying...`);
+  sampled.phase = '-';
+  sampled.rows = 0;
+  const stopSampling = startSampling(name);
   const started = process.hrtime.bigint();
   const cpu0 = cpuNow();
   const detail0 = cpuDetail();
-  await run();
+  try {
+    await run();
+  } finally {
+    stopSampling();
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuSeconds = Math.round((cpuNow() - cpu0) * 100) / 100;
   if (process.env.BENCH_CPU_DETAIL) {
@@ -188,20 +214,34 @@ async function interruptedAndResumed(src: MariaDbServer, dst: MariaDbServer, row
   }
   const started = process.hrtime.bigint();
   const cpu0 = cpuNow();
-  await planCopy({ migrationId, from, source: from, target, frozen, schemas: [SCHEMA], parallelism: PARALLELISM, chunkBytes: 32 * 1024 * 1024, maxRows: 50_000, batchBytes: BATCH_BYTES });
-  const slots = Array.from({ length: PARALLELISM }, (_, i) => i + 1);
-  const worker = (n: number, extra: Partial<Parameters<typeof runCopyWorker>[0]> = {}) =>
-    runCopyWorker({ migrationId, worker: n, lanes: 1, from, target, frozen: { kind: frozen.kind, fingerprint: frozen.fingerprint }, budget: fixedBudget(Number.POSITIVE_INFINITY), liveMustFinish: false, ...extra });
-  let committed = 0;
-  const first = await Promise.allSettled(
-    slots.map((n) => worker(n, { onCommitted: (r) => (committed += r), beforeCommit: () => { if (committed >= rows / 2) throw new Interrupted('interrupted at about half the rows'); } })),
-  );
-  const unexpected = first.find((r) => r.status === 'rejected' && !String((r.reason as Error).message).includes('interrupted at about half'));
-  if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
-  const rowsFirstRun = committed;
-  log(`crossmove interrupted: ${rowsFirstRun.toLocaleString('en')} rows committed before the interruption; resuming`);
-  await Promise.all(slots.map((n) => worker(n)));
-  await finishCopy({ migrationId, from, target, parallel: PARALLELISM, waitMs: Number.POSITIVE_INFINITY, attempts: 1 });
+  sampled.phase = 'plan';
+  sampled.rows = 0;
+  const stopSampling = startSampling('resumed');
+  let rowsFirstRun = 0;
+  const copyTwice = async () => {
+    await planCopy({ migrationId, from, source: from, target, frozen, schemas: [SCHEMA], parallelism: PARALLELISM, chunkBytes: 32 * 1024 * 1024, maxRows: 50_000, batchBytes: BATCH_BYTES });
+    const slots = Array.from({ length: PARALLELISM }, (_, i) => i + 1);
+    const worker = (n: number, extra: Partial<Parameters<typeof runCopyWorker>[0]> = {}) =>
+      runCopyWorker({ migrationId, worker: n, lanes: 1, from, target, frozen: { kind: frozen.kind, fingerprint: frozen.fingerprint }, budget: fixedBudget(Number.POSITIVE_INFINITY), liveMustFinish: false, ...extra });
+    let committed = 0;
+    sampled.phase = 'data';
+    const first = await Promise.allSettled(
+      slots.map((n) => worker(n, { onCommitted: (r) => (sampled.rows = committed += r), beforeCommit: () => { if (committed >= rows / 2) throw new Interrupted('interrupted at about half the rows'); } })),
+    );
+    const unexpected = first.find((r) => r.status === 'rejected' && !String((r.reason as Error).message).includes('interrupted at about half'));
+    if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
+    rowsFirstRun = committed;
+    log(`crossmove interrupted: ${rowsFirstRun.toLocaleString('en')} rows committed before the interruption; resuming`);
+    sampled.phase = 'resumed';
+    await Promise.all(slots.map((n) => worker(n, { onCommitted: (r) => (sampled.rows += r) })));
+    sampled.phase = 'finish';
+    await finishCopy({ migrationId, from, target, parallel: PARALLELISM, waitMs: Number.POSITIVE_INFINITY, attempts: 1 });
+  };
+  try {
+    await copyTwice();
+  } finally {
+    stopSampling();
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const conn = await openConnection(target.endpoint, target.credentials, 'target');
   let twice: number;
@@ -255,6 +295,7 @@ async function main(): Promise<void> {
           parallelism: PARALLELISM,
           chunkRows: 50_000,
           batchBytes: BATCH_BYTES,
+          onProgress: (p) => Object.assign(sampled, { phase: p.phase, rows: p.rowsCopied }),
         });
       }, verify));
 

@@ -19,6 +19,7 @@ import { copyPositionPurged, objectCount, readMarker, writeMarker } from './mark
 import { COPY_JOB, copyPosition, openStore, readCopyPlan, tableKey, type CopyJobPlan } from './copy-job.js';
 import { heldLiveSnapshot, liveKey, releaseLiveSnapshot } from './frozen-source/live.js';
 import { localInfileAllowed, maxAllowedPacket, targetSession } from './target-session.js';
+import { rangeBytesFor } from './range-sizing.js';
 import type { RowFormat } from './values.js';
 
 export interface DbSide {
@@ -46,9 +47,6 @@ export interface PlanCopyOptions {
   /** How rows are written (default: LOAD DATA LOCAL when the target allows it, else INSERT). */
   format?: RowFormat;
 }
-
-/** A range should take a worker about a minute at most, and there should be about 4 per worker. */
-const MAX_RANGE_BYTES = 1024 ** 3;
 
 export async function planCopy(opts: PlanCopyOptions): Promise<CopyPlanResult> {
   const conns: Conn[] = [];
@@ -107,7 +105,7 @@ export async function planCopy(opts: PlanCopyOptions): Promise<CopyPlanResult> {
     const facts: TableFacts[] = [];
     for (const schema of schemas) facts.push(...(await describeSchemaTables(src, schema)));
     const totalBytes = facts.reduce((n, t) => n + t.dataBytes, 0);
-    const rangeBytes = Math.min(MAX_RANGE_BYTES, Math.max(4 * opts.chunkBytes, totalBytes / (4 * Math.max(1, opts.parallelism))));
+    const rangeBytes = rangeBytesFor(totalBytes, opts.parallelism, opts.chunkBytes);
     const planned: PlannedRange[] = [];
     const wholeTables: string[] = [];
     for (const t of facts) {

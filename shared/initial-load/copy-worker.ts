@@ -14,15 +14,15 @@ import { logger } from '../logger.js';
 import type { Budget } from '../chunks/budget.js';
 import type { CursorStore, RangeClaim } from '../chunks/cursor-store.js';
 import { displayTuple } from '../chunks/key-values.js';
-import { rangeWhere } from '../chunks/range-sql.js';
 import { detectEngine, dialectFor, type Dialect } from '../mysql/dialect.js';
 import type { FrozenFingerprint, FrozenSourceKind } from '../state.js';
-import { closeQuietly, openConnection, q, type Conn } from './connections.js';
+import { closeQuietly, openConnection, type Conn } from './connections.js';
 import { COPY_JOB, LEASE_SECONDS, openStore, readCopyPlan, tableKey, type CopyJobPlan } from './copy-job.js';
 import type { DbSide } from './copy-plan.js';
 import { assertStillFrozen } from './frozen-source/fingerprint.js';
 import { heldLiveSnapshot, liveKey, openLiveSnapshot, releaseLiveSnapshot } from './frozen-source/live.js';
 import { copyRange, type CopyLimits } from './rows.js';
+import { clearRest } from './take-over.js';
 import { targetSession } from './target-session.js';
 
 export interface CopyWorkerOptions {
@@ -181,8 +181,7 @@ async function lane(ctx: LaneContext): Promise<'nothing-to-claim' | 'budget'> {
           claim,
           null,
           async (tx) => {
-            // A range taken over from a worker that died: its last sub-chunk rolled back with it, and
-            // nothing past the cursor can have been committed; this is the guard that makes sure.
+            // A range taken over from a worker that died: nothing past the cursor may be there (take-over.ts).
             if (first && claim.attempts > 1) await clearRest(tx, claim, from);
             copied = await copyRange(ctx.src, tx, { table: { schema: claim.table.schema, name: claim.table.name, ...table }, key: claim.key, from, hi: claim.range.hi, maxRows }, ctx.limits, () => undefined);
             // The rows read must be the frozen point's: checked before they commit.
@@ -206,12 +205,6 @@ async function lane(ctx: LaneContext): Promise<'nothing-to-claim' | 'budget'> {
     }
   }
   return 'nothing-to-claim';
-}
-
-async function clearRest(tx: Conn, claim: RangeClaim, from: string[] | null): Promise<void> {
-  const t = `${q(claim.table.schema)}.${q(claim.table.name)}`;
-  const [res] = await tx.query<any>(claim.key ? `DELETE FROM ${t} WHERE ${rangeWhere(claim.key, { lo: from, hi: claim.range.hi })}` : `DELETE FROM ${t}`);
-  if (res.affectedRows) logger.warn('rows past the cursor of a range taken over were removed before it was copied again', { table: tableKey(claim.table), seq: claim.seq, rows: res.affectedRows });
 }
 
 function describeRange(claim: RangeClaim, from: string[] | null): string {
