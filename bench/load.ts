@@ -2,7 +2,7 @@
 // vs mydumper/myloader, on the same generated dataset, between the same two local MariaDB servers,
 // each copy verified by CHECKSUM TABLE against the source. Binary logging of the load is off for all
 // three (crossmove and myloader do that by default; the mariadb client gets SET sql_log_bin=0).
-//   npm run bench:load [-- --rows N] [-- --json] [-- --parallelism P] [-- --repeat R] [-- --tools crossmove,mydumper] [-- --batch-bytes B]
+//   npm run bench:load [-- --rows N] [-- --json] [-- --parallelism P] [-- --repeat R] [-- --tools crossmove,mydumper] [-- --batch-bytes B] [-- --chunk-rows N]
 // With --json the last stdout line is {rows, bytes, crossmove:{seconds,rowsPerSec}, mariadbDump:{...}, mydumper:{...},
 // resumed:{rowsPerSec, chunksCopiedTwice}}. "resumed" is crossmove's copy interrupted at about half its rows (every
 // worker fails its next sub-chunk commit, as a killed invocation would: that sub-chunk is rolled back) and
@@ -43,7 +43,9 @@ const PARALLELISM = option('parallelism', 4);
 const REPEAT = Math.max(1, option('repeat', 1));
 const toolsAt = args.indexOf('--tools');
 const TOOLS = new Set(toolsAt >= 0 ? args[toolsAt + 1]!.split(',') : ['crossmove', 'resumed', 'mariadbDump', 'mydumper']);
-const BATCH_BYTES = option('batch-bytes', 2 * 1024 * 1024);
+// Unset: the copy's own default (copy-plan.ts).
+const BATCH_BYTES = args.includes('--batch-bytes') ? option('batch-bytes', 0) : undefined;
+const CHUNK_ROWS = option('chunk-rows', 50_000);
 const JSON_OUT = flag('json');
 const log = (msg: string) => (JSON_OUT ? process.stderr : process.stdout).write(`${msg}\n`);
 const SCHEMA = 'benchdb';
@@ -219,7 +221,7 @@ async function interruptedAndResumed(src: MariaDbServer, dst: MariaDbServer, row
   const stopSampling = startSampling('resumed');
   let rowsFirstRun = 0;
   const copyTwice = async () => {
-    await planCopy({ migrationId, from, source: from, target, frozen, schemas: [SCHEMA], parallelism: PARALLELISM, chunkBytes: 32 * 1024 * 1024, maxRows: 50_000, batchBytes: BATCH_BYTES });
+    await planCopy({ migrationId, from, source: from, target, frozen, schemas: [SCHEMA], parallelism: PARALLELISM, chunkBytes: 32 * 1024 * 1024, maxRows: CHUNK_ROWS, batchBytes: BATCH_BYTES });
     const slots = Array.from({ length: PARALLELISM }, (_, i) => i + 1);
     const worker = (n: number, extra: Partial<Parameters<typeof runCopyWorker>[0]> = {}) =>
       runCopyWorker({ migrationId, worker: n, lanes: 1, from, target, frozen: { kind: frozen.kind, fingerprint: frozen.fingerprint }, budget: fixedBudget(Number.POSITIVE_INFINITY), liveMustFinish: false, ...extra });
@@ -293,7 +295,7 @@ async function main(): Promise<void> {
           target: { endpoint: { host: dst.host, port: dst.port }, credentials: dst.admin },
           schemas: [SCHEMA],
           parallelism: PARALLELISM,
-          chunkRows: 50_000,
+          chunkRows: CHUNK_ROWS,
           batchBytes: BATCH_BYTES,
           onProgress: (p) => Object.assign(sampled, { phase: p.phase, rows: p.rowsCopied }),
         });

@@ -42,11 +42,19 @@ export interface PlanCopyOptions {
   chunkBytes: number;
   /** Rows per sub-chunk at most. */
   maxRows: number;
-  /** One multi-row INSERT or LOAD DATA packet (default 2 MiB, capped by the target's max_allowed_packet). */
+  /** One multi-row INSERT or LOAD DATA (default DEFAULT_BATCH_BYTES, capped by the target's max_allowed_packet). */
   batchBytes?: number;
   /** How rows are written (default: LOAD DATA LOCAL when the target allows it, else INSERT). */
   format?: RowFormat;
 }
+
+/**
+ * One LOAD DATA (or multi-row INSERT) by default. A lane reads its next batch while the target loads
+ * the one before, so the target waits for the first batch of every sub-chunk and the source for the
+ * last: with 2 MiB batches a sub-chunk of 50,000 rows was only 2-3 batches, mostly those waits. At
+ * 256 KiB the pipeline stays full (bench:load measured 10-15% less wall time, no more CPU).
+ */
+export const DEFAULT_BATCH_BYTES = 256 * 1024;
 
 export async function planCopy(opts: PlanCopyOptions): Promise<CopyPlanResult> {
   const conns: Conn[] = [];
@@ -138,7 +146,7 @@ export async function planCopy(opts: PlanCopyOptions): Promise<CopyPlanResult> {
       ),
       deferred,
       format: opts.format ?? ((await localInfileAllowed(dst)) ? 'load' : 'insert'),
-      batchBytes: Math.max(64 * 1024, Math.min(opts.batchBytes ?? 2 * 1024 * 1024, Math.floor(maxPacket / 2))),
+      batchBytes: Math.max(64 * 1024, Math.min(opts.batchBytes ?? DEFAULT_BATCH_BYTES, Math.floor(maxPacket / 2))),
       maxStatementBytes: Math.floor(maxPacket * 0.9),
       chunkBytes: opts.chunkBytes,
       maxRows: opts.maxRows,
