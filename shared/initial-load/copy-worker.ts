@@ -22,6 +22,7 @@ import type { DbSide } from './copy-plan.js';
 import { assertStillFrozen } from './frozen-source/fingerprint.js';
 import { heldLiveSnapshot, liveKey, openLiveSnapshot, releaseLiveSnapshot } from './frozen-source/live.js';
 import { copyRange, type CopyLimits } from './rows.js';
+import { startKeysIfTableDone } from './early-keys.js';
 import { clearRest } from './take-over.js';
 import { targetSession } from './target-session.js';
 
@@ -106,6 +107,12 @@ export async function runCopyWorker(opts: CopyWorkerOptions): Promise<CopyWorker
       sources = [src];
     }
 
+    // Not in `owned`: closing it would wait for its ALTER; secondary-keys.ts closes it when the ALTER ends.
+    const openTarget = async () => {
+      const c = await openConnection(opts.target.endpoint, opts.target.credentials, 'target');
+      await targetSession(c);
+      return c;
+    };
     opts.onSnapshot?.();
     const limits: CopyLimits = { batchBytes: plan.batchBytes, maxStatementBytes: plan.maxStatementBytes, format: plan.format };
     const where = `${opts.from.endpoint.host}:${opts.from.endpoint.port}`;
@@ -115,7 +122,7 @@ export async function runCopyWorker(opts: CopyWorkerOptions): Promise<CopyWorker
         await targetSession(dst);
         const owner = live ? `w1.${i + 1}` : `w${opts.worker}`;
         const frozenCheck = !live && opts.frozen.fingerprint ? () => assertStillFrozen(src, dialect!, opts.frozen.fingerprint!, where) : async () => undefined;
-        return lane({ store, plan, src, dst, owner, limits, frozenCheck, opts, result, isFailed: () => failed });
+        return lane({ store, plan, src, dst, owner, limits, frozenCheck, opts, result, isFailed: () => failed, openTarget });
       }),
     );
     result.stoppedBy = stops.includes('budget') ? 'budget' : 'nothing-to-claim';
@@ -151,6 +158,8 @@ interface LaneContext {
   opts: CopyWorkerOptions;
   result: CopyWorkerResult;
   isFailed: () => boolean;
+  /** A new target connection in the load session's settings (an ALTER of early keys). */
+  openTarget: () => Promise<Conn>;
 }
 
 async function lane(ctx: LaneContext): Promise<'nothing-to-claim' | 'budget'> {
@@ -201,7 +210,11 @@ async function lane(ctx: LaneContext): Promise<'nothing-to-claim' | 'budget'> {
       result.bytes += copied.bytes;
       opts.onCommitted?.(copied.rows, copied.bytes);
       if (copied.rows) bytesPerRow = Math.max(1, copied.bytes / copied.rows);
-      if (copied.next === null) break;
+      if (copied.next === null) {
+        // The range is done: if its table is too, its secondary keys need not wait for the others.
+        await startKeysIfTableDone({ store, migrationId: opts.migrationId, planned: plan.startedAt, table: claim.table, deferred: plan.deferred, control: ctx.dst, open: ctx.openTarget });
+        break;
+      }
     }
   }
   return 'nothing-to-claim';
