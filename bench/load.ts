@@ -119,6 +119,30 @@ async function generate(server: MariaDbServer, rows: number): Promise<{ rows: nu
   return { rows, bytes: Number(size.b) };
 }
 
+/**
+ * Waits until InnoDB has written its dirty pages on both servers, so that no tool runs while a server
+ * is still flushing what the one before it (or the dataset's generation) wrote: the tool run first
+ * after generating 10,000,000 rows had the source flushing several hundred MB under it.
+ */
+async function settle(servers: MariaDbServer[]): Promise<void> {
+  await Promise.all(servers.map(async (server) => {
+    const c = await server.connect();
+    try {
+      const [[before]] = (await c.query('SELECT @@GLOBAL.innodb_max_dirty_pages_pct AS pct')) as any;
+      await c.query('SET GLOBAL innodb_max_dirty_pages_pct = 0');
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const [[row]] = (await c.query("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")) as any;
+        if (Number(row.Value) < 64 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await c.query(`SET GLOBAL innodb_max_dirty_pages_pct = ${Number(before.pct)}`);
+    } finally {
+      await c.end();
+    }
+  }));
+}
+
 async function checksums(server: MariaDbServer): Promise<string[]> {
   const c = await server.connect();
   const [rows] = await c.query<RowDataPacket[]>(`CHECKSUM TABLE ${TABLES.map((t) => `${SCHEMA}.${t}`).join(', ')}`);
@@ -288,6 +312,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= REPEAT; round++) {
       if (REPEAT > 1) log(`round ${round}/${REPEAT}`);
       if (TOOLS.has('crossmove')) await resetTarget(dst);
+      await settle([src, dst]);
       if (TOOLS.has('crossmove')) runs.crossmove.push(await timed('crossmove', ROWS, async () => {
         await logicalCopy({
           migrationId: 'bench',
@@ -303,6 +328,7 @@ async function main(): Promise<void> {
 
       if (TOOLS.has('resumed')) {
         await resetTarget(dst);
+        await settle([src, dst]);
         log('crossmove interrupted at ~50% and resumed: copying...');
         const figure = await interruptedAndResumed(src, dst, ROWS);
         await verify();
@@ -311,11 +337,13 @@ async function main(): Promise<void> {
       }
 
       if (TOOLS.has('mariadbDump')) await resetTarget(dst);
+      if (TOOLS.has('mariadbDump')) await settle([src, dst]);
       if (TOOLS.has('mariadbDump')) runs.mariadbDump.push(await timed('mariadb-dump | mariadb', ROWS, () =>
         sh(`mariadb-dump --defaults-extra-file=${cnf} -P ${src.port} --single-transaction --master-data=2 --databases ${SCHEMA} --routines --triggers --events | mariadb --defaults-extra-file=${cnf} -P ${dst.port} --init-command="SET sql_log_bin=0"`),
       verify));
 
       if (TOOLS.has('mydumper')) await resetTarget(dst);
+      if (TOOLS.has('mydumper')) await settle([src, dst]);
       const dumpDir = join(base, `mydumper-${round}`);
       if (TOOLS.has('mydumper')) runs.mydumper.push(await timed('mydumper/myloader', ROWS, async () => {
         await sh(`mydumper --defaults-file=${cnf} -h 127.0.0.1 -P ${src.port} -B ${SCHEMA} -o ${dumpDir} -t ${PARALLELISM} -r 50000 -G -R -E -v 1`);
