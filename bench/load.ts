@@ -2,7 +2,7 @@
 // vs mydumper/myloader, on the same generated dataset, between the same two local MariaDB servers,
 // each copy verified by CHECKSUM TABLE against the source. Binary logging of the load is off for all
 // three (crossmove and myloader do that by default; the mariadb client gets SET sql_log_bin=0).
-//   npm run bench:load [-- --rows N] [-- --json] [-- --parallelism P] [-- --repeat R] [-- --tools crossmove,mydumper] [-- --batch-bytes B]
+//   npm run bench:load [-- --rows N] [-- --json] [-- --parallelism P] [-- --repeat R] [-- --tools crossmove,mydumper] [-- --batch-bytes B] [-- --chunk-rows N]
 // With --json the last stdout line is {rows, bytes, crossmove:{seconds,rowsPerSec}, mariadbDump:{...}, mydumper:{...},
 // resumed:{rowsPerSec, chunksCopiedTwice}}. "resumed" is crossmove's copy interrupted at about half its rows (every
 // worker fails its next sub-chunk commit, as a killed invocation would: that sub-chunk is rolled back) and
@@ -11,6 +11,9 @@
 // finished was copied twice). It reads the bench source as a frozen source (nothing writes to it, so
 // its binlog position is its frozen point), the way a paused replica is read. A tool not installed:
 // an install hint on stderr and null in the JSON.
+// BENCH_SAMPLE_MS=N: every N ms while crossmove copies, a line (stderr) with the phase, rows committed
+// and the CPU each of source, target and this process used in that interval: where the time goes.
+// BENCH_CPU_DETAIL=1: the same split of CPU seconds for each whole run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +43,9 @@ const PARALLELISM = option('parallelism', 4);
 const REPEAT = Math.max(1, option('repeat', 1));
 const toolsAt = args.indexOf('--tools');
 const TOOLS = new Set(toolsAt >= 0 ? args[toolsAt + 1]!.split(',') : ['crossmove', 'resumed', 'mariadbDump', 'mydumper']);
-const BATCH_BYTES = option('batch-bytes', 2 * 1024 * 1024);
+// Unset: the copy's own default (copy-plan.ts).
+const BATCH_BYTES = args.includes('--batch-bytes') ? option('batch-bytes', 0) : undefined;
+const CHUNK_ROWS = option('chunk-rows', 50_000);
 const JSON_OUT = flag('json');
 const log = (msg: string) => (JSON_OUT ? process.stderr : process.stdout).write(`${msg}\n`);
 const SCHEMA = 'benchdb';
@@ -114,6 +119,30 @@ async function generate(server: MariaDbServer, rows: number): Promise<{ rows: nu
   return { rows, bytes: Number(size.b) };
 }
 
+/**
+ * Waits until InnoDB has written its dirty pages on both servers, so that no tool runs while a server
+ * is still flushing what the one before it (or the dataset's generation) wrote: the tool run first
+ * after generating 10,000,000 rows had the source flushing several hundred MB under it.
+ */
+async function settle(servers: MariaDbServer[]): Promise<void> {
+  await Promise.all(servers.map(async (server) => {
+    const c = await server.connect();
+    try {
+      const [[before]] = (await c.query('SELECT @@GLOBAL.innodb_max_dirty_pages_pct AS pct')) as any;
+      await c.query('SET GLOBAL innodb_max_dirty_pages_pct = 0');
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const [[row]] = (await c.query("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")) as any;
+        if (Number(row.Value) < 64 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await c.query(`SET GLOBAL innodb_max_dirty_pages_pct = ${Number(before.pct)}`);
+    } finally {
+      await c.end();
+    }
+  }));
+}
+
 async function checksums(server: MariaDbServer): Promise<string[]> {
   const c = await server.connect();
   const [rows] = await c.query<RowDataPacket[]>(`CHECKSUM TABLE ${TABLES.map((t) => `${SCHEMA}.${t}`).join(', ')}`);
@@ -136,12 +165,35 @@ function sh(command: string, env: Record<string, string> = {}): Promise<void> {
   });
 }
 
+/** Progress of the crossmove copy now running, for the samples. */
+const sampled = { phase: '-', rows: 0 };
+const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 0);
+function startSampling(name: string): () => void {
+  if (!SAMPLE_MS) return () => undefined;
+  const t0 = Date.now();
+  let last = cpuDetail();
+  const timer = setInterval(() => {
+    const now = cpuDetail();
+    const d = (k: string) => ((now[k]! - last[k]!) / (SAMPLE_MS / 1000)).toFixed(2);
+    process.stderr.write(`  sample ${name} +${((Date.now() - t0) / 1000).toFixed(1)} s ${sampled.phase} rows ${sampled.rows.toLocaleString('en')}; cores busy: source ${d('source')} target ${d('target')} self ${d('self')} tools ${d('children')}\n`);
+    last = now;
+  }, SAMPLE_MS);
+  return () => clearInterval(timer);
+}
+
 async function timed(name: string, rows: number, run: () => Promise<void>, verify: () => Promise<void>): Promise<Figure> {
   log(`${name}: copying...`);
+  sampled.phase = '-';
+  sampled.rows = 0;
+  const stopSampling = startSampling(name);
   const started = process.hrtime.bigint();
   const cpu0 = cpuNow();
   const detail0 = cpuDetail();
-  await run();
+  try {
+    await run();
+  } finally {
+    stopSampling();
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuSeconds = Math.round((cpuNow() - cpu0) * 100) / 100;
   if (process.env.BENCH_CPU_DETAIL) {
@@ -188,20 +240,34 @@ async function interruptedAndResumed(src: MariaDbServer, dst: MariaDbServer, row
   }
   const started = process.hrtime.bigint();
   const cpu0 = cpuNow();
-  await planCopy({ migrationId, from, source: from, target, frozen, schemas: [SCHEMA], parallelism: PARALLELISM, chunkBytes: 32 * 1024 * 1024, maxRows: 50_000, batchBytes: BATCH_BYTES });
-  const slots = Array.from({ length: PARALLELISM }, (_, i) => i + 1);
-  const worker = (n: number, extra: Partial<Parameters<typeof runCopyWorker>[0]> = {}) =>
-    runCopyWorker({ migrationId, worker: n, lanes: 1, from, target, frozen: { kind: frozen.kind, fingerprint: frozen.fingerprint }, budget: fixedBudget(Number.POSITIVE_INFINITY), liveMustFinish: false, ...extra });
-  let committed = 0;
-  const first = await Promise.allSettled(
-    slots.map((n) => worker(n, { onCommitted: (r) => (committed += r), beforeCommit: () => { if (committed >= rows / 2) throw new Interrupted('interrupted at about half the rows'); } })),
-  );
-  const unexpected = first.find((r) => r.status === 'rejected' && !String((r.reason as Error).message).includes('interrupted at about half'));
-  if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
-  const rowsFirstRun = committed;
-  log(`crossmove interrupted: ${rowsFirstRun.toLocaleString('en')} rows committed before the interruption; resuming`);
-  await Promise.all(slots.map((n) => worker(n)));
-  await finishCopy({ migrationId, from, target, parallel: PARALLELISM, waitMs: Number.POSITIVE_INFINITY, attempts: 1 });
+  sampled.phase = 'plan';
+  sampled.rows = 0;
+  const stopSampling = startSampling('resumed');
+  let rowsFirstRun = 0;
+  const copyTwice = async () => {
+    await planCopy({ migrationId, from, source: from, target, frozen, schemas: [SCHEMA], parallelism: PARALLELISM, chunkBytes: 32 * 1024 * 1024, maxRows: CHUNK_ROWS, batchBytes: BATCH_BYTES });
+    const slots = Array.from({ length: PARALLELISM }, (_, i) => i + 1);
+    const worker = (n: number, extra: Partial<Parameters<typeof runCopyWorker>[0]> = {}) =>
+      runCopyWorker({ migrationId, worker: n, lanes: 1, from, target, frozen: { kind: frozen.kind, fingerprint: frozen.fingerprint }, budget: fixedBudget(Number.POSITIVE_INFINITY), liveMustFinish: false, ...extra });
+    let committed = 0;
+    sampled.phase = 'data';
+    const first = await Promise.allSettled(
+      slots.map((n) => worker(n, { onCommitted: (r) => (sampled.rows = committed += r), beforeCommit: () => { if (committed >= rows / 2) throw new Interrupted('interrupted at about half the rows'); } })),
+    );
+    const unexpected = first.find((r) => r.status === 'rejected' && !String((r.reason as Error).message).includes('interrupted at about half'));
+    if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
+    rowsFirstRun = committed;
+    log(`crossmove interrupted: ${rowsFirstRun.toLocaleString('en')} rows committed before the interruption; resuming`);
+    sampled.phase = 'resumed';
+    await Promise.all(slots.map((n) => worker(n, { onCommitted: (r) => (sampled.rows += r) })));
+    sampled.phase = 'finish';
+    await finishCopy({ migrationId, from, target, parallel: PARALLELISM, waitMs: Number.POSITIVE_INFINITY, attempts: 1 });
+  };
+  try {
+    await copyTwice();
+  } finally {
+    stopSampling();
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const conn = await openConnection(target.endpoint, target.credentials, 'target');
   let twice: number;
@@ -246,6 +312,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= REPEAT; round++) {
       if (REPEAT > 1) log(`round ${round}/${REPEAT}`);
       if (TOOLS.has('crossmove')) await resetTarget(dst);
+      await settle([src, dst]);
       if (TOOLS.has('crossmove')) runs.crossmove.push(await timed('crossmove', ROWS, async () => {
         await logicalCopy({
           migrationId: 'bench',
@@ -253,13 +320,15 @@ async function main(): Promise<void> {
           target: { endpoint: { host: dst.host, port: dst.port }, credentials: dst.admin },
           schemas: [SCHEMA],
           parallelism: PARALLELISM,
-          chunkRows: 50_000,
+          chunkRows: CHUNK_ROWS,
           batchBytes: BATCH_BYTES,
+          onProgress: (p) => Object.assign(sampled, { phase: p.phase, rows: p.rowsCopied }),
         });
       }, verify));
 
       if (TOOLS.has('resumed')) {
         await resetTarget(dst);
+        await settle([src, dst]);
         log('crossmove interrupted at ~50% and resumed: copying...');
         const figure = await interruptedAndResumed(src, dst, ROWS);
         await verify();
@@ -268,11 +337,13 @@ async function main(): Promise<void> {
       }
 
       if (TOOLS.has('mariadbDump')) await resetTarget(dst);
+      if (TOOLS.has('mariadbDump')) await settle([src, dst]);
       if (TOOLS.has('mariadbDump')) runs.mariadbDump.push(await timed('mariadb-dump | mariadb', ROWS, () =>
         sh(`mariadb-dump --defaults-extra-file=${cnf} -P ${src.port} --single-transaction --master-data=2 --databases ${SCHEMA} --routines --triggers --events | mariadb --defaults-extra-file=${cnf} -P ${dst.port} --init-command="SET sql_log_bin=0"`),
       verify));
 
       if (TOOLS.has('mydumper')) await resetTarget(dst);
+      if (TOOLS.has('mydumper')) await settle([src, dst]);
       const dumpDir = join(base, `mydumper-${round}`);
       if (TOOLS.has('mydumper')) runs.mydumper.push(await timed('mydumper/myloader', ROWS, async () => {
         await sh(`mydumper --defaults-file=${cnf} -h 127.0.0.1 -P ${src.port} -B ${SCHEMA} -o ${dumpDir} -t ${PARALLELISM} -r 50000 -G -R -E -v 1`);

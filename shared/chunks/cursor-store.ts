@@ -334,6 +334,16 @@ export class CursorStore {
     return { tablesTotal: Number(r?.total ?? 0), tablesDone: Number(r?.done ?? 0) };
   }
 
+  /** Whether every range of one table of a job is done. */
+  async tableDone(job: string, table: TableRef): Promise<boolean> {
+    const [r] = await q<{ left_: unknown }>(
+      this.conn,
+      `SELECT COUNT(*) AS left_ FROM ${RANGES} WHERE migration_id = ? AND job = ? AND schema_name = ? AND table_name = ? AND state <> 'done'`,
+      [this.migrationId, job, table.schema, table.name],
+    );
+    return Number(r?.left_ ?? 1) === 0;
+  }
+
   /** Replaces a job's plan (what its workers learned, e.g. the position of the snapshot they opened). */
   async updatePlan(job: string, plan: Record<string, unknown>): Promise<void> {
     await q(this.conn, `UPDATE ${JOBS} SET plan_json = ? WHERE migration_id = ? AND job = ?`, [JSON.stringify(plan), this.migrationId, job]);

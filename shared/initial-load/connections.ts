@@ -45,7 +45,10 @@ export async function openConnection(endpoint: Endpoint, creds: DbCredentials, s
     await conn.query(`SET SESSION sql_mode = '${TARGET_SQL_MODE}'`);
     // Every warning of a load is read back (rows.ts): the server must list them all, not the first 64.
     await conn.query('SET SESSION max_error_count = 65535');
-    await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0');
+    // Rows arrive in any table order, so foreign keys are not checked while loading. unique_checks
+    // stays on: with it off InnoDB may buffer a unique secondary key's inserts unchecked, and a row
+    // loaded twice into a table keyed by one would go unnoticed; measured, turning it off saved no time.
+    await conn.query('SET SESSION foreign_key_checks = 0');
   }
   return conn;
 }

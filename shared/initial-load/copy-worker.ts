@@ -14,15 +14,16 @@ import { logger } from '../logger.js';
 import type { Budget } from '../chunks/budget.js';
 import type { CursorStore, RangeClaim } from '../chunks/cursor-store.js';
 import { displayTuple } from '../chunks/key-values.js';
-import { rangeWhere } from '../chunks/range-sql.js';
 import { detectEngine, dialectFor, type Dialect } from '../mysql/dialect.js';
 import type { FrozenFingerprint, FrozenSourceKind } from '../state.js';
-import { closeQuietly, openConnection, q, type Conn } from './connections.js';
+import { closeQuietly, openConnection, type Conn } from './connections.js';
 import { COPY_JOB, LEASE_SECONDS, openStore, readCopyPlan, tableKey, type CopyJobPlan } from './copy-job.js';
 import type { DbSide } from './copy-plan.js';
 import { assertStillFrozen } from './frozen-source/fingerprint.js';
 import { heldLiveSnapshot, liveKey, openLiveSnapshot, releaseLiveSnapshot } from './frozen-source/live.js';
 import { copyRange, type CopyLimits } from './rows.js';
+import { startKeysIfTableDone } from './early-keys.js';
+import { clearRest } from './take-over.js';
 import { targetSession } from './target-session.js';
 
 export interface CopyWorkerOptions {
@@ -106,6 +107,12 @@ export async function runCopyWorker(opts: CopyWorkerOptions): Promise<CopyWorker
       sources = [src];
     }
 
+    // Not in `owned`: closing it would wait for its ALTER; secondary-keys.ts closes it when the ALTER ends.
+    const openTarget = async () => {
+      const c = await openConnection(opts.target.endpoint, opts.target.credentials, 'target');
+      await targetSession(c);
+      return c;
+    };
     opts.onSnapshot?.();
     const limits: CopyLimits = { batchBytes: plan.batchBytes, maxStatementBytes: plan.maxStatementBytes, format: plan.format };
     const where = `${opts.from.endpoint.host}:${opts.from.endpoint.port}`;
@@ -115,7 +122,7 @@ export async function runCopyWorker(opts: CopyWorkerOptions): Promise<CopyWorker
         await targetSession(dst);
         const owner = live ? `w1.${i + 1}` : `w${opts.worker}`;
         const frozenCheck = !live && opts.frozen.fingerprint ? () => assertStillFrozen(src, dialect!, opts.frozen.fingerprint!, where) : async () => undefined;
-        return lane({ store, plan, src, dst, owner, limits, frozenCheck, opts, result, isFailed: () => failed });
+        return lane({ store, plan, src, dst, owner, limits, frozenCheck, opts, result, isFailed: () => failed, openTarget });
       }),
     );
     result.stoppedBy = stops.includes('budget') ? 'budget' : 'nothing-to-claim';
@@ -151,6 +158,8 @@ interface LaneContext {
   opts: CopyWorkerOptions;
   result: CopyWorkerResult;
   isFailed: () => boolean;
+  /** A new target connection in the load session's settings (an ALTER of early keys). */
+  openTarget: () => Promise<Conn>;
 }
 
 async function lane(ctx: LaneContext): Promise<'nothing-to-claim' | 'budget'> {
@@ -181,8 +190,7 @@ async function lane(ctx: LaneContext): Promise<'nothing-to-claim' | 'budget'> {
           claim,
           null,
           async (tx) => {
-            // A range taken over from a worker that died: its last sub-chunk rolled back with it, and
-            // nothing past the cursor can have been committed; this is the guard that makes sure.
+            // A range taken over from a worker that died: nothing past the cursor may be there (take-over.ts).
             if (first && claim.attempts > 1) await clearRest(tx, claim, from);
             copied = await copyRange(ctx.src, tx, { table: { schema: claim.table.schema, name: claim.table.name, ...table }, key: claim.key, from, hi: claim.range.hi, maxRows }, ctx.limits, () => undefined);
             // The rows read must be the frozen point's: checked before they commit.
@@ -202,16 +210,14 @@ async function lane(ctx: LaneContext): Promise<'nothing-to-claim' | 'budget'> {
       result.bytes += copied.bytes;
       opts.onCommitted?.(copied.rows, copied.bytes);
       if (copied.rows) bytesPerRow = Math.max(1, copied.bytes / copied.rows);
-      if (copied.next === null) break;
+      if (copied.next === null) {
+        // The range is done: if its table is too, its secondary keys need not wait for the others.
+        await startKeysIfTableDone({ store, migrationId: opts.migrationId, planned: plan.startedAt, table: claim.table, deferred: plan.deferred, control: ctx.dst, open: ctx.openTarget });
+        break;
+      }
     }
   }
   return 'nothing-to-claim';
-}
-
-async function clearRest(tx: Conn, claim: RangeClaim, from: string[] | null): Promise<void> {
-  const t = `${q(claim.table.schema)}.${q(claim.table.name)}`;
-  const [res] = await tx.query<any>(claim.key ? `DELETE FROM ${t} WHERE ${rangeWhere(claim.key, { lo: from, hi: claim.range.hi })}` : `DELETE FROM ${t}`);
-  if (res.affectedRows) logger.warn('rows past the cursor of a range taken over were removed before it was copied again', { table: tableKey(claim.table), seq: claim.seq, rows: res.affectedRows });
 }
 
 function describeRange(claim: RangeClaim, from: string[] | null): string {

@@ -27,7 +27,7 @@ export interface LogicalCopyOptions {
   chunkRows: number;
   /** Bytes per sub-chunk (default 32 MiB). */
   chunkBytes?: number;
-  /** Size of one multi-row INSERT or LOAD DATA packet (default 2 MB, capped by the target's max_allowed_packet). */
+  /** Size of one multi-row INSERT or LOAD DATA packet (default 256 KiB: copy-plan.ts DEFAULT_BATCH_BYTES, capped by the target's max_allowed_packet). */
   batchBytes?: number;
   onProgress?: ProgressListener;
   /** How rows are written (default: LOAD DATA LOCAL when the target allows it, else INSERT). */

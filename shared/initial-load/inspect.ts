@@ -55,7 +55,8 @@ export async function describeTables(conn: Conn, schemas: string[]): Promise<Tab
   );
   const [columns] = await conn.query<RowDataPacket[]>(
     `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS type, CHARACTER_SET_NAME AS cs, COLUMN_KEY AS k,
-            EXTRA AS extra, GENERATION_EXPRESSION AS gen
+            EXTRA AS extra, GENERATION_EXPRESSION AS gen,
+            IS_NULLABLE AS nullable, COLUMN_TYPE AS ctype
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
     [schemas],
   );
@@ -73,13 +74,24 @@ export async function describeTables(conn: Conn, schemas: string[]): Promise<Tab
       schema: t.s,
       name: t.t,
       columns: copied.map((c) => c.c as string),
-      columnTypes: copied.map((c) => ({ name: c.c as string, dataType: c.type as string, charset: (c.cs as string | null) ?? null })),
+      columnTypes: copied.map((c) => columnType(c)),
       primaryKey,
       integerKey: firstKeyType !== undefined && INTEGER_TYPES.has(firstKeyType.toLowerCase()),
       estimatedRows: Number(t.n),
       dataBytes: Number(t.b),
     };
   });
+}
+
+/** What the copy needs to know of a column to read it (values.ts). */
+function columnType(c: RowDataPacket): ColumnType {
+  const type: ColumnType = { name: c.c as string, dataType: c.type as string, charset: (c.cs as string | null) ?? null };
+  if (c.nullable === 'NO') type.notNull = true;
+  const kind = String(c.type).toLowerCase();
+  // The member list as COLUMN_TYPE spells it, e.g. enum('a','b'): none of the bytes LOAD DATA gives a
+  // meaning to anywhere in it (however the server writes them there), so no member holds one.
+  if ((kind === 'enum' || kind === 'set') && !/[\\\t\n\0]/.test(String(c.ctype))) type.plainMembers = true;
+  return type;
 }
 
 /**

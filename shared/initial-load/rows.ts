@@ -17,6 +17,7 @@ import { keySelectList } from '../chunks/key-values.js';
 import type { WalkKey } from '../chunks/keys.js';
 import { forceIndex, orderByKey, rangeWhere } from '../chunks/range-sql.js';
 import { encodeLong, loadStatement, pieceEnd, pieceLiteral, rowRead, type ColumnType, type ReadField, type RowFormat } from './values.js';
+import { RowBatch } from './row-batch.js';
 import { describeWarnings, lastWarnings, unprovenWarnings } from './warnings.js';
 
 export interface ChunkCopied {
@@ -38,31 +39,25 @@ type RawRow = (Buffer | null)[];
 interface Writer {
   /** Bytes a batch adds besides its rows (the INSERT head); null = no size limit (LOAD DATA streams). */
   overhead: number | null;
-  write: (parts: Buffer[], size: number) => Promise<number>;
+  write: (batch: RowBatch) => Promise<number>;
   /** One row whose INSERT would not fit in a packet, written in pieces (insert format only). */
   writeInPieces: (row: RawRow) => Promise<number>;
 }
 
-/** The parts joined by one separator byte, with one more after the last part (size = their bytes + 1 each). */
-function joined(parts: Buffer[], size: number, separator: number, trailing: boolean): Buffer {
-  const out = Buffer.allocUnsafe(trailing ? size : size - 1);
-  let at = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    p.copy(out, at);
-    at += p.length;
-    if (trailing || i < parts.length - 1) out[at++] = separator;
-  }
-  return out;
-}
+/**
+ * LOCAL INFILE packets of at most this size: mysql2 copies each piece into a fresh buffer of its own
+ * (header + data), and a fresh buffer of 2 MiB costs a page fault per 4 KiB first written, where
+ * pieces of 256 KiB come from memory malloc reuses (measured: about a fifth of the CPU per byte).
+ */
+const INFILE_PACKET_BYTES = 256 * 1024;
 
 /** Pieces of at most `size` bytes (views, no copy): one LOCAL INFILE packet must fit max_allowed_packet. */
 function* slices(data: Buffer, size: number): Generator<Buffer> {
   for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
 }
 
-/** One row as the format writes it: rendered parts as they came, LOB values encoded. */
-function encodeRow(row: RawRow, fields: ReadField[], format: RowFormat, from: string): Buffer {
+/** One row as the format writes it, in pieces (joined in the batch): rendered parts as they came, LOB values encoded. */
+function encodeRow(row: RawRow, fields: ReadField[], format: RowFormat, from: string): Buffer | Buffer[] {
   if (fields.length === 1 && fields[0]!.kind === 'rendered') {
     if (row[0] === null) throw overflowed(from, fields[0]!.columns);
     return row[0]!;
@@ -80,7 +75,14 @@ function encodeRow(row: RawRow, fields: ReadField[], format: RowFormat, from: st
       pieces.push(value);
     } else pieces.push(...encodeLong(value, field.binary, format));
   }
-  return Buffer.concat(pieces);
+  return pieces;
+}
+
+function byteLength(row: Buffer | Buffer[]): number {
+  if (Buffer.isBuffer(row)) return row.length;
+  let n = 0;
+  for (const p of row) n += p.length;
+  return n;
 }
 
 function overflowed(from: string, columns: string[]): Error {
@@ -92,10 +94,10 @@ function overflowed(from: string, columns: string[]): Error {
 function batchWriter(target: Conn, t: CopyTable, limits: CopyLimits, fields: ReadField[]): Writer {
   const name = `${t.schema}.${t.name}`;
   const format = limits.format;
-  const checked = async (result: ResultSetHeader, rows: Buffer[]) => {
+  const checked = async (result: ResultSetHeader, rows: () => Buffer[]) => {
     if (!result.warningStatus) return;
     const warnings = await lastWarnings(target);
-    const unproven = unprovenWarnings(warnings, result.warningStatus, rows, t.columnTypes, format);
+    const unproven = unprovenWarnings(warnings, result.warningStatus, rows(), t.columnTypes, format);
     if (unproven.length) {
       throw new Error(
         `the target warned while loading ${name}, so a value may have changed: ${describeWarnings(unproven)}. ` +
@@ -106,7 +108,7 @@ function batchWriter(target: Conn, t: CopyTable, limits: CopyLimits, fields: Rea
 
   if (format === 'insert') {
     const head = `INSERT INTO ${q(t.schema)}.${q(t.name)} (${t.columns.map(q).join(',')}) VALUES `;
-    const insert = async (rows: Buffer[], values: Buffer) => {
+    const insert = async (rows: () => Buffer[], values: Buffer) => {
       if (!isUtf8(values)) throw new Error(`a row of ${name} is not valid utf8mb4 once rendered`);
       const text = head + values.toString('utf8');
       const [result] = await target.query<ResultSetHeader>(text);
@@ -115,7 +117,7 @@ function batchWriter(target: Conn, t: CopyTable, limits: CopyLimits, fields: Rea
     };
     return {
       overhead: Buffer.byteLength(head),
-      write: (parts, size) => insert(parts, joined(parts, size, 0x2c, false)),
+      write: (batch) => insert(() => batch.list(), batch.data(false)),
       writeInPieces: async (row) => {
         // Each piece's statement: SET @v = CONCAT(@v, <hex, converted>), below maxStatementBytes.
         const pieceBytes = Math.max(1024, Math.floor((limits.maxStatementBytes - 256) / 2));
@@ -140,7 +142,7 @@ function batchWriter(target: Conn, t: CopyTable, limits: CopyLimits, fields: Rea
               const piece = pieceLiteral(value.subarray(at, end), field.binary ? null : field.charset);
               const sql = at === 0 ? `SET ${variable} = ${piece}` : `SET ${variable} = CONCAT(${variable}, ${piece})`;
               const [result] = await target.query<ResultSetHeader>(sql);
-              await checked(result, []);
+              await checked(result, () => []);
               sent += sql.length;
               at = end;
             } while (at < value.length);
@@ -152,7 +154,7 @@ function batchWriter(target: Conn, t: CopyTable, limits: CopyLimits, fields: Rea
           throw new Error(`a row of ${name} needs an INSERT longer than the target's max_allowed_packet even without its LOB values; raise it on the target (or allow LOAD DATA LOCAL)`);
         }
         try {
-          sent += await insert([values], values);
+          sent += await insert(() => [values], values);
         } finally {
           if (variables.length) await target.query(`SET ${variables.map((v) => `${v} = NULL`).join(', ')}`);
         }
@@ -163,15 +165,15 @@ function batchWriter(target: Conn, t: CopyTable, limits: CopyLimits, fields: Rea
   const sql = loadStatement(t.schema, t.name, t.columnTypes);
   return {
     overhead: null,
-    write: async (parts, size) => {
+    write: async (batch) => {
       // Bytes as the source sent them: no decoding and re-encoding of every row in JS.
-      const data = joined(parts, size, 0x0a, true);
-      const [result] = await target.query<ResultSetHeader>({ sql, infileStreamFactory: () => Readable.from(slices(data, limits.batchBytes)) } as never);
+      const data = batch.data(true);
+      const [result] = await target.query<ResultSetHeader>({ sql, infileStreamFactory: () => Readable.from(slices(data, Math.min(limits.batchBytes, INFILE_PACKET_BYTES))) } as never);
       // LOCAL turns row errors (duplicates, bad values) into warnings and skips the row: count them.
-      if (result.affectedRows !== parts.length) {
-        throw new Error(`LOAD DATA into ${name} stored ${result.affectedRows} of ${parts.length} rows (${result.warningStatus ?? '?'} warnings)`);
+      if (result.affectedRows !== batch.rows) {
+        throw new Error(`LOAD DATA into ${name} stored ${result.affectedRows} of ${batch.rows} rows (${result.warningStatus ?? '?'} warnings)`);
       }
-      await checked(result, parts);
+      await checked(result, () => batch.list());
       return data.length;
     },
     writeInPieces: () => Promise.reject(new Error('LOAD DATA has no size limit per row')),
@@ -233,9 +235,12 @@ export function copyRange(source: Conn, target: Conn, read: RangeRead, limits: C
   const writer = batchWriter(target, t, limits, rowRead_.fields);
   const core = (source as unknown as { connection: any }).connection;
 
+  const separator = limits.format === 'load' ? 0x0a : 0x2c;
+  // Room for a batch and the row that takes it past batchBytes (a longer row gets a batch of its own).
+  const newBatch = (rowBytes = 0) => new RowBatch(Math.max(limits.batchBytes + 64 * 1024, rowBytes + 1), separator);
+
   return new Promise((resolve, reject) => {
-    let parts: Buffer[] = [];
-    let size = 0;
+    let batch = newBatch();
     let chain: Promise<void> = Promise.resolve();
     let pending = 0;
     let paused = false;
@@ -274,12 +279,14 @@ export function copyRange(source: Conn, target: Conn, read: RangeRead, limits: C
       }
     };
     const send = () => {
-      if (!parts.length) return;
-      const batch = parts;
-      const batchSize = size;
-      parts = [];
-      size = 0;
-      enqueue(batch.length, () => writer.write(batch, batchSize));
+      if (!batch.rows) return;
+      const full = batch;
+      batch = newBatch();
+      enqueue(full.rows, async () => {
+        const sent = await writer.write(full);
+        full.release();
+        return sent;
+      });
     };
 
     const query = core.query({ sql: select, rowsAsArray: true, typeCast: false });
@@ -291,16 +298,18 @@ export function copyRange(source: Conn, target: Conn, read: RangeRead, limits: C
         next = raw.slice(readFields, readFields + keyColumns).map((v) => (v === null ? '' : v.toString('utf8')));
         return;
       }
-      const row = keyColumns ? raw.slice(0, readFields) : raw;
-      let rendered: Buffer;
+      // The key values after the row's fields are not read (fields are taken by position): no copy of the row.
+      const row = raw;
+      let rendered: Buffer | Buffer[];
       try {
         rendered = encodeRow(row, rowRead_.fields, limits.format, from);
       } catch (err) {
         fail(err);
         return;
       }
+      const bytes = byteLength(rendered);
       if (writer.overhead !== null) {
-        if (rendered.length + writer.overhead >= limits.maxStatementBytes) {
+        if (bytes + writer.overhead >= limits.maxStatementBytes) {
           if (!hasLong) {
             fail(new Error(`a row of ${from} needs an INSERT longer than the target's max_allowed_packet; raise it on the target (or allow LOAD DATA LOCAL)`));
             return;
@@ -309,11 +318,14 @@ export function copyRange(source: Conn, target: Conn, read: RangeRead, limits: C
           enqueue(1, () => writer.writeInPieces(row));
           return;
         }
-        if (size + rendered.length + writer.overhead >= limits.maxStatementBytes) send();
+        if (batch.size + bytes + writer.overhead >= limits.maxStatementBytes) send();
       }
-      parts.push(rendered);
-      size += rendered.length + 1;
-      if (size >= limits.batchBytes) send();
+      if (!batch.fits(bytes)) {
+        send();
+        if (!batch.fits(bytes)) batch = newBatch(bytes);
+      }
+      batch.append(rendered, bytes);
+      if (batch.size >= limits.batchBytes) send();
     });
     query.on('error', fail);
     query.on('end', () => {

@@ -1,7 +1,8 @@
 // The target sessions of the copy: the load and the copy's bookkeeping stay out of the target's binlog
 // where the account may say so (shared/mysql/skip-binlog.ts: SET sql_log_bin = 0, Aurora 2's
 // rds_disable_session_binlog). Before the cutover that is a saving, not a need: reverse replication
-// starts at the target's position taken at the switch, so nothing written now travels back.
+// starts at the target's position taken at the switch, so nothing written now travels back. On
+// MariaDB the load also skips CHECK constraints (below).
 import { Readable } from 'node:stream';
 import { detectEngine } from '../mysql/dialect.js';
 import { skipBinlog } from '../mysql/skip-binlog.js';
@@ -10,6 +11,10 @@ import type { Conn } from './connections.js';
 /** Returns whether this session's writes are kept out of the binlog. */
 export async function targetSession(conn: Conn): Promise<boolean> {
   const engine = await detectEngine(conn);
+  // MariaDB checks CHECK constraints (and the json_valid() one of every JSON column) on each row
+  // loaded: the source already enforced the same constraints on the same values, so the load skips
+  // them. MySQL 8 has no such switch (nor session variable): there they are checked.
+  if (engine === 'mariadb') await conn.query('SET SESSION check_constraint_checks = 0');
   return skipBinlog(conn, { engine, aurora: engine.startsWith('aurora') });
 }
 

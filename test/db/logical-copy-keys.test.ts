@@ -4,6 +4,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RowDataPacket } from 'mysql2/promise';
 import { startMariaDb, type MariaDbServer } from '../../local/mariadb.js';
 import { logicalCopy } from '../../shared/initial-load/index.js';
+import { fixedBudget } from '../../shared/chunks/budget.js';
+import { planCopy } from '../../shared/initial-load/copy-plan.js';
+import { runCopyWorker } from '../../shared/initial-load/copy-worker.js';
+import { finishCopy } from '../../shared/initial-load/copy-finish.js';
 
 let source: MariaDbServer;
 let target: MariaDbServer;
@@ -61,4 +65,29 @@ it('ends with the same table definitions (every key) and the same data as the so
   // A second call reuses the finished copy.
   const again = await logicalCopy({ migrationId: 'keys-test', source: side(source), target: side(target), parallelism: 3, chunkRows: 500, schemas: ['keyed'] });
   expect(again.reused).toBe(true);
+});
+
+it('starts a table\'s secondary keys once its rows are all copied, before "Finish the copy", which still ends with every key', async () => {
+  const early = await startMariaDb({ serverId: 83 });
+  try {
+    const migrationId = 'early-keys';
+    const from = side(source);
+    await planCopy({ migrationId, from, source: from, target: side(early), frozen: { kind: 'live', position: null, fingerprint: null }, schemas: ['keyed'], parallelism: 2, chunkBytes: 64 * 1024, maxRows: 500 });
+    await runCopyWorker({ migrationId, worker: 1, lanes: 2, from, target: side(early), frozen: { kind: 'live', fingerprint: null }, budget: fixedBudget(Number.POSITIVE_INFINITY), liveMustFinish: false });
+    // No "Finish the copy" yet: the copy's workers started the ALTERs themselves.
+    const c = await early.connect('keyed');
+    const keyNames = async () => {
+      const [rows] = await c.query<RowDataPacket[]>("SELECT DISTINCT INDEX_NAME AS k FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'keyed' AND TABLE_NAME IN ('people', 'heap')");
+      return rows.map((r) => String(r.k)).sort();
+    };
+    const deadline = Date.now() + 20_000;
+    while (!(await keyNames()).includes('ix_name') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await keyNames()).toEqual(expect.arrayContaining(['ix_name', 'ix_a']));
+    await c.end();
+    await finishCopy({ migrationId, from, target: side(early), parallel: 2, waitMs: Number.POSITIVE_INFINITY, attempts: 1 });
+    const [src, tgt] = await Promise.all([describeTables(source), describeTables(early)]);
+    expect(tgt).toEqual(src);
+  } finally {
+    await early.stop();
+  }
 });

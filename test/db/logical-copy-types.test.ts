@@ -69,6 +69,20 @@ async function fillSource(): Promise<void> {
   // 0 in an AUTO_INCREMENT column must stay 0 (NO_AUTO_VALUE_ON_ZERO on the target).
   await c.query("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'");
   await c.query("INSERT INTO tricky (id, txt_mb4) VALUES (0, 'zero id')");
+  // NOT NULL columns of each kind are rendered without the NULL test, ENUM/SET whose members hold
+  // nothing LOAD DATA escapes without the escapes: members that do must still be escaped.
+  await c.query("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'");
+  await c.query(`CREATE TABLE not_null (id INT NOT NULL PRIMARY KEY, dec_nn DECIMAL(65,30) NOT NULL, u_big BIGINT UNSIGNED NOT NULL,
+      f FLOAT NOT NULL, vbin VARBINARY(8) NOT NULL, dt6 DATETIME(6) NOT NULL, dt_zero DATETIME NOT NULL, bits BIT(64) NOT NULL,
+      txt VARCHAR(40) NOT NULL, e_plain ENUM('a','b c') NOT NULL, e_odd ENUM('tab\there','back\\\\slash','new\nline','plain') NOT NULL,
+      e_odd_null ENUM('x\ty','z') NULL, s_odd SET('a\\\\b','c') NOT NULL, s_plain SET('red','blue') NULL, doc JSON NOT NULL) ENGINE=InnoDB`);
+  await c.query(`INSERT INTO not_null VALUES
+      (1, '-12345678901234567890123456789012345.123456789012345678901234567890', 18446744073709551615, 3.4028235e38, X'00090A5C',
+       '2026-03-29 02:30:00.123456', '0000-00-00 00:00:00', b'1111111111111111111111111111111111111111111111111111111111111111',
+       'tab\tnew\nback\\\\slash', 'b c', 'tab\there', 'x\ty', 'a\\\\b,c', 'red,blue', '{"k": "v\\\\tw"}'),
+      (2, 0, 0, -0.000001, '', '1000-01-01 00:00:00.000000', '2026-01-01', b'0', '', 'a', 'back\\\\slash', NULL, '', NULL, '[]'),
+      (3, 1, 1, 1, X'FF', '9999-12-31 23:59:59.999999', '2026-01-01', b'1', 'x', 'a', 'new\nline', 'z', 'a\\\\b', '', '{}'),
+      (4, 1, 1, 1, X'FF', '9999-12-31 23:59:59.999999', '2026-01-01', b'1', 'x', 'a', 'plain', 'z', 'c', 'blue', 'null')`);
   await c.query(`CREATE TABLE no_pk (a INT, b VARCHAR(20), c DECIMAL(5,2)) ENGINE=InnoDB`);
   await c.query(`INSERT INTO no_pk VALUES (1,'dup',1.10),(1,'dup',1.10),(NULL,NULL,NULL),(2,'two',-0.01)`);
   await c.query(`CREATE TABLE customers (code VARCHAR(10) PRIMARY KEY, name VARCHAR(50) NOT NULL) ENGINE=InnoDB`);
@@ -134,8 +148,8 @@ describe('logical copy: types, objects, idempotency', () => {
     await c.end();
     expect(first.position.file).toBe(status[0]!.File);
     expect(first.position.position).toBe(Number(status[0]!.Position));
-    expect(first.tables).toBe(8); // tricky, no_pk, customers, orders, audit, big, blobs, other.t
-    expect(first.rows).toBe(4 + 4 + 2 + 3 + 0 + 5000 + 24 + 1);
+    expect(first.tables).toBe(9); // tricky, not_null, no_pk, customers, orders, audit, big, blobs, other.t
+    expect(first.rows).toBe(4 + 4 + 4 + 2 + 3 + 0 + 5000 + 24 + 1);
     expect(first.bytes).toBeGreaterThan(5000 * 10);
     expect(first.reused).toBe(false);
     expect(first.snapshotMethod).toBe('global-read-lock');
@@ -167,6 +181,19 @@ describe('logical copy: types, objects, idempotency', () => {
     expect(row.txt_mb4).toBe('héllo 🌍 "quoted" \'single\' back\\slash tab\t nul\0 ctrlz\x1a');
     expect(row.lat).toBe('636166E9'); // still latin1 on the target
     expect(row.z).toBe('0000-00-00 00:00:00');
+  });
+
+  it('keeps NOT NULL columns, and ENUM and SET members holding tabs, newlines and backslashes, byte for byte', async () => {
+    const sql = 'SELECT *, HEX(vbin), HEX(e_odd), HEX(e_odd_null), HEX(s_odd), CAST(bits + 0 AS CHAR), CAST(f + 0e0 AS CHAR) FROM shop.not_null ORDER BY id';
+    const src = await rawRows(source, sql);
+    expect(src).toHaveLength(4);
+    expect(await rawRows(target, sql)).toEqual(src);
+    const c = await target.connect();
+    const [rows] = await c.query<RowDataPacket[]>('SELECT e_odd, s_odd, CAST(dt_zero AS CHAR) AS z FROM shop.not_null ORDER BY id');
+    await c.end();
+    expect(rows.map((r) => r.e_odd)).toEqual(['tab\there', 'back\\slash', 'new\nline', 'plain']);
+    expect(rows.map((r) => r.s_odd)).toEqual(['a\\b,c', '', 'a\\b', 'c']);
+    expect(rows[0]!.z).toBe('0000-00-00 00:00:00');
   });
 
   it('keeps NULL apart from empty values, generated columns computed, id 0 kept', async () => {
@@ -218,7 +245,7 @@ describe('logical copy: types, objects, idempotency', () => {
     expect(phases).toEqual(['schema', 'snapshot', 'data', 'objects', 'keys', 'done']);
     const last = events.at(-1)!;
     expect(last.rowsCopied).toBe(first.rows);
-    expect(last.tablesDone).toBe(8);
+    expect(last.tablesDone).toBe(9);
     expect(last.etaSeconds).toBe(0);
   });
 

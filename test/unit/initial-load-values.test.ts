@@ -42,6 +42,25 @@ describe('LOB values', () => {
     expect(read.select).not.toContain('IFNULL');
   });
 
+  it('renders NOT NULL columns without the NULL test, ENUM/SET with plain members without the escapes', () => {
+    const select = (columns: Parameters<typeof rowRead>[0], format: 'load' | 'insert' = 'load') => rowRead(columns, format).select;
+    expect(select([{ name: 'n', dataType: 'int', notNull: true }])).toBe('CONCAT(`n`)');
+    expect(select([{ name: 'n', dataType: 'int' }])).toBe("CONCAT(IF(`n` IS NULL, '\\\\N', `n`))");
+    expect(select([{ name: 'f', dataType: 'float', notNull: true }])).toBe('CONCAT(`f` + 0e0)');
+    expect(select([{ name: 'b', dataType: 'varbinary', notNull: true }])).toBe('CONCAT(HEX(`b`))');
+    expect(select([{ name: 't', dataType: 'datetime', notNull: true }])).toBe('CONCAT(CONVERT(`t` USING utf8mb4))');
+    expect(select([{ name: 'b', dataType: 'bit', notNull: true }], 'insert')).toBe("CONCAT('(', `b` + 0, ')')");
+    // An ENUM whose members hold nothing LOAD DATA escapes: its value as it is (NULL still tested).
+    expect(select([{ name: 'e', dataType: 'enum', plainMembers: true, notNull: true }])).toBe('CONCAT(CONVERT(`e` USING utf8mb4))');
+    expect(select([{ name: 's', dataType: 'set', plainMembers: true }])).toBe("CONCAT(IF(`s` IS NULL, '\\\\N', CONVERT(`s` USING utf8mb4)))");
+    // One that may (or a plan stored before the field existed): escaped as any text.
+    expect(select([{ name: 'e', dataType: 'enum', notNull: true }])).toContain('REPLACE(');
+    // plainMembers means nothing for other text: a VARCHAR is always escaped.
+    expect(select([{ name: 'v', dataType: 'varchar', plainMembers: true, notNull: true }])).toContain('REPLACE(');
+    // INSERT tuples quote every text, NOT NULL or not.
+    expect(select([{ name: 'e', dataType: 'enum', plainMembers: true, notNull: true }], 'insert')).toContain('QUOTE(');
+  });
+
   it('cuts text pieces only between UTF-8 characters', () => {
     const text = Buffer.from('€€€'); // 3 bytes each
     expect(pieceEnd(text, 0, 4, true)).toBe(3);
