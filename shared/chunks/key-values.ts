@@ -19,7 +19,7 @@ const HEX = /^([0-9A-Fa-f]{2})*$/;
 const TEMPORAL = /^-?[0-9:. -]+$/;
 
 /** SELECT expression that yields the column's canonical text. */
-export function keyReadExpression(column: KeyColumn, alias?: string): string {
+function keyReadExpression(column: KeyColumn, alias?: string): string {
   const c = alias ? `${alias}.${ident(column.name)}` : ident(column.name);
   switch (column.kind) {
     case 'int':
@@ -79,7 +79,7 @@ function safeName(name: string): string {
 }
 
 /** A key value for people: numbers and times as they are, text decoded, binary as 0x hex. */
-export function displayKeyValue(column: KeyColumn, value: string): string {
+function displayKeyValue(column: KeyColumn, value: string): string {
   if (column.kind === 'str') return JSON.stringify(Buffer.from(value, 'hex').toString('utf8'));
   if (column.kind === 'bin') return `0x${value}`;
   if (column.kind === 'time') return `'${value}'`;
@@ -93,9 +93,3 @@ export function displayTuple(key: WalkKey, tuple: KeyTuple): string {
   return `(${key.columns.slice(0, tuple.length).map((c) => c.name).join(', ')})=(${shown.join(', ')})`;
 }
 
-/** Order of two full tuples of an integer-leading key by its first column (BigInt, never a JS number). */
-export function compareFirstInteger(a: KeyTuple, b: KeyTuple): number {
-  const x = BigInt(a[0]!);
-  const y = BigInt(b[0]!);
-  return x < y ? -1 : x > y ? 1 : 0;
-}

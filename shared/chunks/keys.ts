@@ -13,7 +13,7 @@ export interface TableRef {
 }
 
 /** How a key column's values are read, kept and bound (key-values.ts). */
-export type KeyKind = 'int' | 'dec' | 'str' | 'bin' | 'time' | 'enum';
+type KeyKind = 'int' | 'dec' | 'str' | 'bin' | 'time' | 'enum';
 
 export interface KeyColumn {
   name: string;
@@ -33,7 +33,7 @@ export interface WalkKey {
   integerLeading: boolean;
 }
 
-export type UnusableReason =
+type UnusableReason =
   | 'no-key'
   | 'nullable-unique-only'
   | 'unsupported-key'
@@ -41,7 +41,7 @@ export type UnusableReason =
   | 'key-differs'
   | 'collation-differs';
 
-export type KeyChoice = { usable: true; key: WalkKey } | { usable: false; reason: UnusableReason; detail: string };
+type KeyChoice = { usable: true; key: WalkKey } | { usable: false; reason: UnusableReason; detail: string };
 
 export interface TableFacts {
   table: TableRef;
@@ -62,7 +62,7 @@ const TEMPORALS = new Set(['date', 'datetime', 'timestamp', 'time']);
 /** Engines whose tables a consistent snapshot covers. */
 const TRANSACTIONAL = new Set(['innodb', 'xtradb', 'rocksdb', 'tokudb']);
 
-export function keyKindOf(dataType: string): KeyKind | null {
+function keyKindOf(dataType: string): KeyKind | null {
   const t = dataType.toLowerCase();
   if (INTEGERS.has(t)) return 'int';
   if (DECIMALS.has(t)) return 'dec';

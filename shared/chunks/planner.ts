@@ -89,7 +89,7 @@ export async function nextUpperBound(conn: Conn, table: TableRef, key: WalkKey, 
 }
 
 /** Rows per sub-chunk from the table's average row size, within [minRows, maxRows]. */
-export function initialRows(sizing: ChunkSizing, avgRowBytes: number): number {
+function initialRows(sizing: ChunkSizing, avgRowBytes: number): number {
   return clamp(Math.floor(sizing.targetBytes / Math.max(1, avgRowBytes)), sizing.minRows, sizing.maxRows);
 }
 

@@ -18,7 +18,7 @@ export interface KeyRange {
 type Op = '>=' | '>' | '<' | '<=';
 
 /** (key) op (tuple) in the expanded form. */
-export function tupleCondition(key: WalkKey, tuple: KeyTuple, op: Op, alias?: string): string {
+function tupleCondition(key: WalkKey, tuple: KeyTuple, op: Op, alias?: string): string {
   if (!tuple.length || tuple.length > key.columns.length) throw new Error(`a boundary of ${tuple.length} values for a key of ${key.columns.length} columns`);
   const col = (i: number) => (alias ? `${alias}.${ident(key.columns[i]!.name)}` : ident(key.columns[i]!.name));
   const lit = (i: number) => keyLiteral(key.columns[i]!, tuple[i]!);

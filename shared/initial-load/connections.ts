@@ -3,7 +3,7 @@
 // Rows are read with typeCast false: each value arrives as the exact bytes the server sent (text
 // protocol), and shared/initial-load/values.ts turns those bytes into SQL literals without parsing them
 // into JS numbers or dates (where DECIMAL, BIGINT, DATETIME(6) or zero dates would lose information).
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { tlsError, tlsFor } from '../mysql/connection.js';
 import type { Endpoint } from '../endpoints.js';
 import type { DbCredentials } from '../secrets.js';
@@ -19,24 +19,24 @@ export type Conn = mysql.Connection;
 export const TARGET_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 
 export async function openConnection(endpoint: Endpoint, creds: DbCredentials, side: 'source' | 'target'): Promise<Conn> {
-  const conn = await mysql
-    .createConnection({
-      // The copy carries every row: the same TLS (RDS CA bundle, CROSSMOVE_DB_CA) as the admin sessions.
-      ssl: tlsFor(endpoint.host),
-      host: endpoint.host,
-      port: endpoint.port,
-      user: creds.username,
-      password: creds.password,
-      charset: 'UTF8MB4_GENERAL_CI',
-      timezone: 'Z',
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      dateStrings: true,
-      connectTimeout: 15_000,
-    })
-    .catch((err: unknown) => {
-      throw tlsError(err, endpoint) ?? err;
-    });
+  // mysql2 is loaded at the first connection, as in shared/mysql/connection.ts: not at a handler's import.
+  const { createConnection } = await import('mysql2/promise');
+  const conn = await createConnection({
+    // The copy carries every row: the same TLS (RDS CA bundle, CROSSMOVE_DB_CA) as the admin sessions.
+    ssl: tlsFor(endpoint.host),
+    host: endpoint.host,
+    port: endpoint.port,
+    user: creds.username,
+    password: creds.password,
+    charset: 'UTF8MB4_GENERAL_CI',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    connectTimeout: 15_000,
+  }).catch((err: unknown) => {
+    throw tlsError(err, endpoint) ?? err;
+  });
   await conn.query("SET SESSION time_zone = '+00:00'");
   if (side === 'source') {
     // A worker's stream is paused while the target absorbs a batch: the server must not give up on it.
@@ -51,21 +51,6 @@ export async function openConnection(endpoint: Endpoint, creds: DbCredentials, s
     await conn.query('SET SESSION foreign_key_checks = 0');
   }
   return conn;
-}
-
-/**
- * The bulk load is not written to the target's binlog when the account may say so: reverse
- * replication (target -> source) starts at the target's position taken at the cutover, so the load
- * never travels back, and leaving it out of the binlog saves time and disk. Where the admin user may
- * not change sql_log_bin (some managed services) the load is logged, which is just as correct.
- */
-export async function skipBinlogIfAllowed(conn: Conn): Promise<boolean> {
-  try {
-    await conn.query('SET SESSION sql_log_bin = 0');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function closeQuietly(conns: (Conn | undefined)[]): Promise<void> {

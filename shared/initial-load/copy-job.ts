@@ -15,7 +15,7 @@ export const COPY_JOB = 'copy';
 /** A worker's claim is renewed with every sub-chunk; one that died frees its range after this. */
 export const LEASE_SECONDS = 300;
 
-export interface CopyTableInfo {
+interface CopyTableInfo {
   columns: string[];
   columnTypes: ColumnType[];
   /** Bytes per row by the source's statistics: the first sub-chunk's size (the next ones follow what was read). */

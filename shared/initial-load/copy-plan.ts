@@ -54,7 +54,7 @@ export interface PlanCopyOptions {
  * last: with 2 MiB batches a sub-chunk of 50,000 rows was only 2-3 batches, mostly those waits. At
  * 256 KiB the pipeline stays full (bench:load, two interleaved pairs of runs: 10-15% less wall time, no more CPU).
  */
-export const DEFAULT_BATCH_BYTES = 256 * 1024;
+const DEFAULT_BATCH_BYTES = 256 * 1024;
 
 export async function planCopy(opts: PlanCopyOptions): Promise<CopyPlanResult> {
   const conns: Conn[] = [];

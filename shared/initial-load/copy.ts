@@ -43,7 +43,7 @@ export interface LogicalCopyOutcome extends LogicalCopyResult {
   format: RowFormat | 'reused';
 }
 
-export const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024;
+const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024;
 
 export async function logicalCopy(options: LogicalCopyOptions): Promise<LogicalCopyOutcome> {
   const progress = copyProgressOf(options.migrationId, options.onProgress);

@@ -7,12 +7,12 @@ import { type Conn, q, TARGET_SQL_MODE } from './connections.js';
 import type { SchemaObjects } from './inspect.js';
 
 /** DEFINER=`user`@`host` names a user that may not exist on the target: the loading user becomes the definer. */
-export function withoutDefiner(sql: string): string {
+function withoutDefiner(sql: string): string {
   return sql.replace(/\sDEFINER\s*=\s*(`(?:[^`]|``)*`|'(?:[^']|'')*'|[\w.%-]+)@(`(?:[^`]|``)*`|'(?:[^']|'')*'|[\w.%-]+)/i, '');
 }
 
 /** An ENABLEd event becomes DISABLE ON SLAVE (MariaDB, and MySQL before 8.0.22 and after as an alias). */
-export function asReplicaEvent(sql: string): string {
+function asReplicaEvent(sql: string): string {
   return sql.replace(/\bON\s+COMPLETION\s+(NOT\s+)?PRESERVE\s+ENABLE\b/i, (m) => m.replace(/ENABLE$/i, 'DISABLE ON SLAVE'));
 }
 
@@ -42,7 +42,7 @@ const DEFINITION = /^\s+(`|PRIMARY KEY |UNIQUE KEY |KEY |FULLTEXT KEY |SPATIAL K
  * safe: SHOW CREATE TABLE prints one definition per line, the table has no foreign key and no table of
  * the schema references it (a foreign key may rely on any of its keys).
  */
-export function splitSecondaryKeys(create: string, referenced: boolean): { create: string; keys: string[] } {
+function splitSecondaryKeys(create: string, referenced: boolean): { create: string; keys: string[] } {
   const lines = create.split('\n');
   const body = lines.slice(1, -1);
   const last = lines[lines.length - 1] ?? '';

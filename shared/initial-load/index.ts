@@ -1,3 +1,2 @@
-export { logicalCopy, type LogicalCopyOptions, type LogicalCopyOutcome } from './copy.js';
-export { copyProgressEvents, copyProgressOf, type CopyProgress, type ProgressListener } from './progress.js';
-export { MARKER_SCHEMA, SYSTEM_SCHEMAS } from './inspect.js';
+export { logicalCopy } from './copy.js';
+export { copyProgressEvents, type CopyProgress } from './progress.js';

@@ -20,7 +20,7 @@ import { encodeLong, loadStatement, pieceEnd, pieceLiteral, rowRead, type Column
 import { RowBatch } from './row-batch.js';
 import { describeWarnings, lastWarnings, unprovenWarnings } from './warnings.js';
 
-export interface ChunkCopied {
+interface ChunkCopied {
   rows: number;
   bytes: number;
 }
@@ -181,7 +181,7 @@ function batchWriter(target: Conn, t: CopyTable, limits: CopyLimits, fields: Rea
 }
 
 /** A table as the copy writes it: its copied columns (generated ones excluded) and their types. */
-export interface CopyTable {
+interface CopyTable {
   schema: string;
   name: string;
   columns: string[];
@@ -209,7 +209,7 @@ export interface RangeCopied extends ChunkCopied {
 }
 
 /** The SELECT of a sub-chunk: rendered row fields, then (with a key) the key values of each row. */
-export function rangeSelect(read: RangeRead, rowFields: string): string {
+function rangeSelect(read: RangeRead, rowFields: string): string {
   const t = read.table;
   const from = `${q(t.schema)}.${q(t.name)}`;
   if (!read.key) return `SELECT ${rowFields} FROM ${from}`;

@@ -21,7 +21,7 @@ export interface KeysProgress {
 const started = new Map<string, { conn: Conn; done: Promise<void>; error: Error | null; finished: boolean }>();
 
 const NAME = /^(?:UNIQUE\s+)?(?:KEY|INDEX)\s+`((?:[^`]|``)+)`/i;
-export const keyNames = (d: DeferredKeys) => d.keys.map((k) => NAME.exec(k)?.[1]?.replaceAll('``', '`')).filter((n): n is string => !!n);
+const keyNames = (d: DeferredKeys) => d.keys.map((k) => NAME.exec(k)?.[1]?.replaceAll('``', '`')).filter((n): n is string => !!n);
 
 async function keysPresent(conn: Conn, d: DeferredKeys): Promise<boolean> {
   const [rows] = await conn.query<any[]>(`SHOW INDEX FROM ${q(d.schema)}.${q(d.table)}`);

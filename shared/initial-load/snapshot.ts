@@ -32,7 +32,7 @@ export interface Snapshot {
   method: SnapshotMethod;
 }
 
-export class SnapshotError extends Error {}
+class SnapshotError extends Error {}
 
 /** Access denied (RELOAD / LOCK TABLES missing); 1045/1142 on some managed services. */
 const REFUSED = new Set([1044, 1045, 1142, 1227]);

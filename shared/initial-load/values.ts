@@ -53,7 +53,7 @@ function kindOf(column: ColumnType): Kind {
   return 'text';
 }
 
-export function isLong(column: ColumnType): boolean {
+function isLong(column: ColumnType): boolean {
   return LONG.has(column.dataType.toLowerCase());
 }
 
@@ -212,9 +212,6 @@ export function encodeLong(value: Buffer | null, binary: boolean, format: RowFor
   if (value === null) return [SQL_NULL];
   return binary ? [HEX_OPEN, hex(value), QUOTE] : [QUOTE, escaped(value, SQL_ESCAPES), QUOTE];
 }
-
-/** Separator between rendered rows. */
-export const ROW_SEPARATOR: Record<RowFormat, string> = { insert: ',', load: '\n' };
 
 /**
  * The LOAD DATA statement for rows read with rowRead(columns, 'load'). Binary columns arrive as hex

@@ -13,7 +13,7 @@ export const ESTIMATED_BYTES_PER_SECOND_PER_WORKER = 8 * 1024 * 1024;
 /** A live copy on AWS must finish within one Lambda invocation: 15 minutes less the worker's margin and slack. */
 export const LIVE_COPY_LIMIT_SECONDS = 600;
 
-export function estimatedCopySeconds(dataBytes: number, parallelism: number): number {
+function estimatedCopySeconds(dataBytes: number, parallelism: number): number {
   return Math.ceil(dataBytes / (Math.max(1, parallelism) * ESTIMATED_BYTES_PER_SECOND_PER_WORKER));
 }
 

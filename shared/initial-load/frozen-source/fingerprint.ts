@@ -6,7 +6,7 @@ import { FrozenSourceMovedError } from '../../errors.js';
 import { binlogStatus, type Dialect } from '../../mysql/dialect.js';
 import { readReplicaStatus } from '../../mysql/status.js';
 import type { Conn } from '../../mysql/connection.js';
-import type { BinlogPosition, FrozenFingerprint } from '../../state.js';
+import type { FrozenFingerprint } from '../../state.js';
 
 export async function readFingerprint(conn: Conn, dialect: Pick<Dialect, 'statusSql'>): Promise<FrozenFingerprint> {
   const status = await readReplicaStatus(conn, dialect as Dialect);
@@ -17,14 +17,7 @@ export async function readFingerprint(conn: Conn, dialect: Pick<Dialect, 'status
   };
 }
 
-/** The executed source position a fingerprint names (null: not a replica). */
-export function executedPosition(f: FrozenFingerprint): BinlogPosition | null {
-  if (!f.executed) return null;
-  const at = f.executed.lastIndexOf(':');
-  return { file: f.executed.slice(0, at), position: Number(f.executed.slice(at + 1)) };
-}
-
-export function describeFingerprint(f: FrozenFingerprint): string {
+function describeFingerprint(f: FrozenFingerprint): string {
   return `executed ${f.executed ?? '(not a replica)'}, own binlog ${f.own ?? '(off)'}`;
 }
 

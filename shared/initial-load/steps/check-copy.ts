@@ -40,9 +40,9 @@ export async function checkCopyStep(state: CopyState & Partial<Pick<MigrationSta
   }
 }
 
-export const COPY_METRICS = { rows: 'CopyRows', bytes: 'CopyBytes', rate: 'CopyRowsPerSecond', chunksLeft: 'CopyChunksLeft', eta: 'CopyEtaSeconds' } as const;
+const COPY_METRICS = { rows: 'CopyRows', bytes: 'CopyBytes', rate: 'CopyRowsPerSecond', chunksLeft: 'CopyChunksLeft', eta: 'CopyEtaSeconds' } as const;
 
-export function copyMetricData(migrationId: string, c: CopyProgressState, at: Date): MetricDatum[] {
+function copyMetricData(migrationId: string, c: CopyProgressState, at: Date): MetricDatum[] {
   const d = [{ Name: 'MigrationId', Value: migrationId }];
   const figures: [string, number | null, MetricDatum['Unit']][] = [
     [COPY_METRICS.rows, c.rows, 'Count'],

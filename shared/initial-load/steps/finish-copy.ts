@@ -28,7 +28,7 @@ export async function finishCopyStep(state: CopyState & { frozenSource: FrozenSo
 }
 
 /** Starts the named replica's SQL thread again if crossmove stopped it. */
-export async function resumeReplica(state: CopyState): Promise<void> {
+async function resumeReplica(state: CopyState): Promise<void> {
   const f = state.input.initialLoad.frozenSource;
   if (!f.endpoint) return;
   const replica = await openConnection(f.endpoint, await (f.adminSecret ? readCredentials(f.adminSecret) : sourceAdminCredentials(state)));

@@ -25,7 +25,7 @@ import type { CopyState } from './sides.js';
 export const onAws = () => Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
 
 /** Bytes of the schemas the copy moves, by the source's statistics. */
-export async function copiedBytes(conn: Conn, schemas: string[] | undefined): Promise<number> {
+async function copiedBytes(conn: Conn, schemas: string[] | undefined): Promise<number> {
   const excluded = [...SYSTEM_SCHEMAS, MARKER_SCHEMA];
   const [row] = await q<{ b: unknown }>(
     conn,
