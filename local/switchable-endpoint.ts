@@ -66,8 +66,7 @@ export class SwitchableEndpoint {
   private async cut(server: Backend): Promise<void> {
     const admin = await server.connect();
     try {
-      // MariaDB: every connection of the user in one statement.
-      await admin.query(`KILL CONNECTION USER '${this.appUser.replace(/'/g, "''")}'`);
+      await this.killAppSessions(admin);
     } finally {
       await admin.end().catch(() => admin.destroy());
     }
@@ -79,11 +78,16 @@ export class SwitchableEndpoint {
       for (const end = Date.now() + ms; Date.now() < end; ) {
         await new Promise((r) => setTimeout(r, 20));
         const [[left]] = (await admin.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?', [this.appUser])) as unknown as [{ n: number }[]];
-        if (Number(left!.n) > 0) await admin.query(`KILL CONNECTION USER '${this.appUser.replace(/'/g, "''")}'`);
+        if (Number(left!.n) > 0) await this.killAppSessions(admin);
       }
     } finally {
       await admin.end().catch(() => admin.destroy());
     }
+  }
+
+  /** MariaDB: every connection of the application's user in one statement. */
+  private async killAppSessions(admin: mysql.Connection): Promise<void> {
+    await admin.query(`KILL CONNECTION USER '${this.appUser.replace(/'/g, "''")}'`);
   }
 
   async close(): Promise<void> {

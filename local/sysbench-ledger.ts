@@ -128,6 +128,17 @@ export function checkLedger(logs: ThreadLog[], onServer: Set<string>): LedgerChe
   };
 }
 
+/** A thread's last acknowledgement at or before `at` and its first after (epoch ms). */
+export function acksAround(l: ThreadLog, at: number): { before?: number; after?: number } {
+  let before: number | undefined;
+  let after: number | undefined;
+  for (const a of l.acked) {
+    if (a.at <= at && (before === undefined || a.at > before)) before = a.at;
+    if (a.at > at && (after === undefined || a.at < after)) after = a.at;
+  }
+  return { before, after };
+}
+
 /**
  * The write-unavailability window as each client thread saw it, across `at` (a moment where no client
  * can commit: the switch or the rollback just finished): from the moment the thread began the attempt
@@ -143,18 +154,13 @@ export function clientWindows(logs: ThreadLog[], at: number): { windows: number[
   const gaps: number[] = [];
   let neverBack = 0;
   for (const l of logs) {
-    let before: number | undefined;
-    let after: number | undefined;
-    for (const a of l.acked) {
-      if (a.at <= at && (before === undefined || a.at > before)) before = a.at;
-      if (a.at > at && (after === undefined || a.at < after)) after = a.at;
-    }
+    const { before, after } = acksAround(l, at);
     if (before === undefined) continue;
     if (after === undefined) {
       neverBack++;
       continue;
     }
-    const began = l.begun.find((b) => b.at >= before!)?.at;
+    const began = l.begun.find((b) => b.at >= before)?.at;
     gaps.push(after - before);
     windows.push(after - (began !== undefined && began <= after ? began : before));
   }

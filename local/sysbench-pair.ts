@@ -17,7 +17,7 @@ import { checkReplicationStep } from '../shared/mysql/steps/check-replication.js
 import { runDiffLocally } from '../shared/verify/steps.js';
 import { backendOf, SwitchableEndpoint, type Backend } from './switchable-endpoint.js';
 import { createSysbenchUser, DEFAULT_DATA, prepareSysbench, SYSBENCH_SCHEMA, SYSBENCH_USER, SysbenchLoad, type SysbenchData, type SysbenchLoadOptions, type SysbenchRun } from './sysbench.js';
-import { checkLedger, clientWindows, errorsByKind, ledgerKeys, tpsBetween, type LedgerCheck } from './sysbench-ledger.js';
+import { acksAround, checkLedger, clientWindows, errorsByKind, ledgerKeys, tpsBetween, type LedgerCheck } from './sysbench-ledger.js';
 
 export const SYSBENCH_ADMIN_ENV = 'CROSSMOVE_SYSBENCH_ADMIN';
 
@@ -215,7 +215,12 @@ export async function switchUnderLoad(
     windows,
     gaps,
     neverBack,
-    neverBackTraces: run.logs.filter((l) => l.acked.some((a) => a.at <= at) && !l.acked.some((a) => a.at > at)).map((l) => lastActivity(l, at)),
+    neverBackTraces: run.logs
+      .filter((l) => {
+        const { before, after } = acksAround(l, at);
+        return before !== undefined && after === undefined;
+      })
+      .map((l) => lastActivity(l, at)),
     tpsBefore: tpsBetween(run.logs, started - steadyMs, started),
     tpsAfter: tpsBetween(run.logs, at + 200, afterEnd),
     errors: errorsByKind(run.logs, started),

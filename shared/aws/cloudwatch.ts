@@ -1,11 +1,7 @@
-// The one CloudWatch client (metrics and per-migration alarms); tests swap it.
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+// The one CloudWatch client (metrics and per-migration alarms).
+import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
+import { sharedClient } from './shared-client.js';
 
-let client: CloudWatchClient | undefined;
-export function cloudWatchClient(): CloudWatchClient {
-  client ??= new CloudWatchClient({});
-  return client;
-}
-export function setCloudWatchClient(c: CloudWatchClient | undefined): void {
-  client = c;
-}
+const shared = sharedClient((config: CloudWatchClientConfig) => new CloudWatchClient(config), {});
+export const cloudWatchClient = shared.get;
+export const setCloudWatchClient = shared.set;

@@ -1,15 +1,9 @@
 // The one DynamoDB client of the operations functions and commands (approval table, lag-watch records).
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { sharedClient } from './shared-client.js';
 
-let client: DynamoDBClient | undefined;
-export function dynamoClient(): DynamoDBClient {
-  client ??= new DynamoDBClient({});
-  return client;
-}
-export function setDynamoClient(c: DynamoDBClient | undefined): void {
-  client = c;
-}
+const shared = sharedClient((config: DynamoDBClientConfig) => new DynamoDBClient(config), {});
+export const dynamoClient = shared.get;
+export const setDynamoClient = shared.set;
 /** The CLI: the client of the operator's profile and region. */
-export function configureDynamoClient(config: DynamoDBClientConfig): void {
-  client = new DynamoDBClient(config);
-}
+export const configureDynamoClient = shared.configure;

@@ -1,16 +1,9 @@
-// The one Step Functions client of the operations functions and commands, created once per cold start;
-// the CLI configures it from --profile/--region, tests swap it (moto endpoint or aws-sdk-client-mock).
+// The one Step Functions client of the operations functions and commands.
 import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
+import { sharedClient } from './shared-client.js';
 
-let client: SFNClient | undefined;
-export function sfnClient(): SFNClient {
-  client ??= new SFNClient({});
-  return client;
-}
-export function setSfnClient(c: SFNClient | undefined): void {
-  client = c;
-}
+const shared = sharedClient((config: SFNClientConfig) => new SFNClient(config), {});
+export const sfnClient = shared.get;
+export const setSfnClient = shared.set;
 /** The CLI: the client of the operator's profile and region. */
-export function configureSfnClient(config: SFNClientConfig): void {
-  client = new SFNClient(config);
-}
+export const configureSfnClient = shared.configure;

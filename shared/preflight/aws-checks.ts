@@ -33,6 +33,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   }
   const checks: CheckOutcome[] = [];
   const source = sourceRole(input);
+  const targetIdentifier = () => unlessDenied(() => targetIdentifierChecks(input), (err) => deniedCheck('target-identifier', err, PREFLIGHT_ROLE));
   const rds = await sourceRdsClient(input);
   let cluster: DBCluster | null | undefined;
   try {
@@ -40,7 +41,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
   } catch (err) {
     if (!isAccessDenied(err)) throw err;
     checks.push(deniedCheck('source-cluster', err, source));
-    checks.push(...(await unlessDenied(() => targetIdentifierChecks(input), (err) => deniedCheck('target-identifier', err, PREFLIGHT_ROLE))));
+    checks.push(...(await targetIdentifier()));
     return { checks };
   }
   if (!cluster) {
@@ -52,7 +53,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
         'ResourceNotFoundError',
       ),
     );
-    checks.push(...(await unlessDenied(() => targetIdentifierChecks(input), (err) => deniedCheck('target-identifier', err, PREFLIGHT_ROLE))));
+    checks.push(...(await targetIdentifier()));
     return { checks };
   }
   const found = cluster;
@@ -82,7 +83,7 @@ export async function awsPreflight(input: MigrationInput, accounts: Accounts): P
     checks.push(...binlogChecks(found, sourceParameters));
     checks.push(...enhancedBinlogChecks(input, found, sourceParameters));
   }
-  checks.push(...(await unlessDenied(() => targetIdentifierChecks(input), (err) => deniedCheck('target-identifier', err, PREFLIGHT_ROLE))));
+  checks.push(...(await targetIdentifier()));
   checks.push(...(await unlessDenied(() => targetKeyChecks(input), (err) => deniedCheck('target-kms-key', err, PREFLIGHT_ROLE))));
   let targetGroup: Awaited<ReturnType<typeof targetParameterGroupChecks>> = { checks: [] };
   if (sourceParameters) {
